@@ -1,0 +1,49 @@
+package mpgw.relay;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import java.util.function.Consumer;
+
+/**
+ * Joins two connected channels so bytes flow both ways until both directions are done.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li><b>Backpressure</b>: a side stops reading while the other side's outbound buffer is above its
+ *       high water mark, and resumes when it drains. Nothing is buffered beyond the water marks.</li>
+ *   <li><b>Half-close</b>: EOF from one side becomes {@code shutdownOutput()} on the other, after the
+ *       bytes read before it are written. The relay ends when both directions have ended.</li>
+ *   <li><b>Failure</b>: an error or reset on either side closes both (the other after a flush).</li>
+ *   <li>{@code onEnd} runs exactly once, with the byte counts, when both channels are closed.</li>
+ * </ul>
+ *
+ * <p>Threading: both channels must be on the same event loop (callers connect the upstream with
+ * {@code Bootstrap.group(inbound.eventLoop())}), so the handlers share state without locks.
+ * Call from that event loop; auto-read is switched on here.
+ */
+public final class Relay {
+    public static final String HANDLER_NAME = "relay";
+
+    private Relay() {
+    }
+
+    public static RelayStats join(Channel downstream, Channel upstream, Consumer<RelayStats> onEnd) {
+        if (downstream.eventLoop() != upstream.eventLoop()) {
+            throw new IllegalArgumentException("relay halves must share one event loop");
+        }
+        RelayStats stats = new RelayStats(onEnd);
+        RelayHandler down = new RelayHandler(upstream, stats, true);
+        RelayHandler up = new RelayHandler(downstream, stats, false);
+        for (Channel ch : new Channel[] {downstream, upstream}) {
+            ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        }
+        downstream.pipeline().addLast(HANDLER_NAME, down);
+        upstream.pipeline().addLast(HANDLER_NAME, up);
+        stats.watch(downstream, upstream);
+        downstream.config().setAutoRead(true);
+        upstream.config().setAutoRead(true);
+        downstream.read();
+        upstream.read();
+        return stats;
+    }
+}

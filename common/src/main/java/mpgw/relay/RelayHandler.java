@@ -1,0 +1,121 @@
+package mpgw.relay;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * One direction of a {@link Relay}: what this channel reads is written to {@code peer}.
+ * Also the backpressure switch for the other direction: when this channel's own outbound buffer
+ * drains, the peer may read again.
+ */
+final class RelayHandler extends ChannelInboundHandlerAdapter {
+    private final Channel peer;
+    private final RelayStats stats;
+    private final boolean upstreamBound;
+    private final WriteStallRetry stallRetry;
+
+    RelayHandler(Channel peer, RelayStats stats, boolean upstreamBound) {
+        this.peer = peer;
+        this.stats = stats;
+        this.upstreamBound = upstreamBound;
+        this.stallRetry = new WriteStallRetry(peer);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf) || !peer.isActive()) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        int n = ((ByteBuf) msg).readableBytes();
+        if (upstreamBound) {
+            stats.countUp(n);
+        } else {
+            stats.countDown(n);
+        }
+        peer.write(msg, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        peer.flush();
+        stallRetry.armIfPending();
+        if (!peer.isWritable()) {
+            // The peer cannot take more now: stop reading until its buffer drains (see channelWritabilityChanged
+            // on the peer's handler). Bounded by the peer's high water mark plus one read.
+            ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            peer.config().setAutoRead(true);
+            peer.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            halfClose(ctx.channel());
+        } else {
+            ReferenceCountUtil.release(evt);
+        }
+    }
+
+    /** EOF from this side: finish writing to the peer, then shut the peer's output; close once both ways ended. */
+    private void halfClose(Channel self) {
+        if (!peer.isActive()) {
+            self.close();
+            return;
+        }
+        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (peer instanceof DuplexChannel) {
+                ((DuplexChannel) peer).shutdownOutput().addListener(s -> closeIfDone(self));
+            } else {
+                peer.close();
+            }
+        });
+    }
+
+    private void closeIfDone(Channel self) {
+        if (self instanceof DuplexChannel && peer instanceof DuplexChannel) {
+            DuplexChannel me = (DuplexChannel) self;
+            DuplexChannel other = (DuplexChannel) peer;
+            // Both directions have delivered their EOF: nothing is left in flight either way.
+            if (me.isShutdown() && other.isShutdown()) {
+                me.close();
+                other.close();
+            }
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        stallRetry.cancel();
+        closeOnFlush(peer);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Resets and timeouts end the relay; they are reported by the owner's end-of-relay log line.
+        ctx.close();
+    }
+
+    static void closeOnFlush(Channel ch) {
+        if (ch.isActive()) {
+            ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ch.close();
+        }
+    }
+}

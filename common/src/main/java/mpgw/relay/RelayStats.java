@@ -1,0 +1,57 @@
+package mpgw.relay;
+
+import io.netty.channel.Channel;
+import java.util.function.Consumer;
+
+/**
+ * Byte counts of one relay, and its end: {@code onEnd} runs once, on the event loop, after both
+ * channels have closed. Touched only from the relay's event loop.
+ */
+public final class RelayStats {
+    private final Consumer<RelayStats> onEnd;
+    private final long startNanos = System.nanoTime();
+    private long bytesUp;
+    private long bytesDown;
+    private int open;
+    private boolean ended;
+
+    RelayStats(Consumer<RelayStats> onEnd) {
+        this.onEnd = onEnd;
+    }
+
+    void watch(Channel... channels) {
+        open = channels.length;
+        for (Channel ch : channels) {
+            ch.closeFuture().addListener(f -> closed());
+        }
+    }
+
+    private void closed() {
+        if (--open == 0 && !ended) {
+            ended = true;
+            onEnd.accept(this);
+        }
+    }
+
+    void countUp(long n) {
+        bytesUp += n;
+    }
+
+    void countDown(long n) {
+        bytesDown += n;
+    }
+
+    /** Bytes read from the downstream (client) side and written upstream. */
+    public long bytesUp() {
+        return bytesUp;
+    }
+
+    /** Bytes read from the upstream side and written downstream (to the client). */
+    public long bytesDown() {
+        return bytesDown;
+    }
+
+    public long durationNanos() {
+        return System.nanoTime() - startNanos;
+    }
+}

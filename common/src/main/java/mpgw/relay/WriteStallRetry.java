@@ -1,0 +1,69 @@
+package mpgw.relay;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.MpgwEpollAccess;
+import io.netty.channel.unix.UnixChannel;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import mpgw.jni.MptcpSocketFactory;
+
+/**
+ * Works around a late write wake-up of non-blocking MPTCP sockets: once the send buffer fills,
+ * the kernel reports EPOLLOUT only after ~130-200 ms although space frees up within a few ms
+ * (docs/mptcp-kernel-notes). While an MPTCP channel has unwritten bytes after a flush, this retries its write
+ * every {@link #PERIOD_MICROS} µs through Netty's EPOLLOUT path, which is what the wake-up would
+ * have done. Plain TCP channels are left to epoll. Event-loop confined.
+ */
+final class WriteStallRetry {
+    static final long PERIOD_MICROS = Long.getLong("mpgw.relay.writeRetryMicros", 1000);
+
+    private final Channel channel;
+    private Boolean mptcp;
+    private ScheduledFuture<?> timer;
+
+    WriteStallRetry(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Call after a flush: starts retrying if bytes are still waiting for the socket. */
+    void armIfPending() {
+        if (timer != null || !hasPendingBytes() || PERIOD_MICROS <= 0 || !isMptcp()) {
+            return;
+        }
+        timer = channel.eventLoop().scheduleWithFixedDelay(this::retry, PERIOD_MICROS, PERIOD_MICROS,
+                TimeUnit.MICROSECONDS);
+    }
+
+    private void retry() {
+        if (!channel.isActive() || !hasPendingBytes()) {
+            cancel();
+            return;
+        }
+        MpgwEpollAccess.retryPendingWrite(channel);
+    }
+
+    void cancel() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private boolean hasPendingBytes() {
+        ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        return buffer != null && buffer.totalPendingWriteBytes() > 0;
+    }
+
+    private boolean isMptcp() {
+        if (mptcp == null) {
+            try {
+                mptcp = channel instanceof UnixChannel
+                        && MptcpSocketFactory.isMptcpSocket(((UnixChannel) channel).fd());
+            } catch (Exception e) {
+                mptcp = false;
+            }
+        }
+        return mptcp;
+    }
+}

@@ -1,0 +1,35 @@
+package mpgw.socks;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.EncoderException;
+import io.netty.handler.codec.MessageToByteEncoder;
+
+/** Writes {@link FwdUdpFrame}s in the format documented there. Stateless; share one instance. */
+@ChannelHandler.Sharable
+public final class FwdUdpFrameEncoder extends MessageToByteEncoder<FwdUdpFrame> {
+    public static final FwdUdpFrameEncoder INSTANCE = new FwdUdpFrameEncoder();
+
+    private FwdUdpFrameEncoder() {
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, FwdUdpFrame frame, ByteBuf out) {
+        ByteBuf payload = frame.content();
+        if (payload.readableBytes() > FwdUdpFrame.MAX_PAYLOAD) {
+            throw new EncoderException("FWD UDP payload of " + payload.readableBytes() + " bytes exceeds 65535");
+        }
+        out.writeShort(payload.readableBytes());
+        out.writeByte(FwdUdpFrame.PREFIX_LENGTH + Socks5Addresses.encodedLength(frame.address()));
+        Socks5Addresses.write(frame.address(), out);
+        out.writeBytes(payload, payload.readerIndex(), payload.readableBytes());
+    }
+
+    @Override
+    protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, FwdUdpFrame frame, boolean preferDirect) {
+        int size = FwdUdpFrame.PREFIX_LENGTH + Socks5Addresses.encodedLength(frame.address())
+                + frame.content().readableBytes();
+        return preferDirect ? ctx.alloc().ioBuffer(size) : ctx.alloc().heapBuffer(size);
+    }
+}

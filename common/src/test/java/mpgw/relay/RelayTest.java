@@ -1,0 +1,145 @@
+package mpgw.relay;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The relay between real epoll sockets on loopback: client socket -> [accepted | relay | upstream] -> target.
+ * The "proxy" here joins each accepted channel with a fresh connection to the target.
+ */
+class RelayTest {
+    private static EventLoopGroup group;
+
+    @BeforeAll
+    static void start() {
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    }
+
+    @AfterAll
+    static void stop() {
+        group.shutdownGracefully().syncUninterruptibly();
+    }
+
+    /** A proxy on loopback that relays every accepted connection to {@code target}. */
+    private static Channel proxyTo(InetSocketAddress target, AtomicReference<Channel> upstreamSeen,
+                                   CompletableFuture<RelayStats> ended) throws InterruptedException {
+        return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childHandler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        Channel down = ctx.channel();
+                        new Bootstrap().group(down.eventLoop()).channel(EpollSocketChannel.class)
+                                .option(ChannelOption.AUTO_READ, false)
+                                .handler(new ChannelInboundHandlerAdapter())
+                                .connect(target).addListener(f -> {
+                                    Channel up = ((io.netty.channel.ChannelFuture) f).channel();
+                                    if (!f.isSuccess()) {
+                                        down.close();
+                                        return;
+                                    }
+                                    upstreamSeen.set(up);
+                                    ctx.pipeline().remove(this);
+                                    Relay.join(down, up, ended::complete);
+                                });
+                    }
+                }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+    }
+
+    @Test
+    void bytesFlowBothWaysAndHalfCloseIsPropagated() throws Exception {
+        try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CompletableFuture<RelayStats> ended = new CompletableFuture<>();
+            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
+            byte[] request = new byte[300_000];
+            byte[] response = new byte[500_000];
+            new Random(2).nextBytes(request);
+            new Random(3).nextBytes(response);
+            try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort())) {
+                client.setSoTimeout(10_000);
+                OutputStream out = client.getOutputStream();
+                out.write(request);
+                client.shutdownOutput();                 // client: "done sending", still reading
+
+                try (Socket served = target.accept()) {
+                    served.setSoTimeout(10_000);
+                    byte[] got = served.getInputStream().readAllBytes();   // EOF arrives: half-close propagated
+                    assertArrayEquals(request, got);
+                    served.getOutputStream().write(response);           // the other direction still works
+                    served.shutdownOutput();
+                    InputStream in = client.getInputStream();
+                    assertArrayEquals(response, in.readAllBytes());
+                }
+            }
+            RelayStats stats = ended.get(10, TimeUnit.SECONDS);
+            assertEquals(request.length, stats.bytesUp());
+            assertEquals(response.length, stats.bytesDown());
+            proxy.close().sync();
+        }
+    }
+
+    @Test
+    void aTargetThatDoesNotReadStopsTheClientSideInsteadOfBuffering() throws Exception {
+        try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            AtomicReference<Channel> upstream = new AtomicReference<>();
+            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), upstream,
+                    new CompletableFuture<>());
+            try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort());
+                 Socket served = target.accept()) {
+                // The client writes far more than the socket buffers and water marks can hold, on another thread,
+                // bounded to 5 s; the target never reads.
+                long[] written = {0};
+                Thread writer = new Thread(() -> {
+                    byte[] chunk = new byte[64 * 1024];
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    try {
+                        OutputStream out = client.getOutputStream();
+                        while (written[0] < 256L * 1024 * 1024 && System.nanoTime() < deadline) {
+                            out.write(chunk);
+                            written[0] += chunk.length;
+                        }
+                    } catch (Exception ignored) {
+                        // the socket closes at the end of the test
+                    }
+                });
+                writer.setDaemon(true);
+                writer.start();
+                Thread.sleep(1500);
+                long pending = upstream.get().eventLoop().submit(
+                        () -> upstream.get().unsafe().outboundBuffer().totalPendingWriteBytes()).get();
+                long highWater = upstream.get().config().getWriteBufferHighWaterMark();
+                assertTrue(pending <= highWater + 2 * 1024 * 1024,
+                        "relay buffered " + pending + " bytes (high water mark " + highWater + ")");
+                assertTrue(written[0] < 64L * 1024 * 1024,
+                        "the client was stopped by backpressure after " + written[0] + " bytes");
+                assertTrue(served.isConnected());
+            }
+            proxy.close().sync();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package mpgw.gateway;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+
+/**
+ * The table of contents of an intercepted TCP flow (slot names and phases in {@link GatewayPipeline}):
+ * <ol>
+ *   <li>{@link IdleTimeoutHandler}: closes a flow idle in both directions.</li>
+ *   <li>{@link OriginalDstHandler}: where the client was going; refuses loops.</li>
+ *   <li>{@link EarlyDataBuffer}: the client's first bytes, bounded, while the upstream is set up.</li>
+ *   <li>{@link FlowSetupHandler}: MPTCP connect to a socks-server ({@link UpstreamConnector}), SOCKS5 CONNECT
+ *       ({@link Socks5ClientHandshake}), then {@link mpgw.relay.Relay}; a failure resets the client.</li>
+ * </ol>
+ */
+final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    private final GatewaySettings settings;
+    private final OriginalDstHandler originalDst;
+    private final UpstreamConnector connector;
+    private final GatewayMetrics metrics;
+
+    GatewayChannelInitializer(GatewaySettings settings, LoopGuard loopGuard, UpstreamConnector connector,
+                              GatewayMetrics metrics) {
+        this.settings = settings;
+        this.originalDst = new OriginalDstHandler(DestinationSource.of(settings.mode()), loopGuard);
+        this.connector = connector;
+        this.metrics = metrics;
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        Flow.start(ch, metrics);
+        ChannelPipeline p = ch.pipeline();
+        if (!settings.idleTimeout().isZero()) {
+            p.addLast(GatewayPipeline.IDLE_TIMEOUT, new IdleTimeoutHandler(settings.idleTimeout().toMillis()));
+        }
+        p.addLast(GatewayPipeline.ORIGINAL_DST, originalDst);
+        p.addLast(GatewayPipeline.EARLY_DATA, new EarlyDataBuffer(settings.socks().earlyDataLimit()));
+        p.addLast(GatewayPipeline.FLOW_SETUP, new FlowSetupHandler(connector, settings.socks(), metrics,
+                settings.pathSampleInterval()));
+    }
+}

@@ -1,0 +1,47 @@
+package mpgw.gateway;
+
+import java.net.InetSocketAddress;
+
+/**
+ * What the gateway's handlers report about flows, as events; {@link MicrometerGatewayMetrics} turns them into
+ * meters. Every method has an empty default, so {@link #NONE} records nothing. Implementations are called from
+ * event loops, must be thread-safe, must not block, and must never throw (metrics never break traffic).
+ */
+public interface GatewayMetrics {
+    GatewayMetrics NONE = new GatewayMetrics() {
+    };
+
+    /** A client connection was accepted. */
+    default void flowStarted() {
+    }
+
+    /** A flow ended (once per {@link #flowStarted()}), with the bytes relayed each way. */
+    default void flowEnded(FlowOutcome outcome, long bytesUp, long bytesDown) {
+    }
+
+    /** An upstream attempt to {@code server} connected after {@code nanos}. */
+    default void upstreamConnected(InetSocketAddress server, long nanos) {
+    }
+
+    default void upstreamConnectFailed(InetSocketAddress server) {
+    }
+
+    /** The SOCKS5 handshake finished (CONNECT reply read, any code) after {@code nanos}. */
+    default void handshakeCompleted(long nanos) {
+    }
+
+    /** A CONNECT reply's REP code (0 = succeeded). */
+    default void socksReply(int code) {
+    }
+
+    /** A sample of an upstream MPTCP connection's subflow count. */
+    default void subflows(int count) {
+    }
+
+    /**
+     * Bytes one subflow sent and received since the previous sample. {@code path} is "local IP -> remote IP:port"
+     * (no local port, so the tag set stays bounded by the number of links).
+     */
+    default void pathBytes(String path, long sent, long received) {
+    }
+}

@@ -1,0 +1,169 @@
+package mpgw.gateway;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import mpgw.config.Addresses;
+import mpgw.jni.MptcpChannels;
+import mpgw.jni.MptcpMode;
+import mpgw.jni.MptcpSocketFactory;
+import mpgw.jni.SocketOptions;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The gateway's TCP side: plain epoll listeners on the configured addresses (transparent under TPROXY), whose
+ * accepted connections run the flow pipeline of {@link GatewayChannelInitializer}, plus the shared pieces the
+ * flows use (event loops, upstream connector, bad-server memory, loop guard).
+ *
+ * <p>Lifecycle: {@link #start()} once, {@link #stop(Duration)} once (stop accepting, let open flows finish for
+ * the grace period, close the rest). Thread-safe for those calls.
+ */
+public final class GatewayServer implements AutoCloseable {
+    private static final Logger log = LogManager.getLogger(GatewayServer.class);
+    private static final MptcpSocketFactory PLAIN_TCP = new MptcpSocketFactory(MptcpMode.OFF);
+
+    private final GatewaySettings settings;
+    private final GatewayMetrics metrics;
+    private final MptcpSocketFactory sockets;
+    private final EventLoopGroup group;
+    private final ChannelGroup flows = new DefaultChannelGroup("flows", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> listeners = new ArrayList<>();
+
+    public GatewayServer(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics) {
+        this.settings = settings;
+        this.sockets = sockets;
+        this.metrics = metrics;
+        this.group = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
+    }
+
+    /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
+    public synchronized void start() throws GatewayStartException {
+        UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, settings.mark(),
+                settings.connectTimeout(), settings.connectRaceDelay(),
+                new BadServerMemory(settings.badServerMemory()), metrics);
+        GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
+                new LoopGuard(settings.listen()), connector, metrics);
+        for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
+            boolean ipv6 = address.getAddress() instanceof Inet6Address;
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(group)
+                    // Clients on the LAN speak plain TCP; the socket family follows the address ([::] is dual-stack).
+                    .channelFactory(MptcpChannels.server(PLAIN_TCP, ipv6))
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6))
+                    // Accept with auto-read off: the flow reads the client only when it can hold the bytes.
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            flows.add(ch);
+                            ch.pipeline().addLast(flowPipeline);
+                        }
+                    });
+            if (settings.mode() == InterceptMode.TPROXY && !ipv6) {
+                b.option(EpollChannelOption.IP_TRANSPARENT, true);
+            }
+            ChannelFuture bound = b.bind(address).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
+                close();
+                throw new GatewayStartException("cannot listen on " + Addresses.format(address) + ": "
+                        + reason(bound.cause()), bound.cause());
+            }
+            listeners.add(bound.channel());
+            log.info("listening on {} (mode {}) for intercepted TCP", Addresses.format(address),
+                    settings.mode().name().toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /** The bound listener addresses (ports resolved when 0 was configured). */
+    public synchronized List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(ch -> (InetSocketAddress) ch.localAddress()).toList();
+    }
+
+    /** Client connections open now (being set up or relaying). */
+    public int openFlows() {
+        return flows.size();
+    }
+
+    /** Stops accepting, waits up to {@code grace} for open flows to end, then closes the rest and the event loops. */
+    public synchronized void stop(Duration grace) {
+        for (Channel l : listeners) {
+            l.close().awaitUninterruptibly();
+        }
+        listeners.clear();
+        long deadline = System.nanoTime() + grace.toNanos();
+        if (!flows.isEmpty()) {
+            log.info("stopped accepting; waiting up to {} ms for {} open flows", grace.toMillis(), flows.size());
+        }
+        while (!flows.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!flows.isEmpty()) {
+            log.info("closing {} flows still open after the grace period", flows.size());
+            flows.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+
+    private static String reason(Throwable cause) {
+        String m = cause.getMessage();
+        if (m != null && m.contains("Address already in use")) {
+            return "address already in use (another gateway running?)";
+        }
+        if (m != null && m.contains("Cannot assign requested address")) {
+            return "no such local address";
+        }
+        if (m != null && m.contains("Permission denied")) {
+            return "permission denied (ports below 1024 and TPROXY need root or CAP_NET_BIND_SERVICE/CAP_NET_ADMIN)";
+        }
+        return m == null ? cause.toString() : m;
+    }
+
+    /** IPV6_TRANSPARENT for an IPv6 listener under TPROXY (Netty's IP_TRANSPARENT option is IPv4's). */
+    private static final class TransparentListener extends ChannelInitializer<Channel> {
+        private final boolean ipv6Transparent;
+
+        TransparentListener(boolean ipv6Transparent) {
+            this.ipv6Transparent = ipv6Transparent;
+        }
+
+        @Override
+        protected void initChannel(Channel ch) throws IOException {
+            // Runs at registration, before bind: a transparent socket must be marked so before it binds.
+            if (ipv6Transparent) {
+                SocketOptions.setIpv6Transparent(((EpollServerSocketChannel) ch).fd().intValue());
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package mpgw.gateway;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import mpgw.config.Addresses;
+import mpgw.jni.MptcpSocketFactory;
+
+/**
+ * The gateway's meters (Prometheus names after the registry's conversion):
+ * <table>
+ *   <tr><td>mpgw_gateway_flows_active</td><td>gauge</td><td>flows accepted and not yet ended</td></tr>
+ *   <tr><td>mpgw_gateway_flows_total{outcome}</td><td>counter</td><td>ended flows by {@link FlowOutcome}</td></tr>
+ *   <tr><td>mpgw_gateway_bytes_total{direction=up|down}</td><td>counter</td><td>relayed bytes, client to server
+ *       and back</td></tr>
+ *   <tr><td>mpgw_gateway_upstream_connect_seconds{server}</td><td>timer</td><td>successful connects</td></tr>
+ *   <tr><td>mpgw_gateway_upstream_connect_failures_total{server}</td><td>counter</td><td></td></tr>
+ *   <tr><td>mpgw_gateway_socks_handshake_seconds</td><td>timer</td><td>connected to CONNECT reply</td></tr>
+ *   <tr><td>mpgw_gateway_socks_replies_total{code}</td><td>counter</td><td>CONNECT reply codes</td></tr>
+ *   <tr><td>mpgw_gateway_mptcp_fallbacks_total</td><td>counter</td><td>upstream sockets that had to be plain
+ *       TCP ({@link MptcpSocketFactory#fallbacks()})</td></tr>
+ *   <tr><td>mpgw_gateway_upstream_subflows</td><td>summary</td><td>sampled subflow counts</td></tr>
+ *   <tr><td>mpgw_gateway_path_bytes_total{path,direction=sent|received}</td><td>counter</td><td>sampled
+ *       per-subflow bytes; path = "local IP -> remote IP:port"</td></tr>
+ * </table>
+ * Tag values are bounded: server addresses and paths come from the configured links, never from destinations.
+ * Thread-safe.
+ */
+public final class MicrometerGatewayMetrics implements GatewayMetrics {
+    private final MeterRegistry registry;
+    private final AtomicLong active = new AtomicLong();
+    private final Counter bytesUp;
+    private final Counter bytesDown;
+    private final Timer handshake;
+    private final DistributionSummary subflows;
+
+    public MicrometerGatewayMetrics(MeterRegistry registry, MptcpSocketFactory sockets) {
+        this.registry = registry;
+        Gauge.builder("mpgw.gateway.flows.active", active, AtomicLong::get)
+                .description("Flows accepted and not yet ended").register(registry);
+        bytesUp = Counter.builder("mpgw.gateway.bytes").tag("direction", "up")
+                .description("Relayed bytes (up: client to server)").register(registry);
+        bytesDown = Counter.builder("mpgw.gateway.bytes").tag("direction", "down")
+                .description("Relayed bytes (up: client to server)").register(registry);
+        handshake = Timer.builder("mpgw.gateway.socks.handshake")
+                .description("Upstream connected to SOCKS5 CONNECT reply").register(registry);
+        subflows = DistributionSummary.builder("mpgw.gateway.upstream.subflows")
+                .description("Subflows of an upstream MPTCP connection, sampled").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("mpgw.gateway.mptcp.fallbacks", sockets,
+                        MptcpSocketFactory::fallbacks)
+                .description("Upstream sockets that had to be plain TCP because the kernel refused MPTCP")
+                .register(registry);
+        for (FlowOutcome o : FlowOutcome.values()) {
+            flows(o); // every outcome shows from the start, at 0
+        }
+    }
+
+    private Counter flows(FlowOutcome outcome) {
+        return Counter.builder("mpgw.gateway.flows").tag("outcome", outcome.tag())
+                .description("Ended flows by outcome").register(registry);
+    }
+
+    @Override
+    public void flowStarted() {
+        active.incrementAndGet();
+    }
+
+    @Override
+    public void flowEnded(FlowOutcome outcome, long up, long down) {
+        active.decrementAndGet();
+        flows(outcome).increment();
+        bytesUp.increment(up);
+        bytesDown.increment(down);
+    }
+
+    @Override
+    public void upstreamConnected(InetSocketAddress server, long nanos) {
+        Timer.builder("mpgw.gateway.upstream.connect").tag("server", Addresses.format(server))
+                .description("Successful upstream connects").register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void upstreamConnectFailed(InetSocketAddress server) {
+        Counter.builder("mpgw.gateway.upstream.connect.failures").tag("server", Addresses.format(server))
+                .register(registry).increment();
+    }
+
+    @Override
+    public void handshakeCompleted(long nanos) {
+        handshake.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void socksReply(int code) {
+        Counter.builder("mpgw.gateway.socks.replies").tag("code", Integer.toString(code))
+                .description("SOCKS5 CONNECT reply codes").register(registry).increment();
+    }
+
+    @Override
+    public void subflows(int count) {
+        subflows.record(count);
+    }
+
+    @Override
+    public void pathBytes(String path, long sent, long received) {
+        Counter.builder("mpgw.gateway.path.bytes").tag("path", path).tag("direction", "sent")
+                .register(registry).increment(sent);
+        Counter.builder("mpgw.gateway.path.bytes").tag("path", path).tag("direction", "received")
+                .register(registry).increment(received);
+    }
+}

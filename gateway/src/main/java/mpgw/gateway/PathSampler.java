@@ -1,0 +1,89 @@
+package mpgw.gateway;
+
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.Future;
+import io.netty.util.NetUtil;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import mpgw.config.Addresses;
+import mpgw.jni.MptcpInfo;
+import mpgw.jni.SubflowInfo;
+
+/**
+ * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, then every
+ * {@code interval} while it is open. Reports the subflow count and, per subflow, the bytes sent and received
+ * since the previous sample (tcpi_bytes_sent counts retransmissions too). Bytes moved after the last sample of a
+ * connection are not attributed to a path: this is a sampled view, the exact totals are the flow byte counters.
+ * Stops for connections that are plain TCP (fallback or {@code mptcp = off}).
+ *
+ * <p>Threading: runs on the channel's event loop.
+ */
+final class PathSampler {
+    private static final long FIRST_SAMPLE_MILLIS = 1000;
+
+    private final Channel upstream;
+    private final long intervalMillis;
+    private final GatewayMetrics metrics;
+    /** Last counters per subflow, keyed with ports: a path may carry several subflows over time. */
+    private final Map<String, long[]> last = new HashMap<>();
+    private Future<?> next;
+
+    private PathSampler(Channel upstream, Duration interval, GatewayMetrics metrics) {
+        this.upstream = upstream;
+        this.intervalMillis = interval.toMillis();
+        this.metrics = metrics;
+    }
+
+    static void start(Channel upstream, Duration interval, GatewayMetrics metrics) {
+        PathSampler sampler = new PathSampler(upstream, interval, metrics);
+        sampler.schedule(FIRST_SAMPLE_MILLIS);
+        upstream.closeFuture().addListener(f -> sampler.stop());
+    }
+
+    private void schedule(long millis) {
+        next = upstream.eventLoop().schedule(this::sample, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void stop() {
+        if (next != null) {
+            next.cancel(false);
+            next = null;
+        }
+    }
+
+    private void sample() {
+        if (!upstream.isActive()) {
+            return;
+        }
+        MptcpInfo info;
+        try {
+            info = MptcpInfo.of(upstream);
+        } catch (IOException | RuntimeException e) {
+            return; // the socket is closing; a sample is never worth a failure
+        }
+        if (!info.mptcp()) {
+            return;
+        }
+        metrics.subflows(info.subflowsTotal());
+        for (SubflowInfo s : info.subflows()) {
+            String key = s.local() + ">" + s.remote();
+            long[] prev = last.computeIfAbsent(key, k -> new long[2]);
+            long sent = Math.max(0, s.bytesSent() - prev[0]);
+            long received = Math.max(0, s.bytesReceived() - prev[1]);
+            prev[0] = s.bytesSent();
+            prev[1] = s.bytesReceived();
+            if (sent > 0 || received > 0) {
+                metrics.pathBytes(path(s.local(), s.remote()), sent, received);
+            }
+        }
+        schedule(intervalMillis);
+    }
+
+    static String path(InetSocketAddress local, InetSocketAddress remote) {
+        return NetUtil.toAddressString(Addresses.normalize(local.getAddress())) + " -> " + Addresses.format(remote);
+    }
+}

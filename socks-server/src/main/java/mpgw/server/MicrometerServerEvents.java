@@ -1,0 +1,121 @@
+package mpgw.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import mpgw.jni.MptcpSocketFactory;
+
+/**
+ * Records {@link ServerEvents} as Micrometer meters. Tag values are bounded: reply codes (0-255, in
+ * practice 0-8), {@link Drop} names, direction and session kind; never an address.
+ *
+ * <table>
+ *   <caption>Meters (Prometheus names)</caption>
+ *   <tr><td>mpgw_server_connections_active</td><td>gauge</td><td>open client connections</td></tr>
+ *   <tr><td>mpgw_server_connections_total</td><td>counter</td><td>accepted and admitted connections</td></tr>
+ *   <tr><td>mpgw_server_bytes_total{direction=up|down}</td><td>counter</td><td>payload bytes, TCP and UDP</td></tr>
+ *   <tr><td>mpgw_server_handshake_seconds</td><td>timer</td><td>accept to complete request</td></tr>
+ *   <tr><td>mpgw_server_replies_total{code}</td><td>counter</td><td>SOCKS5 replies by REP code</td></tr>
+ *   <tr><td>mpgw_server_udp_sessions_active{kind}</td><td>gauge</td><td>UDP ASSOCIATE / FWD UDP sessions</td></tr>
+ *   <tr><td>mpgw_server_udp_sessions_total{kind}</td><td>counter</td><td>sessions started</td></tr>
+ *   <tr><td>mpgw_server_datagrams_total{direction}</td><td>counter</td><td>datagrams relayed</td></tr>
+ *   <tr><td>mpgw_server_drops_total{reason}</td><td>counter</td><td>refused connections, dropped datagrams</td></tr>
+ *   <tr><td>mpgw_server_mptcp_fallbacks</td><td>gauge</td><td>listening sockets that had to be plain TCP</td></tr>
+ * </table>
+ */
+public final class MicrometerServerEvents implements ServerEvents {
+    private final MeterRegistry registry;
+    private final AtomicLong active = new AtomicLong();
+    private final Counter total;
+    private final Counter bytesUp;
+    private final Counter bytesDown;
+    private final Timer handshake;
+    private final Counter datagramsUp;
+    private final Counter datagramsDown;
+    private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
+    private final Map<Byte, Counter> replies = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> udpActive = new ConcurrentHashMap<>();
+
+    public MicrometerServerEvents(MeterRegistry registry, MptcpSocketFactory sockets) {
+        this.registry = registry;
+        Gauge.builder("mpgw.server.connections.active", active, AtomicLong::get)
+                .description("open client connections").register(registry);
+        total = Counter.builder("mpgw.server.connections").description("admitted client connections")
+                .register(registry);
+        bytesUp = Counter.builder("mpgw.server.bytes").tag("direction", "up").baseUnit("bytes")
+                .description("payload bytes relayed").register(registry);
+        bytesDown = Counter.builder("mpgw.server.bytes").tag("direction", "down").baseUnit("bytes")
+                .description("payload bytes relayed").register(registry);
+        handshake = Timer.builder("mpgw.server.handshake").description("accept to complete request")
+                .register(registry);
+        datagramsUp = Counter.builder("mpgw.server.datagrams").tag("direction", "up").register(registry);
+        datagramsDown = Counter.builder("mpgw.server.datagrams").tag("direction", "down").register(registry);
+        for (Drop d : Drop.values()) {
+            drops.put(d, Counter.builder("mpgw.server.drops").tag("reason", d.tag())
+                    .description("refused connections and dropped datagrams").register(registry));
+        }
+        Gauge.builder("mpgw.server.mptcp.fallbacks", sockets, MptcpSocketFactory::fallbacks)
+                .description("sockets that had to be plain TCP").register(registry);
+    }
+
+    @Override
+    public void connectionOpened() {
+        active.incrementAndGet();
+        total.increment();
+    }
+
+    @Override
+    public void connectionClosed() {
+        active.decrementAndGet();
+    }
+
+    @Override
+    public void dropped(Drop reason) {
+        drops.get(reason).increment();
+    }
+
+    @Override
+    public void handshakeCompleted(long nanos) {
+        handshake.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void replied(Socks5CommandStatus status) {
+        replies.computeIfAbsent(status.byteValue(), code -> Counter.builder("mpgw.server.replies")
+                .tag("code", Integer.toString(code & 0xff)).description("SOCKS5 replies by REP code")
+                .register(registry)).increment();
+    }
+
+    @Override
+    public void bytes(long up, long down) {
+        bytesUp.increment(up);
+        bytesDown.increment(down);
+    }
+
+    @Override
+    public void udpSession(String kind, boolean opened) {
+        AtomicLong gauge = udpActive.computeIfAbsent(kind, k -> {
+            AtomicLong g = new AtomicLong();
+            Gauge.builder("mpgw.server.udp.sessions.active", g, AtomicLong::get).tag("kind", k).register(registry);
+            return g;
+        });
+        if (opened) {
+            gauge.incrementAndGet();
+            registry.counter("mpgw.server.udp.sessions", "kind", kind).increment();
+        } else {
+            gauge.decrementAndGet();
+        }
+    }
+
+    @Override
+    public void datagram(boolean up) {
+        (up ? datagramsUp : datagramsDown).increment();
+    }
+}
