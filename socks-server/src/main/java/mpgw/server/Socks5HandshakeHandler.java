@@ -30,6 +30,9 @@ import mpgw.socks.Socks5Addresses;
  * {@code 01 01}; both close. An unusable request gets its REP and closes. One instance per channel.
  */
 final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
+    /** RFC 1929 allows any non-zero STATUS; {@code 01} is what clients and other servers use (Netty's is FF). */
+    private static final Socks5PasswordAuthStatus LOGIN_FAILED = new Socks5PasswordAuthStatus(0x01, "FAILURE");
+
     private final ServerContext context;
     private final long acceptedNanos = System.nanoTime();
 
@@ -72,7 +75,7 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             record(ctx).outcome("auth-failed", login.decoderResult().isSuccess() ? "user " + login.username()
                     : login.decoderResult().cause().getMessage());
             ctx.pipeline().replace(ServerPipeline.SOCKS_DECODER, ServerPipeline.SOCKS_DECODER, new DiscardDecoder());
-            ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.FAILURE))
+            ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(LOGIN_FAILED))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
