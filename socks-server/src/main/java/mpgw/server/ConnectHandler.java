@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -33,6 +34,8 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<ByteBuf> earlyData = new ArrayDeque<>();
     private Channel outbound;
     private boolean done;
+    /** The client sent EOF before the relay existed; the relay must still pass it on (half-close). */
+    private boolean clientEof;
 
     ConnectHandler(ServerContext context, InetSocketAddress destination) {
         this.context = context;
@@ -119,6 +122,19 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
             context.events().bytes(record.bytesUp, record.bytesDown);
             record.end();
         });
+        if (clientEof) {
+            // The socket reports EOF once; replay it for the relay, which then shuts the destination's output.
+            in.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            clientEof = true;
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     private void fail(ChannelHandlerContext ctx, Socks5CommandStatus status, String detail) {

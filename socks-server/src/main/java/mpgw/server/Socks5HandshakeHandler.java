@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.DefaultSocks5InitialResponse;
 import io.netty.handler.codec.socksx.v5.DefaultSocks5PasswordAuthResponse;
 import io.netty.handler.codec.socksx.v5.Socks5AuthMethod;
@@ -139,8 +140,19 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // EOF before a complete request (half-closure is allowed for the relay's sake): nothing can follow.
+            ctx.close();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        record(ctx).outcome("error", cause.getMessage());
+        // Client-side trouble (a reset, a decoder failure): logged once in the connection line, no stack trace.
+        record(ctx).outcome("error", String.valueOf(cause.getMessage()));
         ctx.close();
     }
 }

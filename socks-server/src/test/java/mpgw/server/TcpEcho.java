@@ -33,6 +33,11 @@ final class TcpEcho implements AutoCloseable {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    /** Forgets the clients seen so far, before a test that checks the next one. */
+    void forgetClients() {
+        clients.clear();
+    }
+
     /** The remote address of the next accepted connection: where the server's outbound socket was bound. */
     InetSocketAddress nextClient() throws InterruptedException {
         return clients.poll(5, TimeUnit.SECONDS);
