@@ -114,6 +114,9 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             case SocksRequest.CONNECT:
                 next = new ConnectHandler(context, dest);
                 break;
+            case SocksRequest.BIND:
+                next = new BindHandler(context, dest);
+                break;
             case SocksRequest.UDP_ASSOCIATE:
                 next = new UdpAssociateHandler(context, dest);
                 break;
