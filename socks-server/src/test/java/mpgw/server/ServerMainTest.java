@@ -91,7 +91,7 @@ class ServerMainTest {
         int port = freePort();
         int metricsPort = freePort();
         Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics-listen = \"127.0.0.1:" + metricsPort
-                + "\"\n shutdown-grace-period = 1s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
+                + "\"\n shutdown-grace-period = 3s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
         Path log = dir.resolve("server.log");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "mpgw.server.ServerMain", "--config", f.toString())
