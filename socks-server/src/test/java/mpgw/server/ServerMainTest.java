@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import mpgw.testing.Netns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,6 +82,25 @@ class ServerMainTest {
             assertEquals(1, r.status);
             assertTrue(r.err.contains("cannot listen on 127.0.0.1:" + taken.getLocalPort())
                     && r.err.contains("address already in use"), r.err);
+            assertFalse(r.err.contains("\tat "), r.err);
+        }
+    }
+
+    @Test
+    void exampleConfigInConfIsValid() {
+        ServerSettings example = ServerSettings.load(Path.of("..", "conf", "server.conf"));
+        assertEquals(2, example.listen().size());
+        assertEquals(mpgw.jni.MptcpMode.REQUIRED, example.mptcp());
+    }
+
+    @Test
+    void mptcpRequiredWithoutKernelSupportExitsWith1() throws Exception {
+        try (Netns ns = Netns.create("mpgwsrv-nomptcp")) {
+            ns.exec("sysctl -qw net.mptcp.enabled=0");
+            Path f = config("server { listen = [\"127.0.0.1:0\"], mptcp = required }");
+            Outcome r = ns.call(() -> run("--config", f.toString()));
+            assertEquals(1, r.status, r.err);
+            assertTrue(r.err.startsWith("server: server.mptcp = required, but "), r.err);
             assertFalse(r.err.contains("\tat "), r.err);
         }
     }
