@@ -1,0 +1,268 @@
+package mpgw.gateway.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import mpgw.testbed.DanteServer;
+import mpgw.testbed.EchoService;
+import mpgw.testbed.EchoTransfer;
+import mpgw.testbed.GatewayProcess;
+import mpgw.testbed.Metrics;
+import mpgw.testbed.SourceTree;
+import mpgw.testbed.Testbed;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The gateway's TCP path end to end, through the real kernel: the client namespace connects to the destination
+ * namespace; the gw namespace's nat REDIRECT rules ({@code iptables/mpgw-rules}) hand the connection to a
+ * gateway process, which carries it as SOCKS5 over MPTCP (two 20 Mbit/s links) to Dante in the srv namespace.
+ */
+class TcpInterceptionTest {
+    private static final String METRICS = "127.0.0.1:9464";
+    private static final int ECHO_PORT = 7000;
+    private static final int CLOSED_PORT = 7999;
+    private static final int DANTE_PORT = 1080;
+    private static final int DANTE_AUTH_PORT = 1082;
+    private static final int SILENT_PORT = 1081;
+    private static final DanteServer.Credentials USER = new DanteServer.Credentials("mpgwtest", "s3cret pass");
+
+    @TempDir
+    static Path work;
+    private static Testbed tb;
+    private static final List<AutoCloseable> services = new ArrayList<>();
+    private static InetSocketAddress echo;
+
+    @BeforeAll
+    static void testbed() throws Exception {
+        tb = Testbed.up("mpgwgwt-", "--links", "2", "--rate", "20mbit", "--ipv6");
+        installRules("");
+        services.add(DanteServer.start(tb.srv(), DANTE_PORT, "out0", null, work.resolve("dante")));
+        services.add(DanteServer.start(tb.srv(), DANTE_AUTH_PORT, "out0", USER, work.resolve("dante-auth")));
+        // Dual-stack: IPv4 and IPv6 clients reach the same echo service.
+        services.add(EchoService.start(tb, tb.dst(), new InetSocketAddress("::", ECHO_PORT)));
+        ServerSocket silent = tb.call(tb.srv(), () -> new ServerSocket(SILENT_PORT));
+        services.add(silent); // accepts (the kernel does) and never answers
+        echo = new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT);
+    }
+
+    @AfterAll
+    static void teardown() {
+        for (AutoCloseable s : services) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                // teardown continues
+            }
+        }
+        if (tb != null) {
+            tb.close();
+        }
+    }
+
+    private static void installRules(String extra) throws Exception {
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --ipv6 --lan "
+                + tb.get("LAN_CIDR") + " --lan " + tb.get("LAN_CIDR6") + " " + extra);
+    }
+
+    private static String config(String extra) {
+        return """
+                gateway {
+                  servers = ["%s:%d", "%s:%d"]
+                  metrics.listen = "%s"
+                  metrics.path-sample-interval = 200ms
+                  %s
+                }
+                """.formatted(tb.list("SRV_IPS").get(0), DANTE_PORT, tb.list("SRV_IPS").get(1), DANTE_PORT, METRICS,
+                extra);
+    }
+
+    private static GatewayProcess gateway(String extra) throws Exception {
+        return GatewayProcess.start(tb.gw(), config(extra), work);
+    }
+
+    @ParameterizedTest(name = "pipelined = {0}")
+    @ValueSource(strings = {"on", "off"})
+    void relaysIntactBothWaysOverAnMptcpConnectionWithTwoSubflows(String pipelined) throws Exception {
+        try (GatewayProcess gw = gateway("socks.pipelined = " + pipelined)) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 6 << 20, 1);
+            System.out.println("pipelined=" + pipelined + ": " + r);
+            assertTrue(r.intact(), r.toString());
+
+            String flow = gw.awaitLine("outcome=relayed");
+            assertTrue(flow.contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT), flow);
+            assertTrue(flow.contains("up=" + (6 << 20) + " down=" + (6 << 20)), flow);
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertTrue(m.sum("mpgw_gateway_upstream_subflows_max") >= 2, "subflows: " + m);
+            for (int link = 1; link <= 2; link++) {
+                String path = "path=\"" + tb.get("GW_WAN" + link + "_IP") + " -> " + tb.get("SRV_WAN" + link + "_IP");
+                double sent = m.sum("mpgw_gateway_path_bytes_total", path, "direction=\"sent\"");
+                assertTrue(sent > 256 * 1024, "link " + link + " carried " + sent + " bytes: " + m);
+            }
+            assertEquals(0, m.sum("mpgw_gateway_mptcp_fallbacks_total"), m.toString());
+        }
+    }
+
+    @Test
+    void authenticatesWithUsernameAndPassword() throws Exception {
+        String auth = "servers = [\"%s:%d\"]\nsocks { username = \"%s\", password = \"%s\" }"
+                .formatted(tb.get("SRV_IP"), DANTE_AUTH_PORT, USER.name(), USER.password());
+        try (GatewayProcess gw = gateway(auth)) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 2);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("server=" + tb.get("SRV_IP") + ":" + DANTE_AUTH_PORT));
+        }
+        try (GatewayProcess gw = gateway(auth.replace(USER.password(), "wrong"))) {
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            assertTrue(gw.awaitLine("outcome=handshake-failed").contains("authentication failed for user 'mpgwtest'"));
+        }
+    }
+
+    @Test
+    void carriesAnIpv6Flow() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            InetSocketAddress echo6 = new InetSocketAddress(tb.get("DST_IP6"), ECHO_PORT);
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo6, 1 << 20, 3);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=[" + tb.get("DST_IP6") + "]:" + ECHO_PORT));
+        }
+    }
+
+    @Test
+    void refusesAFlowAimedAtTheGatewayItself() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            // Not NATed: the original destination is the listener itself.
+            assertReset(EchoTransfer.connect(tb, tb.client(), new InetSocketAddress(tb.get("GW_LAN_IP"), 12345)));
+            assertTrue(gw.awaitLine("outcome=loop").contains("redirect loop:"));
+        }
+    }
+
+    @Test
+    void resetsTheClientAtOnceWhenTheServerRefusesTheConnect() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            long start = System.nanoTime();
+            assertReset(EchoTransfer.connect(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), CLOSED_PORT)));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("refused CONNECT: client saw the reset after " + millis + " ms");
+            String line = gw.awaitLine("outcome=refused");
+            assertTrue(line.contains("CONNECTION_REFUSED") || line.contains("reply 0x05"), line);
+            assertTrue(millis < 5_000, "reset after " + millis + " ms (the handshake timeout is 10 s)");
+        }
+    }
+
+    @Test
+    void resetsTheClientWhenTheServerStaysSilent() throws Exception {
+        String silent = "servers = [\"%s:%d\"]\nsocks.handshake-timeout = 1s".formatted(tb.get("SRV_IP"), SILENT_PORT);
+        try (GatewayProcess gw = gateway(silent)) {
+            long start = System.nanoTime();
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("silent server: client saw the reset after " + millis + " ms");
+            assertTrue(gw.awaitLine("outcome=handshake-timeout").contains("timeout after 1000 ms"));
+            assertTrue(millis >= 900, "reset after " + millis + " ms, before the 1 s handshake timeout");
+        }
+    }
+
+    @Test
+    void newFlowsUseTheSecondAddressWhenTheFirstIsBlackholed() throws Exception {
+        String drop = "iptables -w -%s INPUT -i wan1 -p tcp --dport " + DANTE_PORT + " -j DROP";
+        tb.exec(tb.srv(), drop.formatted("I"));
+        try (GatewayProcess gw = gateway("")) {
+            for (int i = 0; i < 3; i++) {
+                long start = System.nanoTime();
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 10 + i);
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                System.out.println("first address blackholed, flow " + i + ": " + millis + " ms, " + r);
+                assertTrue(r.intact(), r.toString());
+                assertTrue(millis < 1_000, "flow " + i + " took " + millis + " ms");
+            }
+            List<String> flows = gw.daemon().awaitLines("outcome=relayed", 3, java.time.Duration.ofSeconds(10));
+            flows.forEach(f -> assertTrue(f.contains("server=" + tb.list("SRV_IPS").get(1)), f));
+            // Bad-server memory: after the first flow lost the race, the blackholed address is tried last.
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertEquals(3, m.sum("mpgw_gateway_upstream_connect_seconds_count",
+                    "server=\"" + tb.list("SRV_IPS").get(1)), m.toString());
+        } finally {
+            tb.exec(tb.srv(), drop.formatted("D"));
+        }
+    }
+
+    @Test
+    void newFlowsWorkWhileTheFirstLinkIsDown() throws Exception {
+        tb.link(1, false);
+        try (GatewayProcess gw = gateway("")) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 20);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("server=" + tb.list("SRV_IPS").get(1)));
+        } finally {
+            tb.link(1, true);
+        }
+    }
+
+    @Test
+    void aFlowSurvivesItsFirstLinkDyingMidTransfer() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            Socket s = EchoTransfer.connect(tb, tb.client(), echo);
+            CompletableFuture<EchoTransfer.Result> transfer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return EchoTransfer.over(s, 12 << 20, 30);
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(1500);
+            tb.link(1, false);
+            try {
+                EchoTransfer.Result r = transfer.get(60, TimeUnit.SECONDS);
+                System.out.println("link 1 down after 1.5 s: " + r);
+                assertTrue(r.intact(), r.toString());
+            } finally {
+                tb.link(1, true);
+            }
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    @Test
+    void theMarkKeepsTheGatewaysOwnUpstreamOutOfTheRules() throws Exception {
+        // Intercept the router's own TCP too, without naming the servers: only the mark can keep the upstream out.
+        installRules("--local-output");
+        try {
+            try (GatewayProcess gw = gateway("upstream.mark = \"0x2a\"")) {
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 40);
+                assertTrue(r.intact(), r.toString());
+                gw.awaitLine("outcome=relayed");
+            }
+            try (GatewayProcess gw = gateway("upstream.mark = 0")) {
+                assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+                assertTrue(gw.awaitLine("outcome=loop").contains("the gateway's own upstream was intercepted"));
+            }
+        } finally {
+            installRules("");
+        }
+    }
+
+    /** The connection was accepted (by the REDIRECT), then reset by the gateway: reading fails with a reset. */
+    private static void assertReset(Socket s) throws IOException {
+        try (s) {
+            s.setSoTimeout(15_000);
+            SocketException e = assertThrows(SocketException.class, () -> s.getInputStream().read());
+            assertTrue(e.getMessage().contains("reset"), "expected a reset, got " + e);
+        }
+    }
+}
