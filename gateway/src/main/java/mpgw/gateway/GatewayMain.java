@@ -10,6 +10,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
 import mpgw.config.ConfigError;
+import mpgw.gateway.check.Check;
+import mpgw.gateway.check.StartupChecks;
 import mpgw.gateway.paths.PathWatcher;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
@@ -103,6 +105,8 @@ public final class GatewayMain {
         Logger log = LogManager.getLogger(GatewayMain.class);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         if (settings.mptcp() == MptcpMode.REQUIRED) {
+            // The probe socket is made outside an event loop: Netty's native library must be loaded first.
+            io.netty.channel.epoll.Epoll.ensureAvailability();
             try {
                 sockets.newStreamSocket(false).close();
             } catch (IOException e) {
@@ -131,6 +135,9 @@ public final class GatewayMain {
             // Traffic works without it; lost subflows then stay lost until the endpoint is re-added by hand.
             log.warn("path watcher not started: {} (is iproute2's 'ip' installed?)", e.getMessage());
             watcher = Optional.empty();
+        }
+        for (Check problem : StartupChecks.failing(settings)) {
+            log.warn("check: {} (see 'mpgw check')", problem.line());
         }
         log.info("gateway up: servers {}, mptcp {}, mark 0x{}, socks5 {}{}, metrics {}",
                 settings.servers().stream().map(Addresses::format).collect(Collectors.joining(", ")),

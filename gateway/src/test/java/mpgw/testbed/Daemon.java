@@ -25,6 +25,7 @@ public final class Daemon implements AutoCloseable {
     private final String name;
     private final Process process;
     private final List<String> lines = new ArrayList<>();
+    private boolean readerAlive = true;
 
     private Daemon(String name, Process process) {
         this.name = name;
@@ -79,6 +80,7 @@ public final class Daemon implements AutoCloseable {
             // The process is gone; what it printed so far stays readable.
         } finally {
             synchronized (lines) {
+                readerAlive = false;
                 lines.notifyAll();
             }
         }
@@ -148,6 +150,22 @@ public final class Daemon implements AutoCloseable {
         if (!leaks.isEmpty()) {
             throw new AssertionError(name + " leaked buffers:\n" + log());
         }
+    }
+
+    /** Waits for the process to exit by itself (a command rather than a daemon); returns its exit status. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            close();
+            throw new AssertionError(name + " still running after " + timeout.toMillis() + " ms; log:\n" + log());
+        }
+        synchronized (lines) {
+            // let the reader thread take the last lines
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (readerAlive && System.nanoTime() < deadline) {
+                lines.wait(100);
+            }
+        }
+        return process.exitValue();
     }
 
     /** SIGTERM, then SIGKILL after 10 s; returns the exit status. */

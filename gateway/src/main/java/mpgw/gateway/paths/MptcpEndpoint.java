@@ -12,10 +12,10 @@ import java.util.List;
  *              that make the path manager act
  * @param device the interface the endpoint is bound to, or null
  */
-record MptcpEndpoint(String address, int id, List<String> flags, String device) {
+public record MptcpEndpoint(String address, int id, List<String> flags, String device) {
 
     /** Parses the output of {@code ip mptcp endpoint show}; lines it does not understand are skipped. */
-    static List<MptcpEndpoint> parse(String show) {
+    public static List<MptcpEndpoint> parse(String show) {
         List<MptcpEndpoint> out = new ArrayList<>();
         for (String line : show.split("\n")) {
             String[] w = line.trim().split("\\s+");
@@ -50,7 +50,7 @@ record MptcpEndpoint(String address, int id, List<String> flags, String device) 
     }
 
     /** True for endpoints that make the path manager open or announce paths (not implicit ones). */
-    boolean active() {
+    public boolean active() {
         return flags.contains("subflow") || flags.contains("signal");
     }
 

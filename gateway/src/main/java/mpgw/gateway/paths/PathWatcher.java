@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import mpgw.gateway.SystemCommand;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -61,7 +62,7 @@ public final class PathWatcher implements AutoCloseable {
         if (settings.mode() == PathWatcherSettings.Mode.OFF) {
             return Optional.empty();
         }
-        List<MptcpEndpoint> endpoints = MptcpEndpoint.parse(IpCommand.run("mptcp", "endpoint", "show"));
+        List<MptcpEndpoint> endpoints = MptcpEndpoint.parse(SystemCommand.ip("mptcp", "endpoint", "show"));
         List<MptcpEndpoint> active = endpoints.stream().filter(MptcpEndpoint::active).toList();
         if (active.isEmpty() && settings.mode() == PathWatcherSettings.Mode.AUTO) {
             log.info("path watcher off: this host has no 'subflow' or 'signal' MPTCP endpoint to re-announce when"
@@ -77,7 +78,7 @@ public final class PathWatcher implements AutoCloseable {
     }
 
     private void seed() throws IOException {
-        for (String line : IpCommand.run("-o", "link", "show").split("\n")) {
+        for (String line : SystemCommand.ip("-o", "link", "show").split("\n")) {
             LinkEvent e = LinkEvent.parse(line);
             if (e != null) {
                 up.put(e.iface(), e.up());
@@ -143,12 +144,12 @@ public final class PathWatcher implements AutoCloseable {
         int count = 0;
         try {
             Set<String> addresses = addressesOf(iface);
-            for (MptcpEndpoint e : MptcpEndpoint.parse(IpCommand.run("mptcp", "endpoint", "show"))) {
+            for (MptcpEndpoint e : MptcpEndpoint.parse(SystemCommand.ip("mptcp", "endpoint", "show"))) {
                 if (!e.active() || !(iface.equals(e.device()) || addresses.contains(e.address()))) {
                     continue;
                 }
-                IpCommand.run("mptcp", "endpoint", "delete", "id", Integer.toString(e.id()));
-                IpCommand.run(e.addArguments().toArray(String[]::new));
+                SystemCommand.ip("mptcp", "endpoint", "delete", "id", Integer.toString(e.id()));
+                SystemCommand.ip(e.addArguments().toArray(String[]::new));
                 count++;
                 log.info("path watcher: re-announced MPTCP endpoint {} ({} is back)", e, iface);
             }
@@ -162,7 +163,7 @@ public final class PathWatcher implements AutoCloseable {
 
     private static Set<String> addressesOf(String iface) throws IOException {
         Set<String> out = new HashSet<>();
-        for (String line : IpCommand.run("-o", "addr", "show", "dev", iface).split("\n")) {
+        for (String line : SystemCommand.ip("-o", "addr", "show", "dev", iface).split("\n")) {
             String[] w = line.trim().split("\\s+");
             for (int i = 0; i + 1 < w.length; i++) {
                 if (w[i].equals("inet") || w[i].equals("inet6")) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import mpgw.testbed.Daemon;
 import mpgw.testbed.DanteServer;
 import mpgw.testbed.EchoService;
 import mpgw.testbed.EchoTransfer;
@@ -252,6 +253,30 @@ class TcpInterceptionTest {
                 assertReset(EchoTransfer.connect(tb, tb.client(), echo));
                 assertTrue(gw.awaitLine("outcome=loop").contains("the gateway's own upstream was intercepted"));
             }
+        } finally {
+            installRules("");
+        }
+    }
+
+    @Test
+    void checkPassesOnAGoodSetupAndNamesTheFixWhenTheRulesAreMissing() throws Exception {
+        // Router B announces every link, so a connection to either server address gets both paths.
+        tb.exec(tb.srv(), "bash " + SourceTree.script("iptables/mpgw-endpoints") + " --role server --wan wan1 --wan wan2");
+        Path config = work.resolve("check.conf");
+        java.nio.file.Files.writeString(config, config(""));
+        Daemon good = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                config.toString()));
+        assertEquals(0, good.awaitExit(java.time.Duration.ofSeconds(60)), good.log());
+        assertTrue(good.log().contains("OK   mptcp " + tb.get("SRV_IP") + ":" + DANTE_PORT + ": MPTCP with 2 subflows"),
+                good.log());
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " remove");
+        try {
+            Daemon bad = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                    config.toString()));
+            assertEquals(1, bad.awaitExit(java.time.Duration.ofSeconds(60)), bad.log());
+            assertTrue(bad.log().contains("FAIL rules: no mpgw interception rules (nft table inet mpgw or iptables"
+                    + " chain MPGW); fix: iptables/mpgw-rules install --port 12345 --mark 0x2a"), bad.log());
+            assertTrue(bad.log().contains("1 failed"), bad.log());
         } finally {
             installRules("");
         }

@@ -1,4 +1,4 @@
-package mpgw.gateway.paths;
+package mpgw.gateway;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -7,18 +7,24 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs one short iproute2 command ({@code ip ...}) in this process's network namespace and returns its output.
- * Bounded to 5 s; a non-zero exit becomes an {@link IOException} carrying the command and its message.
+ * Runs one short system tool ({@code ip}, {@code nft}, {@code iptables}) in this process's network namespace and
+ * returns its output (stdout and stderr). Bounded to 5 s; a non-zero exit becomes an {@link IOException} carrying
+ * the command and its message.
  */
-final class IpCommand {
+public final class SystemCommand {
     private static final long TIMEOUT_SECONDS = 5;
 
-    private IpCommand() {
+    private SystemCommand() {
     }
 
-    static String run(String... args) throws IOException {
+    /** {@code ip ARGS...} */
+    public static String ip(String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of("ip"));
         command.addAll(List.of(args));
+        return run(command);
+    }
+
+    public static String run(List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
         try {
