@@ -20,6 +20,7 @@ import mpgw.testbed.EchoService;
 import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
 import mpgw.testbed.Metrics;
+import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceTree;
 import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
@@ -27,12 +28,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The gateway's TCP path end to end, through the real kernel: the client namespace connects to the destination
  * namespace; the gw namespace's nat REDIRECT rules ({@code iptables/mpgw-rules}) hand the connection to a
- * gateway process, which carries it as SOCKS5 over MPTCP (two 20 Mbit/s links) to Dante in the srv namespace.
+ * gateway process, which carries it as SOCKS5 over MPTCP (two 20 Mbit/s links) to a socks-server in the srv
+ * namespace: mpgw's own ({@code mpgw.server.ServerMain}) or a third-party one (Dante, made MPTCP with mptcpize).
  */
 class TcpInterceptionTest {
     private static final String METRICS = "127.0.0.1:9464";
@@ -41,6 +44,8 @@ class TcpInterceptionTest {
     private static final int DANTE_PORT = 1080;
     private static final int DANTE_AUTH_PORT = 1082;
     private static final int SILENT_PORT = 1081;
+    private static final int MPGW_PORT = 1090;
+    private static final int MPGW_AUTH_PORT = 1091;
     private static final DanteServer.Credentials USER = new DanteServer.Credentials("mpgwtest", "s3cret pass");
 
     @TempDir
@@ -55,6 +60,10 @@ class TcpInterceptionTest {
         installRules("");
         services.add(DanteServer.start(tb.srv(), DANTE_PORT, "out0", null, work.resolve("dante")));
         services.add(DanteServer.start(tb.srv(), DANTE_AUTH_PORT, "out0", USER, work.resolve("dante-auth")));
+        services.add(SocksServerProcess.start(tb.srv(), ourServer(MPGW_PORT, "method = none"), work));
+        services.add(SocksServerProcess.start(tb.srv(), ourServer(MPGW_AUTH_PORT, """
+                method = password
+                users = [ { user = "%s", password = "%s" } ]""".formatted(USER.name(), USER.password())), work));
         // Dual-stack: IPv4 and IPv6 clients reach the same echo service.
         services.add(EchoService.start(tb, tb.dst(), new InetSocketAddress("::", ECHO_PORT)));
         ServerSocket silent = tb.call(tb.srv(), () -> new ServerSocket(SILENT_PORT));
@@ -76,12 +85,34 @@ class TcpInterceptionTest {
         }
     }
 
+    private static String ourServer(int port, String auth) {
+        return """
+                server {
+                  listen = ["[::]:%d"]
+                  mptcp = required
+                  auth { %s }
+                  metrics-listen = ""
+                  shutdown-grace-period = 1s
+                }
+                """.formatted(port, auth);
+    }
+
+    /** The socks-server port of a server kind: "dante" (third party) or "mpgw" (ours). */
+    private static int port(String server, boolean auth) {
+        return server.equals("dante") ? (auth ? DANTE_AUTH_PORT : DANTE_PORT) : (auth ? MPGW_AUTH_PORT : MPGW_PORT);
+    }
+
     private static void installRules(String extra) throws Exception {
         tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --ipv6 --lan "
                 + tb.get("LAN_CIDR") + " --lan " + tb.get("LAN_CIDR6") + " " + extra);
     }
 
+    /** A gateway config for mpgw's own server on both link addresses, plus {@code extra} keys. */
     private static String config(String extra) {
+        return config(MPGW_PORT, extra);
+    }
+
+    private static String config(int serverPort, String extra) {
         return """
                 gateway {
                   servers = ["%s:%d", "%s:%d"]
@@ -89,7 +120,7 @@ class TcpInterceptionTest {
                   metrics.path-sample-interval = 200ms
                   %s
                 }
-                """.formatted(tb.list("SRV_IPS").get(0), DANTE_PORT, tb.list("SRV_IPS").get(1), DANTE_PORT, METRICS,
+                """.formatted(tb.list("SRV_IPS").get(0), serverPort, tb.list("SRV_IPS").get(1), serverPort, METRICS,
                 extra);
     }
 
@@ -97,12 +128,13 @@ class TcpInterceptionTest {
         return GatewayProcess.start(tb.gw(), config(extra), work);
     }
 
-    @ParameterizedTest(name = "pipelined = {0}")
-    @ValueSource(strings = {"on", "off"})
-    void relaysIntactBothWaysOverAnMptcpConnectionWithTwoSubflows(String pipelined) throws Exception {
-        try (GatewayProcess gw = gateway("socks.pipelined = " + pipelined)) {
+    @ParameterizedTest(name = "server {0}, pipelined = {1}")
+    @CsvSource({"mpgw, on", "mpgw, off", "dante, on", "dante, off"})
+    void relaysIntactBothWaysOverAnMptcpConnectionWithTwoSubflows(String server, String pipelined) throws Exception {
+        try (GatewayProcess gw = GatewayProcess.start(tb.gw(), config(port(server, false),
+                "socks.pipelined = " + pipelined), work)) {
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 6 << 20, 1);
-            System.out.println("pipelined=" + pipelined + ": " + r);
+            System.out.println("server=" + server + " pipelined=" + pipelined + ": " + r);
             assertTrue(r.intact(), r.toString());
 
             String flow = gw.awaitLine("outcome=relayed");
@@ -119,14 +151,15 @@ class TcpInterceptionTest {
         }
     }
 
-    @Test
-    void authenticatesWithUsernameAndPassword() throws Exception {
+    @ParameterizedTest(name = "server {0}")
+    @ValueSource(strings = {"mpgw", "dante"})
+    void authenticatesWithUsernameAndPassword(String server) throws Exception {
         String auth = "servers = [\"%s:%d\"]\nsocks { username = \"%s\", password = \"%s\" }"
-                .formatted(tb.get("SRV_IP"), DANTE_AUTH_PORT, USER.name(), USER.password());
+                .formatted(tb.get("SRV_IP"), port(server, true), USER.name(), USER.password());
         try (GatewayProcess gw = gateway(auth)) {
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 2);
             assertTrue(r.intact(), r.toString());
-            assertTrue(gw.awaitLine("outcome=relayed").contains("server=" + tb.get("SRV_IP") + ":" + DANTE_AUTH_PORT));
+            assertTrue(gw.awaitLine("outcome=relayed").contains("server=" + tb.get("SRV_IP") + ":" + port(server, true)));
         }
         try (GatewayProcess gw = gateway(auth.replace(USER.password(), "wrong"))) {
             assertReset(EchoTransfer.connect(tb, tb.client(), echo));
@@ -153,13 +186,14 @@ class TcpInterceptionTest {
         }
     }
 
-    @Test
-    void resetsTheClientAtOnceWhenTheServerRefusesTheConnect() throws Exception {
-        try (GatewayProcess gw = gateway("")) {
+    @ParameterizedTest(name = "server {0}")
+    @ValueSource(strings = {"mpgw", "dante"})
+    void resetsTheClientAtOnceWhenTheServerRefusesTheConnect(String server) throws Exception {
+        try (GatewayProcess gw = GatewayProcess.start(tb.gw(), config(port(server, false), ""), work)) {
             long start = System.nanoTime();
             assertReset(EchoTransfer.connect(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), CLOSED_PORT)));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            System.out.println("refused CONNECT: client saw the reset after " + millis + " ms");
+            System.out.println("refused CONNECT (" + server + "): client saw the reset after " + millis + " ms");
             String line = gw.awaitLine("outcome=refused");
             assertTrue(line.contains("CONNECTION_REFUSED") || line.contains("reply 0x05"), line);
             assertTrue(millis < 5_000, "reset after " + millis + " ms (the handshake timeout is 10 s)");
@@ -181,7 +215,7 @@ class TcpInterceptionTest {
 
     @Test
     void newFlowsUseTheSecondAddressWhenTheFirstIsBlackholed() throws Exception {
-        String drop = "iptables -w -%s INPUT -i wan1 -p tcp --dport " + DANTE_PORT + " -j DROP";
+        String drop = "iptables -w -%s INPUT -i wan1 -p tcp --dport " + MPGW_PORT + " -j DROP";
         tb.exec(tb.srv(), drop.formatted("I"));
         try (GatewayProcess gw = gateway("")) {
             for (int i = 0; i < 3; i++) {
@@ -267,7 +301,7 @@ class TcpInterceptionTest {
         Daemon good = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
                 config.toString()));
         assertEquals(0, good.awaitExit(java.time.Duration.ofSeconds(60)), good.log());
-        assertTrue(good.log().contains("OK   mptcp " + tb.get("SRV_IP") + ":" + DANTE_PORT + ": MPTCP with 2 subflows"),
+        assertTrue(good.log().contains("OK   mptcp " + tb.get("SRV_IP") + ":" + MPGW_PORT + ": MPTCP with 2 subflows"),
                 good.log());
         tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " remove");
         try {
