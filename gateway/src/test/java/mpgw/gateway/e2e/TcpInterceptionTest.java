@@ -21,6 +21,7 @@ import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
 import mpgw.testbed.Metrics;
 import mpgw.testbed.SocksServerProcess;
+import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
 import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
@@ -41,6 +42,8 @@ class TcpInterceptionTest {
     private static final String METRICS = "127.0.0.1:9464";
     private static final int ECHO_PORT = 7000;
     private static final int CLOSED_PORT = 7999;
+    private static final int SOURCE_PORT = 7001;
+    private static final long DOWNLOAD_BYTES = 24 << 20;
     private static final int DANTE_PORT = 1080;
     private static final int DANTE_AUTH_PORT = 1082;
     private static final int SILENT_PORT = 1081;
@@ -66,6 +69,7 @@ class TcpInterceptionTest {
                 users = [ { user = "%s", password = "%s" } ]""".formatted(USER.name(), USER.password())), work));
         // Dual-stack: IPv4 and IPv6 clients reach the same echo service.
         services.add(EchoService.start(tb, tb.dst(), new InetSocketAddress("::", ECHO_PORT)));
+        services.add(SourceService.start(tb, tb.dst(), new InetSocketAddress("::", SOURCE_PORT), DOWNLOAD_BYTES));
         ServerSocket silent = tb.call(tb.srv(), () -> new ServerSocket(SILENT_PORT));
         services.add(silent); // accepts (the kernel does) and never answers
         echo = new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT);
@@ -148,6 +152,25 @@ class TcpInterceptionTest {
                 assertTrue(sent > 256 * 1024, "link " + link + " carried " + sent + " bytes: " + m);
             }
             assertEquals(0, m.sum("mpgw_gateway_mptcp_fallbacks_total"), m.toString());
+        }
+    }
+
+    /** Aggregation, reported rather than asserted: one client flow downloading over 2 x 20 Mbit/s. */
+    @Test
+    void oneDownloadUsesBothLinks() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            long[] r = SourceService.download(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT));
+            assertEquals(DOWNLOAD_BYTES, r[0]);
+            double mbit = r[0] * 8.0 / 1000.0 / r[1];
+            System.out.printf("one download through the gateway over 2 x 20 Mbit/s: %.1f Mbit/s (%.0f %% of 40)%n",
+                    mbit, mbit / 40 * 100);
+            gw.awaitLine("outcome=relayed");
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            for (int link = 1; link <= 2; link++) {
+                String path = "path=\"" + tb.get("GW_WAN" + link + "_IP") + " -> " + tb.get("SRV_WAN" + link + "_IP");
+                assertTrue(m.sum("mpgw_gateway_path_bytes_total", path, "direction=\"received\"") > 1 << 20,
+                        "link " + link + ": " + m);
+            }
         }
     }
 
