@@ -200,6 +200,25 @@ class TcpInterceptionTest {
         }
     }
 
+    /** TPROXY instead of REDIRECT: the listener is transparent and the destination is the socket's local address. */
+    @Test
+    void carriesAFlowInterceptedWithTproxy() throws Exception {
+        String tproxy = "iptables -w -t mangle -%s PREROUTING -i lan0 -p tcp -d " + tb.get("DST_CIDR")
+                + " -j TPROXY --on-port 12346 --tproxy-mark 0x1/0x1";
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " remove"
+                + " && ip rule add fwmark 0x1/0x1 lookup 100 && ip route add local 0.0.0.0/0 dev lo table 100 && "
+                + tproxy.formatted("A"));
+        try (GatewayProcess gw = gateway("mode = tproxy\nlisten = [\"0.0.0.0:12346\"]")) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 1 << 20, 4);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT));
+        } finally {
+            tb.exec(tb.gw(), tproxy.formatted("D") + " && ip rule del fwmark 0x1/0x1 lookup 100"
+                    + " && ip route del local 0.0.0.0/0 dev lo table 100");
+            installRules("");
+        }
+    }
+
     @Test
     void refusesAFlowAimedAtTheGatewayItself() throws Exception {
         try (GatewayProcess gw = gateway("")) {
