@@ -67,8 +67,20 @@ public final class SourceService implements AutoCloseable {
 
     /** Reads everything a connection from {@code ns} to {@code target} gets; returns {bytes, millis}. */
     public static long[] download(Testbed testbed, String ns, InetSocketAddress target) throws Exception {
+        return download(testbed, ns, target, false);
+    }
+
+    /**
+     * Like {@link #download(Testbed, String, InetSocketAddress)}; with {@code finFirst} the client half-closes right
+     * after connecting (as {@code nc -N} or a one-shot request does), before the gateway's relay exists.
+     */
+    public static long[] download(Testbed testbed, String ns, InetSocketAddress target, boolean finFirst)
+            throws Exception {
         try (Socket s = EchoTransfer.connect(testbed, ns, target)) {
             s.setSoTimeout(60_000);
+            if (finFirst) {
+                s.shutdownOutput();
+            }
             InputStream in = s.getInputStream();
             byte[] buf = new byte[64 * 1024];
             long count = 0;

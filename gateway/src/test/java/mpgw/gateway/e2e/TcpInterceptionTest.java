@@ -174,6 +174,33 @@ class TcpInterceptionTest {
         }
     }
 
+    /** The client's FIN arrives while the upstream is set up; the whole response must still reach it. */
+    @Test
+    void aClientThatHalfClosesAtOnceGetsTheWholeResponse() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            long[] r = SourceService.download(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT),
+                    true);
+            assertEquals(DOWNLOAD_BYTES, r[0]);
+            assertTrue(gw.awaitLine("outcome=relayed").contains("down=" + DOWNLOAD_BYTES));
+        }
+    }
+
+    /** A flow with no bytes either way for idle-timeout is closed. */
+    @Test
+    void anIdleFlowIsClosed() throws Exception {
+        try (GatewayProcess gw = gateway("idle-timeout = 1s");
+             Socket s = EchoTransfer.connect(tb, tb.client(), echo)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(42);
+            assertEquals(42, s.getInputStream().read());
+            long start = System.nanoTime();
+            assertEquals(-1, s.getInputStream().read(), "closed by the gateway");
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 800, "closed after " + millis + " ms");
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
     @ParameterizedTest(name = "server {0}")
     @ValueSource(strings = {"mpgw", "dante"})
     void authenticatesWithUsernameAndPassword(String server) throws Exception {
