@@ -48,6 +48,9 @@ class BadConfigTest {
         "gateway | gateway.upstream.mptcp | gateway { servers = [\"10.1.1.2:1080\"], upstream.mptcp = sometimes }",
         "gateway | gateway.servers        | gateway { servers = [] }",
         "gateway | gateway.listen         | gateway { servers = [\"10.1.1.2:1080\"], listen = [\"nowhere\"] }",
+        "server  | server.mptcp           | server { mptcp = sometimes }",
+        "server  | server.listen          | server { listen = [\"nowhere\"] }",
+        "server  | server.auth.users      | server { auth.method = password }",
     })
     void refusesToStart(String daemon, String key, String config) {
         String file = "/etc/mpgw/bad-" + key + ".conf";
