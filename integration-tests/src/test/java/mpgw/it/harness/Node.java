@@ -31,8 +31,9 @@ public final class Node extends GenericContainer<Node> {
         withImagePullPolicy(ProjectImage.NEVER_PULL);
         withNetwork(first);
         withNetworkAliases(name);
-        withCommand("sleep", "infinity");
         withCreateContainerCmdModifier(cmd -> {
+            // The image's entrypoint is the mpgw launcher; a node idles and the test starts what it needs.
+            cmd.withEntrypoint("sleep").withCmd("infinity");
             cmd.withHostName(name);
             cmd.getHostConfig()
                     .withCapAdd(Capability.NET_ADMIN, Capability.NET_RAW)
