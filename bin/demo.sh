@@ -190,4 +190,4 @@ all=0
 for (( i = 1; i <= links; i++ )); do all=$(( all + last[i] )); done
 echo "total: $(mbit $(( all - first_bytes )) $(( last_ns - start_ns )) | tr -d ' ') Mbit/s on average over $seconds s on $links link(s) of $rate each"
 receiver=$(grep -E 'receiver$' "$work/iperf3.log" | tail -1 | awk '{ print $(NF-2), $(NF-1) }')
-echo "iperf3 receiver: ${receiver:-?} (application bytes, delivered intact through the link cut)"
+echo "iperf3 receiver: ${receiver:-?} (application bytes that reached dst; the one TCP flow lasted the whole run)"
