@@ -6,7 +6,7 @@
 # Exit status 1 when the engine's log shows a pull attempt (the tests must never need a registry) or when
 # something could not be cleaned up.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 run_dir=${MPGW_DOCKER_RUN:-/run/mpgw-ci-docker}
 exec_root=$run_dir/exec
