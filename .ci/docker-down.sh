@@ -24,7 +24,8 @@ if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
     # shellcheck disable=SC2086
     [ -z "$containers" ] || "$docker" rm -f -v $containers >/dev/null
     "$docker" network prune -f >/dev/null
-    # Test images are rebuilt each run; keep only tagged ones (the base image) on the data root.
+    # Test images (mpgw-it, integration-tests' ProjectImage) are rebuilt each run; only the base image stays.
+    "$docker" image rm -f mpgw-it:latest >/dev/null 2>&1 || true
     "$docker" image prune -f >/dev/null
   fi
   kill -TERM "$pid"
