@@ -106,7 +106,7 @@ servers=$(printf '"%s:1080", ' "${srv_ips[@]}")
 cat >"$work/server.conf" <<EOF
 server {
   listen = ["0.0.0.0:1080"]
-  mptcp = preferred
+  mptcp = required
 }
 EOF
 cat >"$work/gateway.conf" <<EOF
@@ -114,7 +114,7 @@ gateway {
   listen = ["0.0.0.0:12345"]
   mode = redirect
   servers = [${servers%, }]
-  upstream.mptcp = preferred
+  upstream.mptcp = required
   metrics.listen = "127.0.0.1:9464"
 }
 EOF

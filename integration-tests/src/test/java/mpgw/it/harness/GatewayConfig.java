@@ -5,7 +5,7 @@ import java.util.stream.Collectors;
 
 /**
  * The gateway config file a test hands to {@link Topology#startGateway}: router A's listener on
- * {@link Topology#GATEWAY_PORT} in redirect mode, the socks peer's address on every link, MPTCP preferred, plus
+ * {@link Topology#GATEWAY_PORT} in redirect mode, the socks peer's address on every link, MPTCP required, plus
  * any extra HOCON lines a test adds (they override the lines above, as later keys do in HOCON).
  */
 public final class GatewayConfig {
@@ -36,9 +36,7 @@ public final class GatewayConfig {
                 + "  listen = [\"0.0.0.0:" + Topology.GATEWAY_PORT + "\"]\n"
                 + "  mode = redirect\n"
                 + "  servers = [" + list + "]\n"
-                // "required" would be stricter, but GatewayMain probes the MPTCP socket before Netty's epoll
-                // library is loaded (UnsatisfiedLinkError); the path tests prove MPTCP by link 2's bytes instead.
-                + "  upstream.mptcp = preferred\n"
+                + "  upstream.mptcp = required\n"
                 + "  metrics.listen = \"127.0.0.1:9464\"\n"
                 + extra
                 + "}";

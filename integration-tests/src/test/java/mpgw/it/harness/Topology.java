@@ -163,13 +163,10 @@ public final class Topology implements AutoCloseable {
         gw.awaitListening(GATEWAY_PORT, 30, "gateway");
     }
 
-    /**
-     * Starts mpgw's socks-server on srv (MPTCP listener on every address); returns when it listens. MPTCP is
-     * "preferred", not "required", for the reason {@link GatewayConfig} gives.
-     */
+    /** Starts mpgw's socks-server on srv (MPTCP listener on every address); returns when it listens. */
     public void startMpgwServer() {
         srv.sh("mkdir -p /etc/mpgw && cat >/etc/mpgw/server.conf <<'EOF'\n"
-                + "server {\n  listen = [\"0.0.0.0:" + SOCKS_PORT + "\"]\n  mptcp = preferred\n}\nEOF");
+                + "server {\n  listen = [\"0.0.0.0:" + SOCKS_PORT + "\"]\n  mptcp = required\n}\nEOF");
         srv.background("server", "exec mpgw server --config /etc/mpgw/server.conf");
         srv.awaitListening(SOCKS_PORT, 30, "server");
     }
