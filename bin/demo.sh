@@ -55,7 +55,7 @@ command -v nft >/dev/null || command -v iptables >/dev/null || die "neither nft 
 # A distribution has lib/; a source tree is built here once.
 if [ ! -d "$root/lib" ] && { [ ! -d "$root/gateway/target/lib" ] || [ ! -d "$root/socks-server/target/lib" ]; }; then
   echo "== building mpgw (mvn -q -DskipTests package)"
-  (cd "$root" && mvn -B -ntp -q -DskipTests package) || die "build failed"
+  (cd "$root" && mvn -B -ntp -q -Dstyle.color=never -DskipTests package) || die "build failed"
 fi
 
 prefix=mpgwdemo-
