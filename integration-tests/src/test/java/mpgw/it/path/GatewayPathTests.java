@@ -88,10 +88,13 @@ abstract class GatewayPathTests {
                         + "/blob | sha256sum | cut -d' ' -f1").trim());
         Thread.sleep(1500);
         long beforeCut = net.linkBytes(2) - atStart;
-        net.link(2, false);
-        System.out.println("link-cut: link 2 down after it carried " + (beforeCut >> 10) + " KiB of the transfer");
-        Thread.sleep(2000);
-        net.link(2, true);
+        try {
+            net.link(2, false);
+            System.out.println("link-cut: link 2 down after it carried " + (beforeCut >> 10) + " KiB of the transfer");
+            Thread.sleep(2000);
+        } finally {
+            net.link(2, true);
+        }
         long atRestore = net.linkBytes(2);
         String got = download.get(90, TimeUnit.SECONDS);
         long afterRestore = net.linkBytes(2) - atRestore;
