@@ -1,8 +1,8 @@
 package mpgw.jni;
 
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.LinuxSocket;
-import io.netty.channel.unix.FileDescriptor;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -26,8 +26,8 @@ public final class MptcpSocketFactory {
     public MptcpSocketFactory(MptcpMode mode) {
         this.mode = mode;
         NativeLibrary.ensureAvailable();
-        // LinuxSocket's native methods live in Netty's epoll library, which loads with the Epoll class; a socket
-        // made before any event loop exists (a daemon's start-up MPTCP probe) would fail with UnsatisfiedLinkError.
+        // Netty's own native library registers LinuxSocket's methods; it loads with the first epoll event
+        // loop, which a daemon may create only after its first socket (a start-up probe of mptcp = required).
         Epoll.ensureAvailability();
     }
 
