@@ -197,6 +197,24 @@ public final class Topology implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes link i silently drop everything at gw (nft rules on its interface, both directions) or lifts that:
+     * a link that dies without losing carrier, as a Wi-Fi bridge or a modem does. The interface stays up.
+     */
+    public void blackhole(int i, boolean on) {
+        String iface = gw.interfaceOn(wan(i));
+        String table = "mpgw_test_blackhole" + i;
+        if (on) {
+            gw.sh("nft -f - <<'EOF'\n"
+                    + "table inet " + table + " {\n"
+                    + "  chain in { type filter hook prerouting priority -300; iifname \"" + iface + "\" drop; }\n"
+                    + "  chain out { type filter hook postrouting priority 300; oifname \"" + iface + "\" drop; }\n"
+                    + "}\nEOF");
+        } else {
+            gw.sh("nft delete table inet " + table + " 2>/dev/null || true");
+        }
+    }
+
     /** Bytes gw has sent and received on link i so far. */
     public long linkBytes(int i) {
         String iface = gw.interfaceOn(wan(i));

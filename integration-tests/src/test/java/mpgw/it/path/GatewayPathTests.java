@@ -12,6 +12,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The cases every socks peer on router B must pass, through the real path: client traffic intercepted by
@@ -62,15 +64,16 @@ abstract class GatewayPathTests {
         assertEquals(sent, received, "sha256 of the bytes dst received through the gateway");
     }
 
-    /** Two shaped links carry more than one could; prints the numbers. */
-    @Test
-    void twoLinksCarryMoreThanOne() {
+    /** Two shaped links carry more than one could, client to dst and back; prints the numbers. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"upload", "download"})
+    void twoLinksCarryMoreThanOne(String direction) {
         long[] before = {net.linkBytes(1), net.linkBytes(2)};
-        double mbit = iperf3Mbit(8);
+        double mbit = iperf3Mbit(8, direction.equals("download"));
         long link1 = net.linkBytes(1) - before[0];
         long link2 = net.linkBytes(2) - before[1];
-        System.out.printf("aggregation: %.1f Mbit/s through 2 x %d Mbit/s links; link1 %d MB, link2 %d MB%n",
-                mbit, LINK_MBIT, link1 >> 20, link2 >> 20);
+        System.out.printf("aggregation, %s: %.1f Mbit/s through 2 x %d Mbit/s links; link1 %d MB, link2 %d MB%n",
+                direction, mbit, LINK_MBIT, link1 >> 20, link2 >> 20);
         assertTrue(link2 > (1 << 20), "link 2 carried " + link2 + " bytes: no second subflow");
         assertTrue(mbit > LINK_MBIT * 1.2, "aggregate " + mbit + " Mbit/s is not above one link's " + LINK_MBIT);
     }
@@ -103,17 +106,20 @@ abstract class GatewayPathTests {
         assertEquals(net.blobSha256(), got, "sha256 of the blob received across the link cut");
 
         long before = net.linkBytes(2);
-        double mbit = iperf3Mbit(3);
+        double mbit = iperf3Mbit(3, false);
         long link2 = net.linkBytes(2) - before;
         System.out.printf("link-cut: a new flow after the restore: %.1f Mbit/s, link 2 carried %d KiB%n",
                 mbit, link2 >> 10);
         assertTrue(link2 > (256 << 10), "link 2 carried only " + link2 + " bytes of a new flow after coming back");
     }
 
-    /** client to dst through the gateway with iperf3; the receiver's rate in Mbit/s, first 2 s left out. */
-    double iperf3Mbit(int seconds) {
+    /**
+     * iperf3 from client to dst through the gateway (dst to client when {@code reverse}); the receiver's rate in
+     * Mbit/s, the first 2 s left out.
+     */
+    double iperf3Mbit(int seconds, boolean reverse) {
         String bps = net.client.sh("iperf3 --client " + net.dstIp() + " --port " + Topology.IPERF_PORT
-                + " --time " + seconds + " --omit 2 --json | python3 -c "
+                + (reverse ? " --reverse" : "") + " --time " + seconds + " --omit 2 --json | python3 -c "
                 + "'import json,sys; print(json.load(sys.stdin)[\"end\"][\"sum_received\"][\"bits_per_second\"])'");
         return Double.parseDouble(bps.trim()) / 1e6;
     }
