@@ -10,6 +10,9 @@ import java.util.stream.Collectors;
  */
 public final class GatewayConfig {
 
+    /** The gateway's Prometheus endpoint on gw's loopback. */
+    public static final int METRICS_PORT = 9464;
+
     private final List<String> servers;
     private final String extra;
 
@@ -37,7 +40,9 @@ public final class GatewayConfig {
                 + "  mode = redirect\n"
                 + "  servers = [" + list + "]\n"
                 + "  upstream.mptcp = required\n"
-                + "  metrics.listen = \"127.0.0.1:9464\"\n"
+                + "  metrics.listen = \"127.0.0.1:" + METRICS_PORT + "\"\n"
+                // Short flows of a test get their per-path bytes sampled.
+                + "  metrics.path-sample-interval = 1s\n"
                 + extra
                 + "}";
     }

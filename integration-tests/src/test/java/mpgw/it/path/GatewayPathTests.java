@@ -1,10 +1,13 @@
 package mpgw.it.path;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import mpgw.it.harness.GatewayConfig;
 import mpgw.it.harness.RequiresContainerEngine;
 import mpgw.it.harness.Topology;
@@ -111,6 +114,36 @@ abstract class GatewayPathTests {
         System.out.printf("link-cut: a new flow after the restore: %.1f Mbit/s, link 2 carried %d KiB%n",
                 mbit, link2 >> 10);
         assertTrue(link2 > (256 << 10), "link 2 carried only " + link2 + " bytes of a new flow after coming back");
+    }
+
+    /**
+     * The gateway's metrics tell the truth about a real flow: it counts the bytes, sees two subflows, attributes
+     * bytes to both paths, and no MPTCP fallback happened.
+     */
+    @Test
+    void metricsShowBothPaths() {
+        iperf3Mbit(4, false);
+        String text = net.gw.sh("curl -sS --fail --max-time 10 http://127.0.0.1:" + GatewayConfig.METRICS_PORT
+                + "/metrics");
+        Map<String, Double> series = text.lines()
+                // "name{labels} value"; label values (paths) may hold spaces, the value never does.
+                .filter(l -> l.startsWith("mpgw_gateway_") && l.lastIndexOf(' ') > 0)
+                .collect(Collectors.toMap(l -> l.substring(0, l.lastIndexOf(' ')),
+                        l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)), (a, b) -> a));
+        long busyPaths = series.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("mpgw_gateway_path_bytes_total{") && e.getKey().contains("\"sent\""))
+                .filter(e -> e.getValue() > (1 << 20))
+                .count();
+        String metrics = String.join("\n", series.keySet().stream().sorted().map(k -> k + " " + series.get(k))
+                .collect(Collectors.toList()));
+        assertAll(
+                () -> assertTrue(series.getOrDefault("mpgw_gateway_bytes_total{direction=\"up\"}", 0.0) > (4 << 20),
+                        "bytes up counted:\n" + metrics),
+                () -> assertTrue(series.getOrDefault("mpgw_gateway_upstream_subflows_max", 0.0) >= 2,
+                        "two subflows seen:\n" + metrics),
+                () -> assertTrue(busyPaths >= 2, "two paths carried > 1 MiB each:\n" + metrics),
+                () -> assertEquals(0.0, series.getOrDefault("mpgw_gateway_mptcp_fallbacks_total", -1.0),
+                        "no MPTCP fallback:\n" + metrics));
     }
 
     /**
