@@ -89,7 +89,6 @@ bash "$root/bin/testbed.sh" up --prefix "$prefix" --links "$links" --rate "$rate
 . "$work/testbed.env"
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-# Background daemons run under `ip netns exec` directly (not in_ns): it execs, so $! is the daemon.
 # Waits up to 30 s for a TCP listener on port $2 in namespace $1; shows the daemon's log when there is none.
 await_listening() {
   local ns=$1 port=$2 log=$3
@@ -119,6 +118,7 @@ gateway {
 }
 EOF
 
+# Background processes run under `ip netns exec` directly, not in_ns: it execs, so $! is the process itself.
 echo "== router B: socks-server on ${SRV_IPS//,/, } port 1080 (MPTCP)"
 ip netns exec "$NS_SRV" "$root/bin/mpgw" server --config "$work/server.conf" >"$work/server.log" 2>&1 &
 pids+=($!)
