@@ -1,5 +1,6 @@
 package mpgw.gateway;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
@@ -11,6 +12,7 @@ import mpgw.config.Addresses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One flow's connect to the socks-server, racing its addresses
@@ -27,6 +29,7 @@ final class ConnectRace {
     private final UpstreamConnector connector;
     private final EventLoop loop;
     private final Promise<Channel> result;
+    private final Supplier<ByteBuf> synData;
     private final List<Attempt> attempts = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private int next;
@@ -36,12 +39,13 @@ final class ConnectRace {
     }
 
     ConnectRace(List<InetSocketAddress> order, long raceDelayMillis, UpstreamConnector connector, EventLoop loop,
-                Promise<Channel> result) {
+                Promise<Channel> result, Supplier<ByteBuf> synData) {
         this.order = order;
         this.raceDelayMillis = raceDelayMillis;
         this.connector = connector;
         this.loop = loop;
         this.result = result;
+        this.synData = synData;
     }
 
     void start() {
@@ -70,7 +74,7 @@ final class ConnectRace {
             return;
         }
         InetSocketAddress server = order.get(next++);
-        Attempt attempt = new Attempt(server, connector.attempt(loop, server), System.nanoTime());
+        Attempt attempt = new Attempt(server, connector.attempt(loop, server, synData), System.nanoTime());
         attempts.add(attempt);
         attempt.future().addListener(f -> done(attempt));
         if (next < order.size()) {

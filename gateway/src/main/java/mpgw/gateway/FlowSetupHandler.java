@@ -36,7 +36,9 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        connecting = connector.connect(ctx.channel().eventLoop());
+        Flow flow = Flow.of(ctx.channel());
+        connecting = connector.connect(ctx.channel().eventLoop(),
+                () -> Socks5ClientHandshake.request(socks, flow.destination(), ctx.alloc().buffer()));
         connecting.addListener(f -> connected(ctx));
     }
 
@@ -61,7 +63,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         handshake.addListener(f -> handshakeDone(ctx, handshake, started));
         EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
         upstream.pipeline().addLast(GatewayPipeline.SOCKS5_HANDSHAKE,
-                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake));
+                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake, connector.fastOpen()));
     }
 
     private void handshakeDone(ChannelHandlerContext ctx, Future<Channel> handshake, long started) {
@@ -71,6 +73,9 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         if (cause == null || reply > 0) {
             metrics.handshakeCompleted(System.nanoTime() - started);
             metrics.socksReply(reply);
+            if (connector.fastOpen()) {
+                metrics.fastOpen(FastOpenStatus.synDataAcked(upstream));
+            }
         }
         if (cause != null) {
             FlowOutcome outcome = reply > 0 ? FlowOutcome.REFUSED

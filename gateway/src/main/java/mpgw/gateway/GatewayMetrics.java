@@ -45,6 +45,13 @@ public interface GatewayMetrics {
     default void pathBytes(String path, long sent, long received) {
     }
 
+    /**
+     * A handshake on a connection that had its SOCKS request queued for the SYN finished: {@code acked} when the
+     * server took the SYN data, false when it went out again after the handshake (no cookie yet, or dropped).
+     */
+    default void fastOpen(boolean acked) {
+    }
+
     /** The path watcher re-added {@code endpoints} MPTCP endpoints of {@code iface} after it came back up. */
     default void pathReannounced(String iface, int endpoints) {
     }

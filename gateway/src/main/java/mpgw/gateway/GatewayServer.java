@@ -57,7 +57,7 @@ public final class GatewayServer implements AutoCloseable {
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
     public synchronized void start() throws GatewayStartException {
         UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, settings.mark(),
-                settings.connectTimeout(), settings.connectRaceDelay(),
+                settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
                 new BadServerMemory(settings.badServerMemory()), metrics);
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
                 new LoopGuard(settings.listen(), settings.servers()), connector, metrics);

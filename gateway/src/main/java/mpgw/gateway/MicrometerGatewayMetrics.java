@@ -29,6 +29,9 @@ import mpgw.jni.MptcpSocketFactory;
  *       per-subflow bytes; path = "local IP -> remote IP:port"</td></tr>
  *   <tr><td>mpgw_gateway_path_reannounces_total{interface}</td><td>counter</td><td>MPTCP endpoints re-added by the
  *       path watcher after their link came back</td></tr>
+ *   <tr><td>mpgw_gateway_fast_open_total{result}</td><td>counter</td><td>upstream connections whose SOCKS
+ *       request was queued for the SYN: acked (the server read it from the SYN) or not_acked (sent again after
+ *       the handshake: no cookie yet, or dropped on the way)</td></tr>
  * </table>
  * Tag values are bounded: server addresses and paths come from the configured links, never from destinations.
  * Thread-safe.
@@ -114,6 +117,13 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
                 .register(registry).increment(sent);
         Counter.builder("mpgw.gateway.path.bytes").tag("path", path).tag("direction", "received")
                 .register(registry).increment(received);
+    }
+
+    @Override
+    public void fastOpen(boolean acked) {
+        Counter.builder("mpgw.gateway.fast.open").tag("result", acked ? "acked" : "not_acked")
+                .description("Upstream connections that sent their SOCKS request with TCP Fast Open, by whether"
+                        + " the server acknowledged the SYN data").register(registry).increment();
     }
 
     @Override

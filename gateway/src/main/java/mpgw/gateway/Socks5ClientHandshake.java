@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>Pipelined: greeting, credentials, CONNECT request and the early data buffered so far leave in one write;
  *       the replies are then read in order, whether they arrive byte by byte or in one segment.
  *       Step by step: each message is sent after the previous reply, early data only after the CONNECT reply.</li>
+ *   <li>Fast open: when the request was already written before connect ({@code requestSent}, the bytes of
+ *       {@link #request}), only the early data is written at the start.</li>
  *   <li>On a successful CONNECT reply, early data that arrived meanwhile is written and flushed, {@code result}
  *       succeeds with the channel, and then this handler removes itself: bytes the server sent after the reply
  *       are passed to the next handler (the relay), as payload for the client.</li>
@@ -44,6 +46,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
     private final Socks5ClientSettings settings;
     private final EarlyData earlyData;
     private final Promise<Channel> result;
+    private final boolean requestSent;
     private State state = State.METHOD_REPLY;
     private boolean started;
     private Future<?> timeout;
@@ -55,6 +58,14 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
      */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result) {
+        this(proxy, destination, settings, earlyData, result, false);
+    }
+
+    /** @param requestSent the bytes of {@link #request} were written on the channel already (fast open) */
+    public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
+                                 Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result,
+                                 boolean requestSent) {
+        this.requestSent = requestSent;
         this.proxy = proxy;
         this.destination = destination;
         this.settings = settings;
@@ -83,13 +94,8 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         long millis = settings.handshakeTimeout().toMillis();
         timeout = ctx.executor().schedule(() -> fail(ctx, "timeout after " + millis + " ms waiting for the "
                 + describe(state), Socks5HandshakeException.NO_REPLY, true), millis, TimeUnit.MILLISECONDS);
-        ByteBuf out = ctx.alloc().buffer();
-        Socks5RequestWriter.INSTANCE.greeting(settings.authenticates(), out);
+        ByteBuf out = requestSent ? ctx.alloc().buffer() : request(settings, destination, ctx.alloc().buffer());
         if (settings.pipelined()) {
-            if (settings.authenticates()) {
-                Socks5RequestWriter.INSTANCE.credentials(settings.username(), settings.password(), out);
-            }
-            Socks5RequestWriter.INSTANCE.connect(destination, out);
             ByteBuf early = earlyData.take();
             try {
                 out.writeBytes(early);
@@ -97,8 +103,28 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
                 early.release();
             }
         }
-        ctx.writeAndFlush(out);
+        if (out.isReadable()) {
+            ctx.write(out);
+        } else {
+            out.release();
+        }
+        ctx.flush(); // also sends a fast-open request the kernel had no cookie for
         ctx.read();
+    }
+
+    /**
+     * Appends to {@code out} what the client sends before the first reply: the greeting, and when pipelined the
+     * credentials and CONNECT request too. Returns {@code out}.
+     */
+    public static ByteBuf request(Socks5ClientSettings settings, InetSocketAddress destination, ByteBuf out) {
+        Socks5RequestWriter.INSTANCE.greeting(settings.authenticates(), out);
+        if (settings.pipelined()) {
+            if (settings.authenticates()) {
+                Socks5RequestWriter.INSTANCE.credentials(settings.username(), settings.password(), out);
+            }
+            Socks5RequestWriter.INSTANCE.connect(destination, out);
+        }
+        return out;
     }
 
     @Override

@@ -19,6 +19,7 @@ public record ServerSettings(
         List<InetSocketAddress> listen,
         MptcpMode mptcp,
         int eventLoopThreads,
+        int fastOpenQueue,
         Map<String, String> users,
         List<Cidr> clientAllow,
         DestinationRules destinations,
@@ -59,6 +60,7 @@ public record ServerSettings(
         }
         MptcpMode mptcp = MptcpMode.parse(c.oneOf("mptcp", "required", "preferred", "off"));
         int threads = c.intIn("event-loop-threads", 0, 1024);
+        int fastOpen = c.intIn("fast-open", 0, 65535);
 
         ConfigReader auth = c.sub("auth");
         String method = auth.oneOf("method", "none", "password");
@@ -88,7 +90,7 @@ public record ServerSettings(
                 t.duration("dns", false), t.duration("idle", true), t.duration("udp-idle", false));
 
         ConfigReader dns = c.sub("dns");
-        return new ServerSettings(listen, mptcp, threads, Map.copyOf(users), c.cidrs("clients.allow"), rules,
+        return new ServerSettings(listen, mptcp, threads, fastOpen, Map.copyOf(users), c.cidrs("clients.allow"), rules,
                 limits, timeouts, dns.oneOf("prefer", "ipv4-preferred", "ipv6-preferred", "ipv4-only", "ipv6-only"),
                 dns.socketAddresses("servers"), c.optionalSocketAddress("metrics-listen"),
                 c.duration("shutdown-grace-period", true));

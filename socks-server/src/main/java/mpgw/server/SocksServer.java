@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpSocketFactory;
+import mpgw.net.FastOpenSysctl;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -56,12 +57,14 @@ public final class SocksServer implements AutoCloseable {
                 new ConnectionLimits(settings.limits().maxConnections(), settings.limits().maxConnectionsPerClient()),
                 new DestinationPolicy(settings.destinations()), resolver, clients);
         ClientChannelInitializer initializer = new ClientChannelInitializer(context);
+        warnIfFastOpenForbidden();
         for (InetSocketAddress address : settings.listen()) {
             ChannelFuture bound = new ServerBootstrap()
                     .group(group)
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
                     .handler(AcceptErrorLogger.INSTANCE)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -73,6 +76,15 @@ public final class SocksServer implements AutoCloseable {
                         + reason(bound.cause()), bound.cause());
             }
             listeners.add(bound.channel());
+        }
+    }
+
+    private void warnIfFastOpenForbidden() {
+        FastOpenSysctl sysctl = FastOpenSysctl.read();
+        if (settings.fastOpenQueue() > 0 && !sysctl.allowsServer()) {
+            LOG.warn("fast-open = {} but {} does not allow it for servers: SYN data is ignored (flows still work,"
+                    + " one round trip slower); fix: sysctl -w {}={}", settings.fastOpenQueue(), sysctl,
+                    FastOpenSysctl.KEY, sysctl.withServer());
         }
     }
 

@@ -71,6 +71,7 @@ public final class CheckMain {
         checks.add(report(HostChecks.mptcpEnabled(), out));
         checks.add(report(HostChecks.pathManager(wanted), out));
         checks.add(report(HostChecks.rules(settings), out));
+        checks.add(report(HostChecks.fastOpen(settings), out));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             ServerProbe probe = new ServerProbe(settings, group);

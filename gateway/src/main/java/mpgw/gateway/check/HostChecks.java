@@ -14,6 +14,7 @@ import mpgw.gateway.SystemCommand;
 import mpgw.gateway.paths.MptcpEndpoint;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
+import mpgw.net.FastOpenSysctl;
 
 /**
  * The checks of {@code mpgw check} that look at this host alone: MPTCP in the kernel, the path manager's limits
@@ -42,6 +43,20 @@ final class HostChecks {
             return Check.fail("mptcp", "cannot create an MPTCP socket: " + e.getMessage(),
                     "sysctl -w net.mptcp.enabled=1 (per network namespace)");
         }
+    }
+
+    /** upstream.fast-open needs the client bit of net.ipv4.tcp_fastopen, or the kernel ignores MSG_FASTOPEN. */
+    static Check fastOpen(GatewaySettings settings) {
+        FastOpenSysctl sysctl = FastOpenSysctl.read();
+        if (!settings.fastOpen()) {
+            return Check.ok("fast-open", "upstream.fast-open = off");
+        }
+        if (!sysctl.allowsClient()) {
+            return Check.fail("fast-open", "upstream.fast-open = on but " + sysctl + " forbids it for clients: every"
+                    + " flow waits one more round trip", "sysctl -w " + FastOpenSysctl.KEY + "=" + sysctl.withClient()
+                    + " (and server.fast-open with bit 2 on router B)");
+        }
+        return Check.ok("fast-open", sysctl + " allows it for clients (router B needs bit 2 and server.fast-open)");
     }
 
     /** Limits and endpoints: without either, every connection stays on its first path. */
