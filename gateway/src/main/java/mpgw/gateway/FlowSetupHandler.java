@@ -8,6 +8,8 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import mpgw.gateway.Socks5ClientHandshake.Opening;
+import mpgw.gateway.pool.UpstreamPool;
 import mpgw.relay.Relay;
 
 /**
@@ -16,19 +18,26 @@ import mpgw.relay.Relay;
  * ({@link EarlyDataBuffer}), then hands both channels to {@link Relay}. Any failure on the way ends the flow and
  * resets the client connection ({@link ConnectionReset}); a client that leaves meanwhile cancels the upstream.
  *
+ * <p>With a warm pool ({@link UpstreamPool}), a ready member replaces the connect and the greeting; a member
+ * that fails before the CONNECT reply without a reply code (RST, EOF, write error) is retried once on a fresh
+ * connection with the same client bytes ({@link RetainingEarlyData}).
+ *
  * <p>Threading: the downstream channel's event loop, which the upstream shares.
  */
 final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private final UpstreamConnector connector;
+    private final UpstreamPool pool;
     private final Socks5ClientSettings socks;
     private final GatewayMetrics metrics;
     private final Duration pathSampleInterval;
     private Future<Channel> connecting;
     private Channel upstream;
+    private RetainingEarlyData retained;
 
-    FlowSetupHandler(UpstreamConnector connector, Socks5ClientSettings socks, GatewayMetrics metrics,
-                     Duration pathSampleInterval) {
+    FlowSetupHandler(UpstreamConnector connector, UpstreamPool pool, Socks5ClientSettings socks,
+                     GatewayMetrics metrics, Duration pathSampleInterval) {
         this.connector = connector;
+        this.pool = pool;
         this.socks = socks;
         this.metrics = metrics;
         this.pathSampleInterval = pathSampleInterval;
@@ -36,6 +45,17 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        Channel pooled = pool.take(ctx.channel().eventLoop());
+        if (pooled != null) {
+            EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
+            retained = new RetainingEarlyData(buffer, ctx.alloc());
+            startHandshake(ctx, pooled, Opening.GREETED);
+        } else {
+            connectFresh(ctx);
+        }
+    }
+
+    private void connectFresh(ChannelHandlerContext ctx) {
         Flow flow = Flow.of(ctx.channel());
         connecting = connector.connect(ctx.channel().eventLoop(),
                 () -> Socks5ClientHandshake.request(socks, flow.destination(), ctx.alloc().buffer()));
@@ -51,7 +71,12 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             flow.refuse(FlowOutcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
             return;
         }
-        upstream = connecting.getNow();
+        startHandshake(ctx, connecting.getNow(), connector.fastOpen() ? Opening.REQUEST_SENT : Opening.FRESH);
+    }
+
+    private void startHandshake(ChannelHandlerContext ctx, Channel channel, Opening opening) {
+        Flow flow = Flow.of(ctx.channel());
+        upstream = channel;
         InetSocketAddress server = (InetSocketAddress) upstream.remoteAddress();
         flow.server(server);
         if (!ctx.channel().isActive()) {
@@ -60,20 +85,32 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         }
         Promise<Channel> handshake = upstream.eventLoop().newPromise();
         long started = System.nanoTime();
-        handshake.addListener(f -> handshakeDone(ctx, handshake, started));
-        EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
+        handshake.addListener(f -> handshakeDone(ctx, handshake, started, opening));
+        EarlyData early = retained != null ? retained
+                : (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
         upstream.pipeline().addLast(GatewayPipeline.SOCKS5_HANDSHAKE,
-                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake, connector.fastOpen()));
+                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake, opening));
     }
 
-    private void handshakeDone(ChannelHandlerContext ctx, Future<Channel> handshake, long started) {
+    private void handshakeDone(ChannelHandlerContext ctx, Future<Channel> handshake, long started,
+                               Opening opening) {
         Flow flow = Flow.of(ctx.channel());
         Throwable cause = handshake.cause();
         int reply = cause instanceof Socks5HandshakeException e ? e.replyCode() : 0;
+        if (opening == Opening.GREETED && cause instanceof Socks5HandshakeException e
+                && reply == Socks5HandshakeException.NO_REPLY
+                && !e.isTimeout() && ctx.channel().isActive()) {
+            // The pooled connection was dead after all (RST or EOF at the first write): once more, fresh.
+            metrics.poolRetried();
+            retained.rewind();
+            upstream = null;
+            connectFresh(ctx);
+            return;
+        }
         if (cause == null || reply > 0) {
             metrics.handshakeCompleted(System.nanoTime() - started);
             metrics.socksReply(reply);
-            if (connector.fastOpen()) {
+            if (opening == Opening.REQUEST_SENT) {
                 metrics.fastOpen(FastOpenStatus.synDataAcked(upstream));
             }
         }
@@ -98,6 +135,14 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             downstream.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
         }
         PathSampler.start(upstream, pathSampleInterval, metrics);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (retained != null) {
+            retained.release();
+            retained = null;
+        }
     }
 
     @Override

@@ -3,6 +3,7 @@ package mpgw.gateway;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import mpgw.gateway.pool.UpstreamPool;
 
 /**
  * The table of contents of an intercepted TCP flow (slot names and phases in {@link GatewayPipeline}):
@@ -18,10 +19,12 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
     private final GatewaySettings settings;
     private final OriginalDstHandler originalDst;
     private final UpstreamConnector connector;
+    private final UpstreamPool pool;
     private final GatewayMetrics metrics;
 
     GatewayChannelInitializer(GatewaySettings settings, LoopGuard loopGuard, UpstreamConnector connector,
-                              GatewayMetrics metrics) {
+                              UpstreamPool pool, GatewayMetrics metrics) {
+        this.pool = pool;
         this.settings = settings;
         this.originalDst = new OriginalDstHandler(DestinationSource.of(settings.mode()), loopGuard);
         this.connector = connector;
@@ -37,7 +40,7 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         }
         p.addLast(GatewayPipeline.ORIGINAL_DST, originalDst);
         p.addLast(GatewayPipeline.EARLY_DATA, new EarlyDataBuffer(settings.socks().earlyDataLimit()));
-        p.addLast(GatewayPipeline.FLOW_SETUP, new FlowSetupHandler(connector, settings.socks(), metrics,
+        p.addLast(GatewayPipeline.FLOW_SETUP, new FlowSetupHandler(connector, pool, settings.socks(), metrics,
                 settings.pathSampleInterval()));
     }
 }

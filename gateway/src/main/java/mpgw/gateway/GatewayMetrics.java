@@ -52,6 +52,22 @@ public interface GatewayMetrics {
     default void fastOpen(boolean acked) {
     }
 
+    /** A flow asked the warm pool for a connection: {@code hit} when it got one. */
+    default void poolTake(boolean hit) {
+    }
+
+    /** Ready pool members went up or down by {@code delta}. */
+    default void poolMembers(int delta) {
+    }
+
+    /** A ready pool member was dropped and replaced: closed, expired, lost-subflows, greeting-refused... */
+    default void poolReplaced(String reason) {
+    }
+
+    /** A pooled connection failed before the CONNECT reply and the flow retried on a fresh one. */
+    default void poolRetried() {
+    }
+
     /** The path watcher re-added {@code endpoints} MPTCP endpoints of {@code iface} after it came back up. */
     default void pathReannounced(String iface, int endpoints) {
     }

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.gateway.pool.UpstreamPool;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
@@ -44,6 +45,7 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewayMetrics metrics;
     private final MptcpSocketFactory sockets;
     private final EventLoopGroup group;
+    private UpstreamPool pool = UpstreamPool.OFF;
     private final ChannelGroup flows = new DefaultChannelGroup("flows", GlobalEventExecutor.INSTANCE);
     private final List<Channel> listeners = new ArrayList<>();
 
@@ -59,8 +61,10 @@ public final class GatewayServer implements AutoCloseable {
         UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, settings.mark(),
                 settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
                 new BadServerMemory(settings.badServerMemory()), metrics);
+        pool = settings.pool().enabled()
+                ? new UpstreamPool(settings.pool(), group, connector, settings.socks(), metrics) : UpstreamPool.OFF;
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
-                new LoopGuard(settings.listen(), settings.servers()), connector, metrics);
+                new LoopGuard(settings.listen(), settings.servers()), connector, pool, metrics);
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
             boolean ipv6 = address.getAddress() instanceof Inet6Address;
             ServerBootstrap b = new ServerBootstrap()
@@ -94,6 +98,7 @@ public final class GatewayServer implements AutoCloseable {
             log.info("listening on {} (mode {}) for intercepted TCP", Addresses.format(address),
                     settings.mode().name().toLowerCase(java.util.Locale.ROOT));
         }
+        pool.start();
     }
 
     /** The bound listener addresses (ports resolved when 0 was configured). */
@@ -128,6 +133,7 @@ public final class GatewayServer implements AutoCloseable {
             log.info("closing {} flows still open after the grace period", flows.size());
             flows.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        pool.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 

@@ -8,6 +8,7 @@ import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
 import mpgw.gateway.paths.PathWatcherSettings;
+import mpgw.gateway.pool.PoolSettings;
 import mpgw.jni.MptcpMode;
 
 /**
@@ -26,6 +27,7 @@ public record GatewaySettings(
         Duration connectRaceDelay,
         Duration badServerMemory,
         boolean fastOpen,
+        PoolSettings pool,
         Duration idleTimeout,
         Duration shutdownGrace,
         Optional<InetSocketAddress> metricsListen,
@@ -73,6 +75,7 @@ public record GatewaySettings(
                 upstream.duration("connect-race-delay", true),
                 upstream.duration("bad-server-memory", true),
                 upstream.bool("fast-open"),
+                PoolSettings.from(upstream.sub("pool")),
                 c.duration("idle-timeout", true),
                 c.duration("shutdown-grace", true),
                 metrics.optionalSocketAddress("listen"),

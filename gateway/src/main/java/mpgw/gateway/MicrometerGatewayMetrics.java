@@ -32,6 +32,12 @@ import mpgw.jni.MptcpSocketFactory;
  *   <tr><td>mpgw_gateway_fast_open_total{result}</td><td>counter</td><td>upstream connections whose SOCKS
  *       request was queued for the SYN: acked (the server read it from the SYN) or not_acked (sent again after
  *       the handshake: no cookie yet, or dropped on the way)</td></tr>
+ *   <tr><td>mpgw_gateway_pool_ready</td><td>gauge</td><td>warm upstream connections ready</td></tr>
+ *   <tr><td>mpgw_gateway_pool_takes_total{result}</td><td>counter</td><td>flows that asked the pool: hit, miss</td></tr>
+ *   <tr><td>mpgw_gateway_pool_replaced_total{reason}</td><td>counter</td><td>ready members dropped and replaced:
+ *       closed, expired, lost-subflows</td></tr>
+ *   <tr><td>mpgw_gateway_pool_retries_total</td><td>counter</td><td>flows whose pooled connection died before the
+ *       CONNECT reply, retried on a fresh connection</td></tr>
  * </table>
  * Tag values are bounded: server addresses and paths come from the configured links, never from destinations.
  * Thread-safe.
@@ -39,6 +45,7 @@ import mpgw.jni.MptcpSocketFactory;
 public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final MeterRegistry registry;
     private final AtomicLong active = new AtomicLong();
+    private final AtomicLong poolReady = new AtomicLong();
     private final Counter bytesUp;
     private final Counter bytesDown;
     private final Timer handshake;
@@ -60,6 +67,8 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
                         MptcpSocketFactory::fallbacks)
                 .description("Upstream sockets that had to be plain TCP because the kernel refused MPTCP")
                 .register(registry);
+        Gauge.builder("mpgw.gateway.pool.ready", poolReady, AtomicLong::get)
+                .description("Warm upstream connections ready to be handed out").register(registry);
         for (FlowOutcome o : FlowOutcome.values()) {
             flows(o); // every outcome shows from the start, at 0
         }
@@ -117,6 +126,30 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
                 .register(registry).increment(sent);
         Counter.builder("mpgw.gateway.path.bytes").tag("path", path).tag("direction", "received")
                 .register(registry).increment(received);
+    }
+
+    @Override
+    public void poolTake(boolean hit) {
+        Counter.builder("mpgw.gateway.pool.takes").tag("result", hit ? "hit" : "miss")
+                .description("Flows that asked the warm pool for a connection").register(registry).increment();
+    }
+
+    @Override
+    public void poolMembers(int delta) {
+        poolReady.addAndGet(delta);
+    }
+
+    @Override
+    public void poolReplaced(String reason) {
+        Counter.builder("mpgw.gateway.pool.replaced").tag("reason", reason)
+                .description("Ready pool members dropped and replaced").register(registry).increment();
+    }
+
+    @Override
+    public void poolRetried() {
+        Counter.builder("mpgw.gateway.pool.retries")
+                .description("Flows whose pooled connection failed before the CONNECT reply, retried on a fresh one")
+                .register(registry).increment();
     }
 
     @Override

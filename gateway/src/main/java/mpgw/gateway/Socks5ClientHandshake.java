@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>Pipelined: greeting, credentials, CONNECT request and the early data buffered so far leave in one write;
  *       the replies are then read in order, whether they arrive byte by byte or in one segment.
  *       Step by step: each message is sent after the previous reply, early data only after the CONNECT reply.</li>
- *   <li>Fast open: when the request was already written before connect ({@code requestSent}, the bytes of
- *       {@link #request}), only the early data is written at the start.</li>
+ *   <li>{@link Opening}: when the request was already written before connect (fast open, the bytes of
+ *       {@link #request}), only the early data is written at the start; on a pooled connection whose greeting is
+ *       done, the CONNECT request and early data are, and only the CONNECT reply is read.</li>
  *   <li>On a successful CONNECT reply, early data that arrived meanwhile is written and flushed, {@code result}
  *       succeeds with the channel, and then this handler removes itself: bytes the server sent after the reply
  *       are passed to the next handler (the relay), as payload for the client.</li>
@@ -35,6 +36,16 @@ import java.util.concurrent.TimeUnit;
 public final class Socks5ClientHandshake extends ByteToMessageDecoder {
     private enum State { METHOD_REPLY, AUTH_REPLY, CONNECT_REPLY, DONE }
 
+    /** What the connection has seen before this handler starts. */
+    public enum Opening {
+        /** nothing: the whole request is written at the start */
+        FRESH,
+        /** {@link #request} was queued before connect (fast open) */
+        REQUEST_SENT,
+        /** greeting (and authentication) done, e.g. a warm pool member: CONNECT comes next */
+        GREETED
+    }
+
     private static final int VERSION = 5;
     private static final int AUTH_VERSION = 1;
     private static final int NO_AUTH = 0x00;
@@ -46,7 +57,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
     private final Socks5ClientSettings settings;
     private final EarlyData earlyData;
     private final Promise<Channel> result;
-    private final boolean requestSent;
+    private final Opening opening;
     private State state = State.METHOD_REPLY;
     private boolean started;
     private Future<?> timeout;
@@ -58,14 +69,16 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
      */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result) {
-        this(proxy, destination, settings, earlyData, result, false);
+        this(proxy, destination, settings, earlyData, result, Opening.FRESH);
     }
 
-    /** @param requestSent the bytes of {@link #request} were written on the channel already (fast open) */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result,
-                                 boolean requestSent) {
-        this.requestSent = requestSent;
+                                 Opening opening) {
+        this.opening = opening;
+        if (opening == Opening.GREETED) {
+            state = State.CONNECT_REPLY;
+        }
         this.proxy = proxy;
         this.destination = destination;
         this.settings = settings;
@@ -94,7 +107,15 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         long millis = settings.handshakeTimeout().toMillis();
         timeout = ctx.executor().schedule(() -> fail(ctx, "timeout after " + millis + " ms waiting for the "
                 + describe(state), Socks5HandshakeException.NO_REPLY, true), millis, TimeUnit.MILLISECONDS);
-        ByteBuf out = requestSent ? ctx.alloc().buffer() : request(settings, destination, ctx.alloc().buffer());
+        ByteBuf out = switch (opening) {
+            case FRESH -> request(settings, destination, ctx.alloc().buffer());
+            case REQUEST_SENT -> ctx.alloc().buffer();
+            case GREETED -> {
+                ByteBuf connect = ctx.alloc().buffer();
+                Socks5RequestWriter.INSTANCE.connect(destination, connect);
+                yield connect;
+            }
+        };
         if (settings.pipelined()) {
             ByteBuf early = earlyData.take();
             try {
