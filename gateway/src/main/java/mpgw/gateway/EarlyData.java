@@ -13,4 +13,8 @@ public interface EarlyData {
      * Reading from the client resumes if it had stopped because the buffer was full.
      */
     ByteBuf take();
+
+    /** Calls {@code listener} after each read that buffered client bytes (null: stop). */
+    default void onArrival(Runnable listener) {
+    }
 }

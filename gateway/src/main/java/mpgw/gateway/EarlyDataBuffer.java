@@ -23,6 +23,7 @@ public final class EarlyDataBuffer extends ChannelInboundHandlerAdapter implemen
     private CompositeByteBuf buffered;
     private boolean inputShutdown;
     private long taken;
+    private Runnable arrival;
 
     public EarlyDataBuffer(int limit) {
         this.limit = limit;
@@ -51,7 +52,15 @@ public final class EarlyDataBuffer extends ChannelInboundHandlerAdapter implemen
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (arrival != null && size() > 0) {
+            arrival.run();
+        }
         readMoreIfRoom();
+    }
+
+    @Override
+    public void onArrival(Runnable listener) {
+        arrival = listener;
     }
 
     private void readMoreIfRoom() {

@@ -41,6 +41,11 @@ final class RetainingEarlyData implements EarlyData {
         return out;
     }
 
+    @Override
+    public void onArrival(Runnable listener) {
+        source.onArrival(listener);
+    }
+
     /** The next {@link #take()} starts again with every byte taken so far. */
     void rewind() {
         CompositeByteBuf again = alloc.compositeBuffer();

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Contract:
  * <ul>
  *   <li>Pipelined: greeting, credentials, CONNECT request and the early data buffered so far leave in one write;
- *       the replies are then read in order, whether they arrive byte by byte or in one segment.
+ *       the replies are then read in order, whether they arrive byte by byte or in one segment. Client bytes
+ *       that arrive before the CONNECT reply follow the request at once while the channel is writable (the server
+ *       reads them as payload after the request), so they need not wait for the reply.
  *       Step by step: each message is sent after the previous reply, early data only after the CONNECT reply.</li>
  *   <li>{@link Opening}: when the request was already written before connect (fast open, the bytes of
  *       {@link #request}), only the early data is written at the start; on a pooled connection whose greeting is
@@ -130,7 +132,22 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
             out.release();
         }
         ctx.flush(); // also sends a fast-open request the kernel had no cookie for
+        if (settings.pipelined()) {
+            earlyData.onArrival(() -> forwardEarly(ctx));
+        }
         ctx.read();
+    }
+
+    private void forwardEarly(ChannelHandlerContext ctx) {
+        if (state == State.DONE || !ctx.channel().isWritable()) {
+            return; // the rest goes after the CONNECT reply; the early-data limit holds the client back meanwhile
+        }
+        ByteBuf early = earlyData.take();
+        if (early.isReadable()) {
+            ctx.writeAndFlush(early);
+        } else {
+            early.release();
+        }
     }
 
     /**
@@ -258,6 +275,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
 
     private void succeed(ChannelHandlerContext ctx) {
         state = State.DONE;
+        earlyData.onArrival(null);
         cancelTimeout();
         ByteBuf early = earlyData.take();
         if (early.isReadable()) {
@@ -285,6 +303,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
             return;
         }
         state = State.DONE;
+        earlyData.onArrival(null);
         cancelTimeout();
         result.tryFailure(new Socks5HandshakeException("socks5 proxy=" + Addresses.format(proxy) + " dest="
                 + Addresses.format(destination) + " " + what, replyCode, isTimeout));
