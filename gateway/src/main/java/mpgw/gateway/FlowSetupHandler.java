@@ -8,6 +8,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import mpgw.gateway.Socks5ClientHandshake.Opening;
 import mpgw.gateway.pool.UpstreamPool;
 import mpgw.relay.Relay;
@@ -25,6 +26,7 @@ import mpgw.relay.Relay;
  * <p>Threading: the downstream channel's event loop, which the upstream shares.
  */
 final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
+    private static final long POOLED_WATCH_MILLIS = 200;
     private final UpstreamConnector connector;
     private final UpstreamPool pool;
     private final Socks5ClientSettings socks;
@@ -90,6 +92,23 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
                 : (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
         upstream.pipeline().addLast(GatewayPipeline.SOCKS5_HANDSHAKE,
                 new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake, opening));
+        if (opening == Opening.GREETED) {
+            watchPooled(channel, handshake);
+        }
+    }
+
+    /**
+     * A pooled member whose subflows were reset at the first write does not close: the MPTCP connection waits
+     * for a subflow that never comes. While the CONNECT reply is pending, such a member is closed, which makes
+     * the flow retry on a fresh connection.
+     */
+    private static void watchPooled(Channel member, Future<Channel> handshake) {
+        Future<?> watch = member.eventLoop().scheduleAtFixedRate(() -> {
+            if (!handshake.isDone() && UpstreamPool.lostEverySubflow(member)) {
+                member.close();
+            }
+        }, POOLED_WATCH_MILLIS, POOLED_WATCH_MILLIS, TimeUnit.MILLISECONDS);
+        handshake.addListener(f -> watch.cancel(false));
     }
 
     private void handshakeDone(ChannelHandlerContext ctx, Future<Channel> handshake, long started,

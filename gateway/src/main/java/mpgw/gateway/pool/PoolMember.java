@@ -115,6 +115,10 @@ final class PoolMember {
 
     /** Established subflows, or -1 when the connection is not MPTCP (fell back) or cannot be asked. */
     private long subflows() {
+        return subflows(channel);
+    }
+
+    static long subflows(Channel channel) {
         try {
             MptcpInfo info = MptcpInfo.of(channel);
             return info.mptcp() ? info.establishedSubflows() : -1;

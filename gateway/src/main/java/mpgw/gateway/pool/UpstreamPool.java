@@ -90,6 +90,11 @@ public final class UpstreamPool {
         return member;
     }
 
+    /** True when {@code channel} is an MPTCP connection with no established subflow left (dead but not closed). */
+    public static boolean lostEverySubflow(Channel channel) {
+        return PoolMember.subflows(channel) == 0;
+    }
+
     /** Closes every member; no more refills. */
     public void close() {
         closed = true;
@@ -162,7 +167,7 @@ public final class UpstreamPool {
                 metrics.poolMembers(-1);
                 String problem = m.problem();
                 if (problem == null) {
-                    fill();
+                    loop.execute(this::fill); // after the flow's CONNECT has gone out
                     return m.handOut();
                 }
                 metrics.poolReplaced(problem);

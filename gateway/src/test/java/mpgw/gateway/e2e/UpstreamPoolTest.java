@@ -1,0 +1,302 @@
+package mpgw.gateway.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import mpgw.testbed.Daemon;
+import mpgw.testbed.DanteServer;
+import mpgw.testbed.EchoService;
+import mpgw.testbed.EchoTransfer;
+import mpgw.testbed.GatewayProcess;
+import mpgw.testbed.Metrics;
+import mpgw.testbed.SocksServerProcess;
+import mpgw.testbed.SourceService;
+import mpgw.testbed.SourceTree;
+import mpgw.testbed.Testbed;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The warm upstream pool end to end (testbed, two 20 Mbit/s links, real MPTCP): members are greeted and have both
+ * subflows before use, a pooled flow reaches the destination without router A ever waiting for router B (counted
+ * from captures with bench/benchtool.py, as bin/bench.sh does), dead members are never the flow's loss, and
+ * members are replaced before the server's handshake timeout closes them.
+ */
+class UpstreamPoolTest {
+    private static final String METRICS = "127.0.0.1:9464";
+    private static final int ECHO_PORT = 7000;
+    private static final int SOURCE_PORT = 7001;
+    private static final int MPGW_PORT = 1090;
+    private static final int SHORT_TIMEOUT_PORT = 1091;
+    private static final int DANTE_PORT = 1080;
+    private static final long MEGABYTE = 1 << 20;
+    /** tcpdump -tt -n: direction, local end (Out) or remote end (In), the other end, flags, payload length. */
+    private static final Pattern PACKET = Pattern.compile(
+            "\\s(In|Out)\\s+IP\\s+(\\S+) > (\\S+?): Flags \\[([^\\]]*)\\].*length (\\d+)");
+
+    @TempDir
+    static Path work;
+    private static Testbed tb;
+    private static final List<AutoCloseable> services = new ArrayList<>();
+    private static InetSocketAddress echo;
+
+    @BeforeAll
+    static void testbed() throws Exception {
+        tb = Testbed.up("mpgwzr", "--links", "2", "--rate", "20mbit");
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
+                + tb.get("LAN_CIDR"));
+        services.add(SocksServerProcess.start(tb.srv(), server(MPGW_PORT, "10s"), work));
+        services.add(SocksServerProcess.start(tb.srv(), server(SHORT_TIMEOUT_PORT, "2s"), work));
+        services.add(DanteServer.start(tb.srv(), DANTE_PORT, "out0", null, work.resolve("dante")));
+        services.add(EchoService.start(tb, tb.dst(), new InetSocketAddress("0.0.0.0", ECHO_PORT)));
+        services.add(SourceService.start(tb, tb.dst(), new InetSocketAddress("0.0.0.0", SOURCE_PORT), MEGABYTE));
+        echo = new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT);
+    }
+
+    @AfterAll
+    static void teardown() {
+        for (AutoCloseable s : services) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                // teardown continues
+            }
+        }
+        if (tb != null) {
+            tb.close();
+        }
+    }
+
+    private static String server(int port, String handshakeTimeout) {
+        return """
+                server {
+                  listen = ["0.0.0.0:%d"]
+                  mptcp = required
+                  timeouts.handshake = %s
+                  metrics-listen = ""
+                  shutdown-grace-period = 1s
+                }
+                """.formatted(port, handshakeTimeout);
+    }
+
+    private static GatewayProcess gateway(int port, String pool) throws Exception {
+        return GatewayProcess.start(tb.gw(), """
+                gateway {
+                  servers = ["%s:%d"]
+                  metrics.listen = "%s"
+                  upstream.pool { %s }
+                }
+                """.formatted(tb.list("SRV_IPS").get(0), port, METRICS, pool), work);
+    }
+
+    /** Waits until the gateway reports {@code n} ready members. */
+    private static Metrics awaitReady(int n) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+        while (m.sum("mpgw_gateway_pool_ready") < n && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            m = Metrics.scrape(tb, tb.gw(), METRICS);
+        }
+        assertTrue(m.sum("mpgw_gateway_pool_ready") >= n, "pool never had " + n + " ready members: " + m);
+        return m;
+    }
+
+    /** Established TCP subflows from the gw namespace to the server port, by local port. */
+    private static TreeSet<Integer> subflowPorts(int serverPort) throws Exception {
+        TreeSet<Integer> ports = new TreeSet<>();
+        for (String line : tb.exec(tb.gw(), "ss -tnH state established '( dport = :" + serverPort + " )'")
+                .split("\n")) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 4) {
+                String local = f[2];
+                ports.add(Integer.parseInt(local.substring(local.lastIndexOf(':') + 1)));
+            }
+        }
+        return ports;
+    }
+
+    @Test
+    void readyMembersHaveBothSubflowsAndAPooledFlowNeverWaitsForRouterB() throws Exception {
+        try (GatewayProcess gw = gateway(MPGW_PORT, "size = 4")) {
+            awaitReady(4);
+            assertTrue(subflowPorts(MPGW_PORT).size() >= 8, "4 members x 2 subflows: " + subflowPorts(MPGW_PORT));
+            // A first flow loads the gateway's classes (a cold JVM takes milliseconds per new path); the second
+            // one, on a refilled pool, is the one measured.
+            assertTrue(EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 2).intact());
+            gw.awaitLine("outcome=relayed");
+            Thread.sleep(500);
+            awaitReady(4);
+
+            List<String> wan;
+            try (Daemon capWan = Daemon.startIn(tb.gw(), "tcpdump-gw", List.of("tcpdump", "-i", "any", "-tt", "-n",
+                    "-l", "-U", "tcp port " + MPGW_PORT + " or tcp port " + ECHO_PORT))) {
+                capWan.awaitLine("listening on", Duration.ofSeconds(10));
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 1);
+                assertTrue(r.intact(), r.toString());
+                Thread.sleep(300);
+                wan = capWan.lines();
+            }
+            // 0 round trips: once the client's first bytes reached router A, they left towards router B before
+            // anything came back from B (pool refills open connections of their own meanwhile: not counted).
+            java.util.Set<String> opened = new java.util.HashSet<>();
+            boolean clientSent = false;
+            boolean connectSent = false;
+            long sentBeforeAnswer = -1;
+            for (String line : wan) {
+                Matcher p = PACKET.matcher(line);
+                if (!p.find()) {
+                    continue;
+                }
+                boolean out = p.group(1).equals("Out");
+                int length = Integer.parseInt(p.group(5));
+                if (!line.contains(" wan")) {
+                    clientSent |= !out && length > 0 && p.group(3).endsWith("." + ECHO_PORT);
+                    continue;
+                }
+                String local = out ? p.group(2) : p.group(3);
+                if (p.group(4).contains("S")) {
+                    opened.add(local);
+                }
+                if (opened.contains(local) || length == 0) {
+                    continue;
+                }
+                if (out && !connectSent) {
+                    connectSent = true; // the CONNECT request on the pooled member
+                    continue;
+                }
+                if (clientSent) {
+                    sentBeforeAnswer = out ? length : 0;
+                    break;
+                }
+            }
+            System.out.println("pooled flow: " + sentBeforeAnswer + " client bytes left router A before anything"
+                    + " came back from router B after the client's first bytes arrived");
+            assertTrue(sentBeforeAnswer > 0, "router A waited for router B before sending client bytes: " + wan);
+            gw.daemon().awaitLines("outcome=relayed", 2, Duration.ofSeconds(10));
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertEquals(2, m.sum("mpgw_gateway_pool_takes_total", "result=\"hit\""), m.toString());
+        }
+    }
+
+    /** Reported, and asserted only loosely: the share of a fresh flow's 1 MB download carried by link 2. */
+    @Test
+    void aPooledFlowSpreadsOverBothLinksFromItsFirstByte() throws Exception {
+        double pooled;
+        double fresh;
+        try (GatewayProcess gw = gateway(MPGW_PORT, "size = 4")) {
+            awaitReady(4);
+            pooled = link2ShareOfDownload();
+        }
+        try (GatewayProcess gw = gateway(MPGW_PORT, "size = 0")) {
+            fresh = link2ShareOfDownload();
+        }
+        System.out.printf("share of a fresh flow's 1 MB download on link 2: pool %.0f %%, no pool %.0f %%%n",
+                pooled * 100, fresh * 100);
+        assertTrue(pooled > 0.2, "pooled download used link 2 for only " + pooled);
+    }
+
+    private static double link2ShareOfDownload() throws Exception {
+        long[] before = {rxBytes(1), rxBytes(2)};
+        long[] r = SourceService.download(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT));
+        assertEquals(MEGABYTE, r[0]);
+        long one = rxBytes(1) - before[0];
+        long two = rxBytes(2) - before[1];
+        return (double) two / (one + two);
+    }
+
+    private static long rxBytes(int link) throws Exception {
+        return Long.parseLong(tb.exec(tb.gw(), "cat /sys/class/net/wan" + link + "/statistics/rx_bytes").trim());
+    }
+
+    /** Every pooled subflow gets a RST at its next packet: the flow retries on a fresh connection, bytes intact. */
+    @Test
+    void aMemberThatDiesAtItsFirstWriteIsRetriedWithoutLoss() throws Exception {
+        try (GatewayProcess gw = gateway(MPGW_PORT, "size = 4")) {
+            awaitReady(4);
+            TreeSet<Integer> ports = subflowPorts(MPGW_PORT);
+            StringBuilder rules = new StringBuilder();
+            for (int port : ports) {
+                rules.append("iptables -w -I INPUT -p tcp --dport ").append(MPGW_PORT).append(" --sport ")
+                        .append(port).append(" -j REJECT --reject-with tcp-reset; ");
+            }
+            tb.exec(tb.srv(), rules.toString());
+            try {
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 7);
+                assertTrue(r.intact(), r.toString());
+                gw.awaitLine("outcome=relayed");
+                Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+                assertEquals(1, m.sum("mpgw_gateway_pool_retries_total"), m.toString());
+            } finally {
+                tb.exec(tb.srv(), rules.toString().replace("-I INPUT", "-D INPUT"));
+            }
+        }
+    }
+
+    /** Members closed by the server (here: all of them, by a restart) are replaced, never handed out. */
+    @Test
+    void membersTheServerClosedAreReplacedNotHandedOut() throws Exception {
+        try (SocksServerProcess own = SocksServerProcess.start(tb.srv(), server(1092, "10s"), work);
+             GatewayProcess gw = gateway(1092, "size = 4")) {
+            awaitReady(4);
+            own.close();
+            try (SocksServerProcess again = SocksServerProcess.start(tb.srv(), server(1092, "10s"), work)) {
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 3);
+                assertTrue(r.intact(), r.toString());
+                gw.awaitLine("outcome=relayed");
+                Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+                assertTrue(m.sum("mpgw_gateway_pool_replaced_total", "reason=\"closed\"")
+                        + m.sum("mpgw_gateway_pool_retries_total") >= 1, m.toString());
+            }
+        }
+    }
+
+    /** max-idle below the server's 2 s handshake timeout: members are rotated before the server drops them. */
+    @Test
+    void membersAreReplacedBeforeTheServerTimesThemOut() throws Exception {
+        try (GatewayProcess gw = gateway(SHORT_TIMEOUT_PORT, "size = 2, max-idle = 1s, check-interval = 200ms")) {
+            awaitReady(2);
+            Thread.sleep(3000);
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 5);
+            assertTrue(r.intact(), r.toString());
+            gw.awaitLine("outcome=relayed");
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertTrue(m.sum("mpgw_gateway_pool_replaced_total", "reason=\"expired\"") >= 2, m.toString());
+            assertEquals(0, m.sum("mpgw_gateway_pool_replaced_total", "reason=\"closed\""), m.toString());
+        }
+    }
+
+    @Test
+    void aPooledFlowThroughDante() throws Exception {
+        try (GatewayProcess gw = gateway(DANTE_PORT, "size = 4")) {
+            awaitReady(4);
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 1 << 20, 9);
+            assertTrue(r.intact(), r.toString());
+            gw.awaitLine("outcome=relayed");
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertEquals(1, m.sum("mpgw_gateway_pool_takes_total", "result=\"hit\""), m.toString());
+        }
+    }
+
+    @Test
+    void poolOffKeepsTheOldPath() throws Exception {
+        try (GatewayProcess gw = gateway(MPGW_PORT, "size = 0")) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 11);
+            assertTrue(r.intact(), r.toString());
+            gw.awaitLine("outcome=relayed");
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertEquals(0, m.sum("mpgw_gateway_pool_takes_total"), m.toString());
+            assertEquals(0, m.sum("mpgw_gateway_pool_ready"), m.toString());
+        }
+        assertTrue(subflowPorts(MPGW_PORT).isEmpty(), "no idle connections left: " + subflowPorts(MPGW_PORT));
+    }
+}
