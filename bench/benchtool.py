@@ -186,9 +186,12 @@ def roundtrips(args):
     """Packets between the routers before the first payload byte reaches the destination, and how many
     times router A waited for router B on the way there.
 
-    A wait is a run of router B's handshake packets (SYN-ACK or payload) that router A needed before it
-    could send its next handshake packet (SYN or payload). Pure ACKs and the extra MPTCP subflows (MP_JOIN)
-    are not on that path and do not count as waits; they are counted in the packet total.
+    A wait is a run of router B's handshake packets (SYN-ACK or payload) followed by router A's next
+    handshake packet (SYN or payload): A sent it after hearing from B. Only the flow's own connection counts
+    (the one whose payload left router A last before the destination's first byte): connections opened
+    meanwhile, such as pool refills, and B's answers that A did not need (a CONNECT reply after the data
+    already left) are no waits. Pure ACKs and the extra MPTCP subflows (MP_JOIN) are not on that path and do
+    not count as waits; they are counted in the packet total.
     --wan: capture on router A (tcpdump -i any -tt -n -l), --dst: capture on the destination."""
     dst = [p for p in packets(args.dst) if p[2] == "In" and p[6] > 0]
     if not dst:
@@ -198,15 +201,17 @@ def roundtrips(args):
     wan = [p for p in packets(args.wan) if p[1].startswith("wan") and p[0] < first_payload]
     joins = {(p[3], p[4]) for p in wan if p[7]}
     joins |= {(b, a) for a, b in joins}
+    sent = [p for p in wan if p[2] == "Out" and p[6] > 0 and (p[3], p[4]) not in joins]
+    flow = {(sent[-1][3], sent[-1][4]), (sent[-1][4], sent[-1][3])} if sent else set()
     waits = 0
     last = None
     for p in wan:
-        if (p[3], p[4]) in joins:
+        if (p[3], p[4]) in joins or (p[3], p[4]) not in flow:
             continue
         significant = "S" in p[5] or p[6] > 0
         if not significant:
             continue
-        if p[2] == "In" and last == "Out":
+        if p[2] == "Out" and last == "In":
             waits += 1
         last = p[2]
     print(f"{len(wan)} {waits}")

@@ -20,8 +20,11 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--quic
 
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
-  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,memory,failover (default all)
-  --stacks LIST  comma-separated subset of: kernel,mpgw,ss,redsocks (default all)
+  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,share,memory,failover
+                 (default all)
+  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,ss,redsocks
+                 (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
+                 mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B)
   --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
   --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
@@ -31,7 +34,7 @@ tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3.
 USAGE
 }
 
-runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,memory,failover stacks=kernel,mpgw,ss,redsocks
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,share,memory,failover stacks=kernel,mpgw,ss,redsocks
 idle_flows=9000 write=1 quick=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -116,12 +119,16 @@ start_stack() {
   ulimit -n "$(ulimit -Hn)"
   case "$1" in
     kernel) ;;
-    mpgw)
+    mpgw|mpgw-pool|mpgw-tfo)
+      # mpgw: no pool; fast open is on by default but inert (router B's net.ipv4.tcp_fastopen lacks bit 2).
+      local upstream="upstream.mptcp = required"
+      [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8"
+      [ "$1" = mpgw-tfo ] && in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
       cat >"$work/server.conf" <<EOF
 server { listen = ["0.0.0.0:1080"], mptcp = required }
 EOF
       cat >"$work/gateway.conf" <<EOF
-gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], upstream.mptcp = required, metrics.listen = "" }
+gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" }
 EOF
       start "$NS_SRV" server bash "$root/bin/mpgw" server --config "$work/server.conf"
       start "$NS_GW" gateway bash "$root/bin/mpgw" gateway --config "$work/gateway.conf"
@@ -160,6 +167,7 @@ EOF
 
 stop_stack() {
   stop_all
+  in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=1 2>/dev/null || true
   in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" remove >/dev/null 2>&1 || true
 }
 
@@ -382,9 +390,37 @@ EOF
   done
 }
 
+# ---- 5b. share of link 2 --------------------------------------------------------------------------------
+# A fresh flow's 1 MB download over 2 x 20 Mbit/s: how much of it link 2 carried (rx bytes of router A's wan2).
+# A new MPTCP connection opens its second subflow only after its first data; a pooled one has it already.
+bench_share() {
+  testbed 2 20mbit
+  local stack i vals a1 a2 b1 b2
+  for stack in ${stacks//,/ }; do
+    [ "$stack" = kernel ] && continue
+    start_stack "$stack"; start_nginx "$stack"
+    head -c 1048576 /dev/zero >"$work/www/1m"
+    in_ns "$NS_CLIENT" curl -s -o /dev/null "http://$DST_IP/" || true  # warm-up (JIT, ARP, cookies)
+    sleep 1
+    vals=""
+    for (( i = 1; i <= runs; i++ )); do
+      a1=$(in_ns "$NS_GW" cat /sys/class/net/wan1/statistics/rx_bytes)
+      a2=$(in_ns "$NS_GW" cat /sys/class/net/wan2/statistics/rx_bytes)
+      in_ns "$NS_CLIENT" curl -s -o /dev/null "http://$DST_IP/1m" || true
+      b1=$(in_ns "$NS_GW" cat /sys/class/net/wan1/statistics/rx_bytes)
+      b2=$(in_ns "$NS_GW" cat /sys/class/net/wan2/statistics/rx_bytes)
+      vals+=" $(( 100 * (b2 - a2) / (b1 - a1 + b2 - a2 + 1) ))"
+      log "share $stack run $i: link 2 carried${vals##* } % of a fresh 1 MB download"
+      sleep 1
+    done
+    R[share-2,$stack]=$(median_of "$vals" 0)
+    stop_stack
+  done
+}
+
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
-for part in aggregation cpu setup roundtrips memory failover; do
+for part in aggregation cpu setup roundtrips share memory failover; do
   if has "$only" "$part"; then log "== $part"; "bench_$part"; fi
 done
 
@@ -401,6 +437,7 @@ table() {
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | head -1)  "
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
+  echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers."
   echo
   echo "$head target |"
   echo "$sep---|"
@@ -424,6 +461,9 @@ table() {
   if has "$only" roundtrips; then
     row "packets between routers before the first payload byte" rt-packets ""
     row "router A waits for router B before it" rt-waits "0 with pool/TFO"
+  fi
+  if has "$only" share; then
+    row "share of a fresh flow's 1 MB download on link 2, %" share-2 "pool > no pool"
   fi
   if has "$only" memory; then
     row "idle flows opened (of $idle_flows)" mem-open ""
