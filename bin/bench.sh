@@ -296,7 +296,7 @@ bench_roundtrips() {
     # shellcheck disable=SC2046
     in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null "http://$(sink_ip "$stack")/" || true
     sleep 0.5
-    start "$NS_GW" tcpdump-gw tcpdump -i any -tt -n -l -U 'tcp and net 10.0.0.0/8'
+    start "$NS_GW" tcpdump-gw tcpdump -i any -tt -n -l -U 'tcp and (net 10.0.0.0/8 or port 80)'
     start "$dst_ns" tcpdump-dst tcpdump -i any -tt -n -l -U 'tcp port 80'
     sleep 1
     # shellcheck disable=SC2046

@@ -35,6 +35,7 @@ public final class UpstreamPool {
     public static final UpstreamPool OFF = new UpstreamPool();
     private static final Logger log = LogManager.getLogger(UpstreamPool.class);
     private static final long RETRY_PAUSE_MILLIS = 1000;
+    private static final long REFILL_DELAY_MILLIS = 10;
 
     private final Map<EventExecutor, LoopShare> shares = new IdentityHashMap<>();
     private final PoolSettings settings;
@@ -167,7 +168,8 @@ public final class UpstreamPool {
                 metrics.poolMembers(-1);
                 String problem = m.problem();
                 if (problem == null) {
-                    loop.execute(this::fill); // after the flow's CONNECT has gone out
+                    // Not now: the taking flow's CONNECT and first bytes go first on this loop.
+                    loop.schedule(this::fill, REFILL_DELAY_MILLIS, TimeUnit.MILLISECONDS);
                     return m.handOut();
                 }
                 metrics.poolReplaced(problem);
