@@ -217,9 +217,12 @@ class TcpInterceptionTest {
         }
     }
 
-    @Test
-    void carriesAnIpv6Flow() throws Exception {
-        try (GatewayProcess gw = gateway("")) {
+    @ParameterizedTest(name = "upstream over IPv{0}")
+    @ValueSource(ints = {4, 6})
+    void carriesAnIpv6Flow(int upstreamFamily) throws Exception {
+        String servers = upstreamFamily == 4 ? "" : "servers = [\"[%s]:%d\", \"[%s]:%d\"]".formatted(
+                tb.list("SRV_IPS6").get(0), MPGW_PORT, tb.list("SRV_IPS6").get(1), MPGW_PORT);
+        try (GatewayProcess gw = gateway(servers)) {
             InetSocketAddress echo6 = new InetSocketAddress(tb.get("DST_IP6"), ECHO_PORT);
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo6, 1 << 20, 3);
             assertTrue(r.intact(), r.toString());
