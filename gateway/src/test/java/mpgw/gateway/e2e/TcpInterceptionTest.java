@@ -23,6 +23,7 @@ import mpgw.testbed.Metrics;
 import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
+import mpgw.testbed.Subflows;
 import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -174,6 +175,45 @@ class TcpInterceptionTest {
         }
     }
 
+    /** The acceptance test: curl fetches a 50 MB file from an HTTP server behind router B. */
+    @Test
+    void curlFetchesA50MbFileIntact() throws Exception {
+        Path site = java.nio.file.Files.createDirectories(work.resolve("site"));
+        Path file = site.resolve("big.bin");
+        byte[] chunk = new byte[1 << 20];
+        java.util.Random random = new java.util.Random(50);
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            for (int i = 0; i < 50; i++) {
+                random.nextBytes(chunk);
+                out.write(chunk);
+            }
+        }
+        Path fetched = work.resolve("fetched.bin");
+        try (Daemon http = Daemon.startIn(tb.dst(), "http", java.util.List.of("python3", "-u", "-m", "http.server",
+                "8080", "--bind", tb.get("DST_IP"), "--directory", site.toString()));
+             GatewayProcess gw = gateway("")) {
+            http.awaitLine("Serving HTTP", java.time.Duration.ofSeconds(10));
+            String stats = tb.exec(tb.client(), "curl -sS --max-time 60 -o " + fetched + " -w '%{size_download} "
+                    + "%{speed_download}' http://" + tb.get("DST_IP") + ":8080/big.bin");
+            System.out.printf("curl 50 MiB through the gateway: %s bytes at %.1f Mbit/s%n", stats.split(" ")[0],
+                    Double.parseDouble(stats.split(" ")[1]) * 8 / 1e6);
+            assertEquals(sha256(file), sha256(fetched));
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                d.update(buf, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(d.digest());
+    }
+
     /** The client's FIN arrives while the upstream is set up; the whole response must still reach it. */
     @Test
     void aClientThatHalfClosesAtOnceGetsTheWholeResponse() throws Exception {
@@ -322,12 +362,13 @@ class TcpInterceptionTest {
     }
 
     @Test
-    void aFlowSurvivesItsFirstLinkDyingMidTransfer() throws Exception {
+    void aFlowSurvivesItsFirstLinkDyingMidTransferAndUsesItAgainWhenItReturns() throws Exception {
+        String wan1 = tb.get("GW_WAN1_IP");
         try (GatewayProcess gw = gateway("")) {
             Socket s = EchoTransfer.connect(tb, tb.client(), echo);
             CompletableFuture<EchoTransfer.Result> transfer = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return EchoTransfer.over(s, 12 << 20, 30);
+                    return EchoTransfer.over(s, 24 << 20, 30);
                 } catch (IOException | InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
@@ -335,8 +376,20 @@ class TcpInterceptionTest {
             Thread.sleep(1500);
             tb.link(1, false);
             try {
+                Thread.sleep(2000);
+                long before = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), MPGW_PORT).getOrDefault(wan1, 0L);
+                tb.link(1, true);
+                long up = System.nanoTime();
+                long carried = 0;
+                while (carried < 256 << 10 && System.nanoTime() - up < TimeUnit.SECONDS.toNanos(10)) {
+                    Thread.sleep(100);
+                    carried = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), MPGW_PORT).getOrDefault(wan1, 0L) - before;
+                }
+                System.out.println("link 1 back after a 2 s outage: it carried " + carried + " bytes within "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - up) + " ms");
+                assertTrue(carried >= 256 << 10, "link 1 carried only " + carried + " bytes after coming back");
                 EchoTransfer.Result r = transfer.get(60, TimeUnit.SECONDS);
-                System.out.println("link 1 down after 1.5 s: " + r);
+                System.out.println("link 1 down from 1.5 s to 3.5 s: " + r);
                 assertTrue(r.intact(), r.toString());
             } finally {
                 tb.link(1, true);
