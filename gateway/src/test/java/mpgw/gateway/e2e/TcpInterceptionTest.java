@@ -439,6 +439,19 @@ class TcpInterceptionTest {
         } finally {
             installRules("");
         }
+        // Without limits for extra subflows every connection stays on one path: two checks say so.
+        String limits = tb.exec(tb.gw(), "ip mptcp limits show").trim();
+        tb.exec(tb.gw(), "ip mptcp limits set subflows 0 add_addr_accepted 0");
+        try {
+            Daemon onePath = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                    config.toString()));
+            assertEquals(1, onePath.awaitExit(java.time.Duration.ofSeconds(60)), onePath.log());
+            assertTrue(onePath.log().contains("FAIL path-manager: limits subflows 0 add_addr_accepted 0"), onePath.log());
+            assertTrue(onePath.log().contains("FAIL mptcp " + tb.get("SRV_IP") + ":" + MPGW_PORT
+                    + ": MPTCP with 1 subflow(s), expected 2"), onePath.log());
+        } finally {
+            tb.exec(tb.gw(), "ip mptcp limits set " + limits);
+        }
     }
 
     /** The connection was accepted (by the REDIRECT), then reset by the gateway: reading fails with a reset. */
