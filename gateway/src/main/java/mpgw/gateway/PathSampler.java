@@ -1,6 +1,9 @@
 package mpgw.gateway;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.concurrent.Future;
 import io.netty.util.NetUtil;
 import java.io.IOException;
@@ -14,11 +17,12 @@ import mpgw.jni.MptcpInfo;
 import mpgw.jni.SubflowInfo;
 
 /**
- * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, then every
- * {@code interval} while it is open. Reports the subflow count and, per subflow, the bytes sent and received
- * since the previous sample (tcpi_bytes_sent counts retransmissions too). Bytes moved after the last sample of a
- * connection are not attributed to a path: this is a sampled view, the exact totals are the flow byte counters.
- * Stops for connections that are plain TCP (fallback or {@code mptcp = off}).
+ * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, every {@code interval}
+ * while it is open, and once more when the gateway closes it (the {@code path-sampler} slot sees the close before
+ * the socket goes), so short flows and a flow's last seconds count too. Reports the subflow count and, per
+ * subflow, the bytes sent and received since the previous sample (tcpi_bytes_sent counts retransmissions too).
+ * A connection the server resets is not sampled at its end. Stops for connections that are plain TCP (fallback
+ * or {@code mptcp = off}).
  *
  * <p>Threading: runs on the channel's event loop.
  */
@@ -41,7 +45,20 @@ final class PathSampler {
     static void start(Channel upstream, Duration interval, GatewayMetrics metrics) {
         PathSampler sampler = new PathSampler(upstream, interval, metrics);
         sampler.schedule(FIRST_SAMPLE_MILLIS);
+        upstream.pipeline().addFirst(GatewayPipeline.PATH_SAMPLER, sampler.new LastSample());
         upstream.closeFuture().addListener(f -> sampler.stop());
+    }
+
+    /** Takes the last sample when the gateway closes the upstream, while its socket still answers MPTCP_INFO. */
+    private final class LastSample extends ChannelOutboundHandlerAdapter {
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+            stop();
+            if (upstream.isActive()) {
+                record();
+            }
+            ctx.close(promise);
+        }
     }
 
     private void schedule(long millis) {
@@ -56,17 +73,21 @@ final class PathSampler {
     }
 
     private void sample() {
-        if (!upstream.isActive()) {
-            return;
+        if (upstream.isActive() && record()) {
+            schedule(intervalMillis);
         }
+    }
+
+    /** Reports one sample; false when there is nothing to sample (plain TCP, or the socket is going away). */
+    private boolean record() {
         MptcpInfo info;
         try {
             info = MptcpInfo.of(upstream);
         } catch (IOException | RuntimeException e) {
-            return; // the socket is closing; a sample is never worth a failure
+            return false; // the socket is closing; a sample is never worth a failure
         }
         if (!info.mptcp()) {
-            return;
+            return false;
         }
         metrics.subflows(info.subflowsTotal());
         for (SubflowInfo s : info.subflows()) {
@@ -80,7 +101,7 @@ final class PathSampler {
                 metrics.pathBytes(path(s.local(), s.remote()), sent, received);
             }
         }
-        schedule(intervalMillis);
+        return true;
     }
 
     static String path(InetSocketAddress local, InetSocketAddress remote) {
