@@ -354,6 +354,18 @@ class TcpInterceptionTest {
     }
 
     @Test
+    void noReachableServerResetsTheClient() throws Exception {
+        String closed = "servers = [\"%s:1099\", \"%s:1099\"]".formatted(tb.list("SRV_IPS").get(0),
+                tb.list("SRV_IPS").get(1));
+        try (GatewayProcess gw = gateway(closed)) {
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            String line = gw.awaitLine("outcome=upstream-unreachable");
+            assertTrue(line.contains("no socks-server reachable: " + tb.list("SRV_IPS").get(0) + ":1099 ("), line);
+            assertTrue(line.contains("Connection refused"), line);
+        }
+    }
+
+    @Test
     void newFlowsWorkWhileTheFirstLinkIsDown() throws Exception {
         tb.link(1, false);
         try (GatewayProcess gw = gateway("")) {
@@ -440,6 +452,17 @@ class TcpInterceptionTest {
             assertTrue(bad.log().contains("FAIL rules: no mpgw interception rules (nft table inet mpgw or iptables"
                     + " chain MPGW); fix: iptables/mpgw-rules install --port 12345 --mark 0x2a"), bad.log());
             assertTrue(bad.log().contains("1 failed"), bad.log());
+        } finally {
+            installRules("");
+        }
+        // Rules that skip another mark than the gateway sets would intercept its own upstream under --local-output.
+        installRules("--mark 0x2b");
+        try {
+            Daemon wrongMark = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                    config.toString()));
+            assertEquals(1, wrongMark.awaitExit(java.time.Duration.ofSeconds(60)), wrongMark.log());
+            assertTrue(wrongMark.log().contains("FAIL rules: nft rules do not skip packets marked 0x2a"
+                    + " (upstream.mark); fix: iptables/mpgw-rules install --port 12345 --mark 0x2a"), wrongMark.log());
         } finally {
             installRules("");
         }
