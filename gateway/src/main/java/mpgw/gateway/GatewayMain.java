@@ -9,6 +9,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
 import mpgw.config.ConfigError;
+import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
@@ -86,8 +87,11 @@ public final class GatewayMain {
     }
 
     /** A started gateway: the TCP server and, if configured, the metrics endpoint. */
-    record Running(GatewayServer server, MetricsEndpoint metrics) {
+    record Running(GatewayServer server, MetricsEndpoint metrics, UdpGateway udp) {
         void stop(GatewaySettings settings) {
+            if (udp != null) {
+                udp.close();
+            }
             server.stop(settings.shutdownGrace());
             if (metrics != null) {
                 metrics.close();
@@ -109,6 +113,13 @@ public final class GatewayMain {
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         GatewayServer server = new GatewayServer(settings, sockets, new MicrometerGatewayMetrics(registry, sockets));
         server.start();
+        UdpGateway udp;
+        try {
+            udp = UdpGateway.start(settings, sockets, registry);
+        } catch (GatewayStartException e) {
+            server.close();
+            throw e;
+        }
         MetricsEndpoint endpoint = null;
         if (settings.metricsListen().isPresent()) {
             InetSocketAddress address = settings.metricsListen().get();
@@ -116,6 +127,9 @@ public final class GatewayMain {
                 endpoint = MetricsEndpoint.start(address, registry);
             } catch (IOException e) {
                 server.close();
+                if (udp != null) {
+                    udp.close();
+                }
                 throw new GatewayStartException("cannot serve metrics on " + Addresses.format(address) + ": "
                         + e.getMessage(), e);
             }
@@ -126,6 +140,6 @@ public final class GatewayMain {
                 settings.socks().pipelined() ? "pipelined" : "step by step",
                 settings.socks().authenticates() ? " with user " + settings.socks().username() : "",
                 endpoint == null ? "off" : "http://" + Addresses.format(endpoint.address()) + "/metrics");
-        return new Running(server, endpoint);
+        return new Running(server, endpoint, udp);
     }
 }

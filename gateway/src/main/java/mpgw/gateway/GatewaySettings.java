@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
+import mpgw.gateway.udp.UdpSettings;
 import mpgw.jni.MptcpMode;
 
 /**
@@ -27,7 +28,8 @@ public record GatewaySettings(
         Duration idleTimeout,
         Duration shutdownGrace,
         Optional<InetSocketAddress> metricsListen,
-        Duration pathSampleInterval) {
+        Duration pathSampleInterval,
+        UdpSettings udp) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "gateway";
@@ -72,7 +74,8 @@ public record GatewaySettings(
                 c.duration("idle-timeout", true),
                 c.duration("shutdown-grace", true),
                 metrics.optionalSocketAddress("listen"),
-                metrics.duration("path-sample-interval", false));
+                metrics.duration("path-sample-interval", false),
+                UdpSettings.from(c.sub("udp"), servers));
     }
 
     /** SO_MARK: a number, or a string in decimal or {@code 0x} hex (HOCON has no hex numbers). */
