@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,7 +41,7 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     @Override
     public void datagram(InetSocketAddress sender, InetSocketAddress destination, ByteBuf payload) {
         UdpDrop refused = destination == null ? UdpDrop.NO_DESTINATION
-                : denied(destination.getAddress()) ? UdpDrop.DENIED : null;
+                : denied(destination.getAddress()) || isListener(destination) ? UdpDrop.DENIED : null;
         if (refused != null) {
             payload.release();
             metrics.dropped(refused);
@@ -72,6 +74,22 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
             }
         }
         return false;
+    }
+
+    /**
+     * A datagram sent straight to the listener's port on one of this host's addresses (not intercepted): carrying
+     * it would loop. Checked against the interfaces only when the port matches, which real traffic rarely does.
+     */
+    private boolean isListener(InetSocketAddress destination) {
+        if (destination.getPort() != settings.listen().getPort()) {
+            return false;
+        }
+        try {
+            return destination.getAddress().isAnyLocalAddress() || destination.getAddress().isLoopbackAddress()
+                    || NetworkInterface.getByInetAddress(destination.getAddress()) != null;
+        } catch (SocketException e) {
+            return true;
+        }
     }
 
     /** Ends idle sessions and closes idle reply sockets. */
