@@ -65,10 +65,10 @@ final class UdpGatewayFixture implements AutoCloseable {
     }
 
     private String startMpgwServer() throws Exception {
-        String address = bed.get("SRV_IP") + ":1080";
-        server = bed.call("srv", () -> new InJvmSocksServer("listen = [\"" + address + "\"]\n"
+        // The wildcard: MPTCP joins arrive on srv's other link addresses and need a listener there too.
+        server = bed.call("srv", () -> new InJvmSocksServer("listen = [\"0.0.0.0:1080\"]\n"
                 + "limits.max-connections-per-client = 5000\n"));
-        return address;
+        return bed.get("SRV_IP") + ":1080";
     }
 
     private String startDante() throws Exception {
