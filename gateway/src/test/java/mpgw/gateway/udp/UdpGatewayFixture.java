@@ -77,12 +77,14 @@ final class UdpGatewayFixture implements AutoCloseable {
                 "logoutput: " + dir.resolve("danted.log"),
                 "internal: " + bed.get("SRV_IP") + " port = 1081",
                 "external: " + bed.get("SRV_DST_IP"),
+                "external: fd80::1",
                 "clientmethod: none",
                 "socksmethod: none",
                 "user.privileged: root",
                 "user.unprivileged: root",
-                "client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }",
-                "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 command: connect udpassociate udpreply }",
+                "client pass {\n from: 0/0 to: 0/0\n}",
+                // 0/0: any address family (0.0.0.0/0 would match IPv4 only).
+                "socks pass {\n from: 0/0 to: 0/0\n command: connect udpassociate udpreply\n log: error\n}",
                 ""));
         bed.spawn("srv", dir.resolve("danted.out"), "danted", "-f", conf.toString(), "-N", "1");
         waitFor("srv", "ss -tln | grep -q ':1081 '");
@@ -160,5 +162,10 @@ final class UdpGatewayFixture implements AutoCloseable {
             server.close();
         }
         bed.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // A temp directory left behind is harmless.
+        }
     }
 }
