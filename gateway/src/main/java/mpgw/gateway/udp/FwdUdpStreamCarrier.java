@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.concurrent.Future;
@@ -34,10 +35,13 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
 
     private final UpstreamConnector connector;
     private final Socks5ClientSettings socks;
+    private final WriteBufferWaterMark writeBuffer;
 
-    FwdUdpStreamCarrier(UpstreamConnector connector, Socks5ClientSettings socks) {
+    /** @param writeBuffer bytes queued on a stream before datagrams are dropped (rides out a path failover) */
+    FwdUdpStreamCarrier(UpstreamConnector connector, Socks5ClientSettings socks, int writeBuffer) {
         this.connector = connector;
         this.socks = socks;
+        this.writeBuffer = new WriteBufferWaterMark(writeBuffer / 2, writeBuffer);
     }
 
     @Override
@@ -87,6 +91,7 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
                         .addLast("replies", new Replies());
                 stream.closeFuture().addListener(c -> end("stream closed by " + Addresses.format(
                         (InetSocketAddress) stream.remoteAddress())));
+                stream.config().setWriteBufferWaterMark(writeBuffer);
                 stream.config().setAutoRead(true);
                 listener.ready();
             });

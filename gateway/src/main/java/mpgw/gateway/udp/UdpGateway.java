@@ -58,7 +58,7 @@ public final class UdpGateway implements AutoCloseable {
                 gateway.connectTimeout(), gateway.connectRaceDelay(), new BadServerMemory(gateway.badServerMemory()),
                 GatewayMetrics.NONE);
         UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
-                ? new FwdUdpStreamCarrier(connector, gateway.socks())
+                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer())
                 : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
         return start(settings, carrier, new MicrometerUdpMetrics(registry));
     }

@@ -23,6 +23,7 @@ public record UdpSettings(
         int maxSessions,
         int maxDatagramSize,
         int pendingLimit,
+        int streamWriteBuffer,
         Duration replySocketIdle,
         int maxReplySockets,
         List<Cidr> denyDestinations) {
@@ -33,6 +34,14 @@ public record UdpSettings(
         STREAM,
         /** RFC 1928 UDP ASSOCIATE: control connection over MPTCP, datagrams as plain UDP to the relay. */
         ASSOCIATE
+    }
+
+    private static int streamWriteBuffer(ConfigReader udp) {
+        long bytes = udp.config().getBytes("stream-write-buffer");
+        if (bytes < 64 * 1024 || bytes > 64L << 20) {
+            throw udp.error("stream-write-buffer", "must be between 64KiB and 64MiB, got " + bytes);
+        }
+        return (int) bytes;
     }
 
     /** @param udp the {@code gateway.udp} block; {@code gatewayServers} the gateway's {@code servers} */
@@ -56,6 +65,7 @@ public record UdpSettings(
                 udp.intIn("max-sessions", 1, 1 << 20),
                 udp.intIn("max-datagram-size", 1, 65507),
                 udp.intIn("pending-limit", 1, 4096),
+                streamWriteBuffer(udp),
                 udp.duration("reply-socket-idle", false),
                 udp.intIn("max-reply-sockets", 1, 1 << 16),
                 udp.cidrs("deny-destinations"));
