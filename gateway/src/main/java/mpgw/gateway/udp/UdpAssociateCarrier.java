@@ -186,21 +186,36 @@ final class UdpAssociateCarrier implements UdpCarrier {
                     content.release(); // not from our relay: nobody else may inject replies
                     return;
                 }
-                Socks5UdpHeader header;
-                try {
-                    header = Socks5UdpHeader.read(content);
-                } catch (DecoderException e) {
+                RelayDatagram datagram = RelayDatagram.read(content);
+                if (datagram.drop() != null) {
                     content.release();
-                    listener.dropped(UdpDrop.MALFORMED);
+                    listener.dropped(datagram.drop());
                     return;
                 }
-                if (header.fragment() != 0 || header.address().isUnresolved()) {
-                    content.release();
-                    listener.dropped(header.fragment() != 0 ? UdpDrop.FRAGMENT : UdpDrop.MALFORMED);
-                    return;
-                }
-                listener.reply(Addresses.normalize(header.address()), content);
+                listener.reply(datagram.source(), content);
             }
+        }
+    }
+
+    /**
+     * A datagram from the relay, read up to its payload: the source it names, or why it is dropped (a header that
+     * does not parse, a domain instead of an address, FRAG != 0).
+     */
+    record RelayDatagram(InetSocketAddress source, UdpDrop drop) {
+        static RelayDatagram read(ByteBuf content) {
+            Socks5UdpHeader header;
+            try {
+                header = Socks5UdpHeader.read(content);
+            } catch (DecoderException e) {
+                return new RelayDatagram(null, UdpDrop.MALFORMED);
+            }
+            if (header.fragment() != 0) {
+                return new RelayDatagram(null, UdpDrop.FRAGMENT);
+            }
+            if (header.address().isUnresolved()) {
+                return new RelayDatagram(null, UdpDrop.MALFORMED);
+            }
+            return new RelayDatagram(Addresses.normalize(header.address()), null);
         }
     }
 
