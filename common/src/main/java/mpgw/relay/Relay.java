@@ -2,6 +2,7 @@ package mpgw.relay;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
 import java.util.function.Consumer;
 
 /**
@@ -40,10 +41,20 @@ public final class Relay {
         downstream.pipeline().addLast(HANDLER_NAME, down);
         upstream.pipeline().addLast(HANDLER_NAME, up);
         stats.watch(downstream, upstream);
-        downstream.config().setAutoRead(true);
-        upstream.config().setAutoRead(true);
-        downstream.read();
-        upstream.read();
+        startReading(downstream);
+        startReading(upstream);
         return stats;
+    }
+
+    /**
+     * A side whose input was already shut down (EOF read before the relay existed) is not read again: the
+     * epoll transport no longer watches its fd, and asking it to read fails with ENOENT from epoll_ctl.
+     */
+    private static void startReading(Channel ch) {
+        if (ch instanceof DuplexChannel && ((DuplexChannel) ch).isInputShutdown()) {
+            return;
+        }
+        ch.config().setAutoRead(true);
+        ch.read();
     }
 }

@@ -1,6 +1,7 @@
 package mpgw.jni;
 
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.LinuxSocket;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,6 +26,9 @@ public final class MptcpSocketFactory {
     public MptcpSocketFactory(MptcpMode mode) {
         this.mode = mode;
         NativeLibrary.ensureAvailable();
+        // Netty's own native library registers LinuxSocket's methods; it loads with the first epoll event
+        // loop, which a daemon may create only after its first socket (a start-up probe of mptcp = required).
+        Epoll.ensureAvailability();
     }
 
     public MptcpMode mode() {

@@ -9,19 +9,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
-import mpgw.relay.Relay;
 
 /**
  * CONNECT (RFC 1928 §4): resolves the destination, applies the destination rules, connects, replies with
  * the outbound socket's real local address as BND.ADDR/BND.PORT, then joins client and destination with
- * {@link Relay}. Bytes the client pipelined behind its request are held (reading is off, so at most one
+ * {@link TcpRelayStart}. Bytes the client pipelined behind its request are held (reading is off, so at most one
  * read's worth) and written to the destination first.
  *
  * <p>Threading: the outbound channel is registered on the client channel's event loop
@@ -33,6 +31,8 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<ByteBuf> earlyData = new ArrayDeque<>();
     private Channel outbound;
     private boolean done;
+    /** The client sent EOF before the relay existed; the relay must still pass it on (half-close). */
+    private boolean clientEof;
 
     ConnectHandler(ServerContext context, InetSocketAddress destination) {
         this.context = context;
@@ -88,9 +88,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     private void succeed(ChannelHandlerContext ctx, Channel out) {
         done = true;
         Channel in = ctx.channel();
-        ConnectionRecord record = ConnectionRecord.of(in);
-        record.outcome(Socks5CommandStatus.SUCCESS, null);
-        record.relaying = true;
+        ConnectionRecord.of(in).outcome(Socks5CommandStatus.SUCCESS, null);
         context.events().replied(Socks5CommandStatus.SUCCESS);
         InetSocketAddress bound = Addresses.normalize((InetSocketAddress) out.localAddress());
         in.writeAndFlush(Replies.reply(ctx.alloc(), Socks5CommandStatus.SUCCESS, bound));
@@ -103,22 +101,16 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
         }
         out.flush();
 
-        // The reply went through the encoder synchronously; the SOCKS codec is no longer needed.
-        in.pipeline().remove(ServerPipeline.SOCKS_DECODER);
-        in.pipeline().remove(ServerPipeline.SOCKS_ENCODER);
-        ctx.pipeline().remove(this);
-        long idle = context.settings().timeouts().idle().toMillis();
-        if (idle > 0) {
-            in.pipeline().addLast(ServerPipeline.IDLE_TIMEOUT, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
-            in.pipeline().addLast(ServerPipeline.IDLE_CLOSE, new IdleCloseHandler("idle-timeout"));
+        TcpRelayStart.join(context, in, out, early, clientEof);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            clientEof = true;
+        } else {
+            ctx.fireUserEventTriggered(evt);
         }
-        long earlyBytes = early;
-        Relay.join(in, out, stats -> {
-            record.bytesUp = stats.bytesUp() + earlyBytes;
-            record.bytesDown = stats.bytesDown();
-            context.events().bytes(record.bytesUp, record.bytesDown);
-            record.end();
-        });
     }
 
     private void fail(ChannelHandlerContext ctx, Socks5CommandStatus status, String detail) {

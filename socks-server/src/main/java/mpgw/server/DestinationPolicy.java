@@ -31,16 +31,11 @@ final class DestinationPolicy {
 
     /** Null when allowed, else the reason (for the log line). */
     String denial(InetSocketAddress resolved) {
-        InetAddress ip = Addresses.normalize(resolved.getAddress());
+        String addressDenial = addressDenial(resolved.getAddress());
+        if (addressDenial != null) {
+            return addressDenial;
+        }
         int port = resolved.getPort();
-        for (Cidr c : rules.deny()) {
-            if (c.contains(ip)) {
-                return "address in " + c;
-            }
-        }
-        if (ownAddresses.contains(ip)) {
-            return "address of this host";
-        }
         for (PortRange r : rules.denyPorts()) {
             if (r.contains(port)) {
                 return "port denied";
@@ -49,6 +44,20 @@ final class DestinationPolicy {
         List<PortRange> allow = rules.allowPorts();
         if (!allow.isEmpty() && allow.stream().noneMatch(r -> r.contains(port))) {
             return "port not allowed";
+        }
+        return null;
+    }
+
+    /** The address rules alone (deny blocks, this host's addresses): null when allowed, else the reason. */
+    String addressDenial(InetAddress address) {
+        InetAddress ip = Addresses.normalize(address);
+        for (Cidr c : rules.deny()) {
+            if (c.contains(ip)) {
+                return "address in " + c;
+            }
+        }
+        if (ownAddresses.contains(ip)) {
+            return "address of this host";
         }
         return null;
     }

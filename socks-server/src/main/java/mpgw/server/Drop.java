@@ -24,6 +24,8 @@ public enum Drop {
     UDP_UNRESOLVED,
     /** A datagram that could not be queued because the socket or stream it goes to is full. */
     UDP_BACKPRESSURE,
+    /** A connection to a BIND listener from another address than the request's DST.ADDR; refused. */
+    BIND_FOREIGN_PEER,
     /** A reply datagram that arrived before the client sent anything (its UDP port is unknown). */
     UDP_NO_CLIENT_YET;
 

@@ -47,6 +47,11 @@ public record ServerSettings(
         return !users.isEmpty();
     }
 
+    /** {@code file} over {@code reference.conf}; a {@link mpgw.config.ConfigError} names the bad key and file. */
+    public static ServerSettings load(java.nio.file.Path file) {
+        return from(mpgw.config.ConfigFiles.load(file, ROOT));
+    }
+
     public static ServerSettings from(ConfigReader c) {
         List<InetSocketAddress> listen = c.socketAddresses("listen");
         if (listen.isEmpty()) {

@@ -4,6 +4,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.DefaultSocks5InitialResponse;
 import io.netty.handler.codec.socksx.v5.DefaultSocks5PasswordAuthResponse;
 import io.netty.handler.codec.socksx.v5.Socks5AuthMethod;
@@ -30,6 +31,9 @@ import mpgw.socks.Socks5Addresses;
  * {@code 01 01}; both close. An unusable request gets its REP and closes. One instance per channel.
  */
 final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
+    /** RFC 1929 allows any non-zero STATUS; {@code 01} is what clients and other servers use (Netty's is FF). */
+    private static final Socks5PasswordAuthStatus LOGIN_FAILED = new Socks5PasswordAuthStatus(0x01, "FAILURE");
+
     private final ServerContext context;
     private final long acceptedNanos = System.nanoTime();
 
@@ -72,7 +76,7 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             record(ctx).outcome("auth-failed", login.decoderResult().isSuccess() ? "user " + login.username()
                     : login.decoderResult().cause().getMessage());
             ctx.pipeline().replace(ServerPipeline.SOCKS_DECODER, ServerPipeline.SOCKS_DECODER, new DiscardDecoder());
-            ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(Socks5PasswordAuthStatus.FAILURE))
+            ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(LOGIN_FAILED))
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -110,6 +114,9 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
             case SocksRequest.CONNECT:
                 next = new ConnectHandler(context, dest);
                 break;
+            case SocksRequest.BIND:
+                next = new BindHandler(context, dest);
+                break;
             case SocksRequest.UDP_ASSOCIATE:
                 next = new UdpAssociateHandler(context, dest);
                 break;
@@ -136,8 +143,19 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // EOF before a complete request (half-closure is allowed for the relay's sake): nothing can follow.
+            ctx.close();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        record(ctx).outcome("error", cause.getMessage());
+        // Client-side trouble (a reset, a decoder failure): logged once in the connection line, no stack trace.
+        record(ctx).outcome("error", String.valueOf(cause.getMessage()));
         ctx.close();
     }
 }

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Measuring and parsing helpers for bin/bench.sh. Each subcommand prints one result line (or JSON).
+
+The shell script owns the testbed and the daemons; this file owns the arithmetic, so the numbers in
+docs/BENCHMARKS.md come from one place.
+"""
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import socket
+import statistics
+import sys
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def iperf(args):
+    """Throughput (Mbit/s) and bytes received of an iperf3 -J result."""
+    with open(args.file) as f:
+        data = json.load(f)
+    if "error" in data:
+        print(f"error {data['error']}")
+        sys.exit(1)
+    end = data["end"]
+    recv = end.get("sum_received") or end["sum"]
+    print(f"{recv['bits_per_second'] / 1e6:.1f} {int(recv['bytes'])}")
+
+
+def stall(args):
+    """Failover figures from an iperf3 -J run with 0.1 s intervals: the stall after the link went down.
+
+    The stall is the time from the link-down instant until the flow again moves at least a tenth of the
+    rate it had before, measured in whole intervals (the resolution iperf3 gives)."""
+    with open(args.file) as f:
+        data = json.load(f)
+    intervals = [(i["sum"]["start"], i["sum"]["end"], i["sum"]["bits_per_second"]) for i in data["intervals"]]
+    before = [bps for s, e, bps in intervals if e <= args.down_at and s >= 1.0]
+    base = statistics.median(before) if before else 0
+    stalled = 0.0
+    for s, e, bps in intervals:
+        if e <= args.down_at:
+            continue
+        if bps >= base / 10:
+            break
+        stalled += e - max(s, args.down_at)
+    total_bytes = int(data["end"]["sum_received"]["bytes"])
+    print(f"{stalled:.1f} {base / 1e6:.1f} {total_bytes}")
+
+
+def wrk(args):
+    """Requests/s and latency p50/p99 (ms) from wrk --latency output."""
+    text = open(args.file).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+    errors = re.search(r"Socket errors: (.*)", text)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+
+    def pct(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+    err = errors.group(1).strip() if errors else "none"
+    print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} errors={err.replace(' ', '')},non2xx={non2xx.group(1) if non2xx else 0}")
+
+
+def ns_pids(ns_list, exclude):
+    pids = []
+    for ns in ns_list:
+        out = os.popen(f"ip netns pids {ns} 2>/dev/null").read().split()
+        for pid in out:
+            try:
+                comm = open(f"/proc/{pid}/comm").read().strip()
+            except OSError:
+                continue
+            if comm not in exclude:
+                pids.append((int(pid), comm))
+    return pids
+
+
+def cpu(args):
+    """CPU seconds (user + system) of every process in the namespaces, except the excluded commands."""
+    total = 0
+    for pid, _ in ns_pids(args.ns, set(args.exclude)):
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    print(f"{total / CLK_TCK:.2f}")
+
+
+def rss(args):
+    """Resident set size (MiB) of every process in the namespaces, except the excluded commands."""
+    total = 0
+    names = set()
+    for pid, comm in ns_pids(args.ns, set(args.exclude)):
+        try:
+            total += int(open(f"/proc/{pid}/statm").read().split()[1]) * PAGE
+            names.add(comm)
+        except OSError:
+            pass
+    print(f"{total / 2**20:.1f} {','.join(sorted(names)) or '-'}")
+
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def hold_server(args):
+    """Accepts connections and keeps them open, reading and discarding, until killed or --seconds pass."""
+    raise_nofile()
+
+    async def handle(reader, writer):
+        try:
+            while await reader.read(4096):
+                pass
+        finally:
+            writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, args.host, args.port, backlog=4096)
+        async with server:
+            await asyncio.sleep(args.seconds)
+
+    asyncio.run(main())
+
+
+def hold_client(args):
+    """Opens N connections (bounded concurrency), each sends one byte, keeps them open for --hold seconds.
+
+    Prints 'open N' once all are up (or the count reached when --timeout expires), then waits."""
+    raise_nofile()
+
+    async def main():
+        sem = asyncio.Semaphore(args.parallel)
+        conns = []
+        failures = 0
+
+        async def one():
+            nonlocal failures
+            async with sem:
+                try:
+                    r, w = await asyncio.wait_for(asyncio.open_connection(args.host, args.port), 10)
+                    w.write(b"x")
+                    await w.drain()
+                    conns.append(w)
+                except (OSError, asyncio.TimeoutError):
+                    failures += 1
+
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one() for _ in range(args.count))), args.timeout)
+        except asyncio.TimeoutError:
+            pass
+        print(f"open {len(conns)} failed {failures}", flush=True)
+        await asyncio.sleep(args.hold)
+        for w in conns:
+            w.close()
+
+    asyncio.run(main())
+
+
+LINE = re.compile(r"^(\d+\.\d+)\s+(\S+)\s+(In|Out)\s+IP6?\s+(\S+)\s+>\s+(\S+?):\s+Flags \[([^\]]*)\](.*)$")
+
+
+def packets(path):
+    """(time, interface, In/Out, src, dst, flags, payload length, is an MP_JOIN SYN) per captured packet."""
+    out = []
+    for line in open(path):
+        m = LINE.match(line.strip())
+        if not m:
+            continue
+        ts, ifname, direction, src, dst, flags, rest = m.groups()
+        length = re.search(r"length (\d+)", rest)
+        out.append((float(ts), ifname, direction, src, dst, flags, int(length.group(1)) if length else 0,
+                    "join" in rest and "S" in flags))
+    return out
+
+
+def roundtrips(args):
+    """Packets between the routers before the first payload byte reaches the destination, and how many
+    times router A waited for router B on the way there.
+
+    A wait is a run of router B's handshake packets (SYN-ACK or payload) that router A needed before it
+    could send its next handshake packet (SYN or payload). Pure ACKs and the extra MPTCP subflows (MP_JOIN)
+    are not on that path and do not count as waits; they are counted in the packet total.
+    --wan: capture on router A (tcpdump -i any -tt -n -l), --dst: capture on the destination."""
+    dst = [p for p in packets(args.dst) if p[2] == "In" and p[6] > 0]
+    if not dst:
+        print("- - no-payload-at-destination")
+        return
+    first_payload = dst[0][0]
+    wan = [p for p in packets(args.wan) if p[1].startswith("wan") and p[0] < first_payload]
+    joins = {(p[3], p[4]) for p in wan if p[7]}
+    joins |= {(b, a) for a, b in joins}
+    waits = 0
+    last = None
+    for p in wan:
+        if (p[3], p[4]) in joins:
+            continue
+        significant = "S" in p[5] or p[6] > 0
+        if not significant:
+            continue
+        if p[2] == "In" and last == "Out":
+            waits += 1
+        last = p[2]
+    print(f"{len(wan)} {waits}")
+
+
+def median(args):
+    vals = [float(v) for v in args.values if v not in ("-", "")]
+    print(f"{statistics.median(vals):.{args.digits}f}" if vals else "-")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("iperf"); s.add_argument("file"); s.set_defaults(fn=iperf)
+    s = sub.add_parser("stall"); s.add_argument("file"); s.add_argument("--down-at", type=float, required=True)
+    s.set_defaults(fn=stall)
+    s = sub.add_parser("wrk"); s.add_argument("file"); s.set_defaults(fn=wrk)
+    for name, fn in (("cpu", cpu), ("rss", rss)):
+        s = sub.add_parser(name); s.add_argument("--ns", action="append", required=True)
+        s.add_argument("--exclude", action="append", default=[]); s.set_defaults(fn=fn)
+    s = sub.add_parser("hold-server"); s.add_argument("--host", default="0.0.0.0")
+    s.add_argument("--port", type=int, required=True); s.add_argument("--seconds", type=float, default=600)
+    s.set_defaults(fn=hold_server)
+    s = sub.add_parser("hold-client"); s.add_argument("--host", required=True)
+    s.add_argument("--port", type=int, required=True); s.add_argument("--count", type=int, required=True)
+    s.add_argument("--parallel", type=int, default=200); s.add_argument("--timeout", type=float, default=120)
+    s.add_argument("--hold", type=float, default=600); s.set_defaults(fn=hold_client)
+    s = sub.add_parser("roundtrips"); s.add_argument("--wan", required=True); s.add_argument("--dst", required=True)
+    s.set_defaults(fn=roundtrips)
+    s = sub.add_parser("median"); s.add_argument("values", nargs="*"); s.add_argument("--digits", type=int, default=1)
+    s.set_defaults(fn=median)
+    args = p.parse_args()
+    args.fn(args)
+
+
+if __name__ == "__main__":
+    main()

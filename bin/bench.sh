@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# bench.sh (bin/mpgw bench): mpgw against the kernel's own MPTCP and the classic C stacks, side by side, in one
+# run on a namespace testbed (bin/testbed.sh). Every figure is the median of --runs runs. Prints progress on
+# stderr, the table on stdout, and writes it into docs/BENCHMARKS.md between the bench markers.
+#
+# Stacks (router A / router B, all over kernel MPTCP between the routers):
+#   kernel    no proxy: iperf3/wrk/nginx themselves speak MPTCP between the routers (mptcpize) - the limit
+#   mpgw      mpgw gateway / mpgw socks-server
+#   ss        ss-redir / ss-server (shadowsocks-libev, aes-128-gcm; Debian's build has no 'none' cipher),
+#             made MPTCP with mptcpize
+#   redsocks  redsocks / Dante (danted), made MPTCP with mptcpize
+set -euo pipefail
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+root=$(dirname "$here")
+tool() { python3 "$root/bench/benchtool.py" "$@"; }
+
+usage() {
+  cat <<'USAGE'
+usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--quick] [--no-write]
+
+  --runs N       runs per figure; the table shows the median (default 3)
+  --seconds S    length of each throughput / request run (default 10)
+  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,memory,failover (default all)
+  --stacks LIST  comma-separated subset of: kernel,mpgw,ss,redsocks (default all)
+  --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
+                 per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
+  --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
+  --no-write     print the table only; leave docs/BENCHMARKS.md alone
+Needs root, the project built (mvn -DskipTests package) and the Debian packages iperf3, wrk, nginx-light,
+tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3.
+USAGE
+}
+
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,memory,failover stacks=kernel,mpgw,ss,redsocks
+idle_flows=9000 write=1 quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift ;;
+    --seconds) secs=$2; shift ;;
+    --only) only=$2; shift ;;
+    --stacks) stacks=$2; shift ;;
+    --idle-flows) idle_flows=$2; shift ;;
+    --quick) quick=1 runs=1 secs=4 idle_flows=2000 ;;
+    --no-write) write=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces, iptables)" >&2; exit 2; }
+for cmd in iperf3 wrk nginx tcpdump mptcpize ss-redir ss-server redsocks danted python3 java; do
+  command -v "$cmd" >/dev/null || { echo "bench: '$cmd' not found; see --help for the packages" >&2; exit 2; }
+done
+[ -d "$root/socks-server/target/lib" ] && [ -d "$root/gateway/target/lib" ] || {
+  echo "bench: build first: (cd $root && mvn -B -DskipTests package)" >&2; exit 2; }
+
+P=mpgwbench-
+NS_CLIENT=${P}client NS_GW=${P}gw NS_SRV=${P}srv NS_DST=${P}dst
+work=$(mktemp -d /tmp/mpgw-bench.XXXXXX)
+chmod 755 "$work"  # nginx workers run as nobody
+PIDS=()
+has() { [[ ",$1," == *",$2,"* ]]; }
+log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# start NS NAME CMD...: a background process in a namespace; its PID is remembered for stop_all.
+start() {
+  local ns=$1 name=$2; shift 2
+  in_ns "$ns" "$@" >"$work/$name.log" 2>&1 &
+  PIDS+=($!)
+}
+
+stop_all() {
+  local pid
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  PIDS=()
+}
+
+cleanup() {
+  stop_all
+  bash "$here/testbed.sh" down --prefix "$P" >/dev/null 2>&1 || true
+  [ -n "${MPGW_BENCH_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# wait_port NS PORT: until something listens on TCP PORT in NS (10 s).
+wait_port() {
+  for _ in $(seq 100); do
+    in_ns "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+    sleep 0.1
+  done
+  echo "bench: nothing listens on port $2 in $1; logs:" >&2
+  tail -n 20 "$work"/*.log >&2
+  exit 1
+}
+
+testbed() {  # testbed LINKS RATES
+  bash "$here/testbed.sh" up --prefix "$P" --links "$1" --rate "$2" --env "$work/testbed.env" 2>/dev/null >/dev/null
+  # shellcheck disable=SC1091
+  . "$work/testbed.env"
+  srv_list=$(IFS=,; for ip in $SRV_IPS; do printf '"%s:1080",' "$ip"; done)
+}
+
+# Daemons of one stack on a running testbed. Everything the stacks need ulimit-wise is raised here.
+start_stack() {
+  ulimit -n "$(ulimit -Hn)"
+  case "$1" in
+    kernel) ;;
+    mpgw)
+      cat >"$work/server.conf" <<EOF
+server { listen = ["0.0.0.0:1080"], mptcp = required }
+EOF
+      cat >"$work/gateway.conf" <<EOF
+gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], upstream.mptcp = required, metrics.listen = "" }
+EOF
+      start "$NS_SRV" server bash "$root/bin/mpgw" server --config "$work/server.conf"
+      start "$NS_GW" gateway bash "$root/bin/mpgw" gateway --config "$work/gateway.conf"
+      wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
+    ss)
+      start "$NS_SRV" ss-server mptcpize run ss-server -s 0.0.0.0 -p 8388 -k bench -m aes-128-gcm -n 1048576
+      start "$NS_GW" ss-redir mptcpize run ss-redir -s "$SRV_IP" -p 8388 -b 0.0.0.0 -l 12345 -k bench \
+        -m aes-128-gcm -n 1048576
+      wait_port "$NS_SRV" 8388; wait_port "$NS_GW" 12345 ;;
+    redsocks)
+      cat >"$work/danted.conf" <<EOF
+logoutput: stderr
+internal: 0.0.0.0 port = 1080
+external: out0
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 }
+EOF
+      cat >"$work/redsocks.conf" <<EOF
+base { log_debug = off; log_info = off; daemon = off; redirector = iptables; }
+redsocks { local_ip = 0.0.0.0; local_port = 12345; ip = $SRV_IP; port = 1080; type = socks5; }
+EOF
+      start "$NS_SRV" danted mptcpize run danted -f "$work/danted.conf" -p "$work/danted.pid"
+      start "$NS_GW" redsocks mptcpize run redsocks -c "$work/redsocks.conf"
+      wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
+  esac
+  if [ "$1" != kernel ]; then
+    local servers=(); for ip in ${SRV_IPS//,/ }; do servers+=(--server "$ip"); done
+    in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables --no-udp \
+      --lan "$LAN_CIDR" "${servers[@]}" >/dev/null
+  fi
+}
+
+stop_stack() {
+  stop_all
+  in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" remove >/dev/null 2>&1 || true
+}
+
+# Where the load runs: proxied stacks go client -> destination; the kernel figure runs between the routers.
+load_ns() { if [ "$1" = kernel ]; then echo "$NS_GW"; else echo "$NS_CLIENT"; fi; }
+sink_ns() { if [ "$1" = kernel ]; then echo "$NS_SRV"; else echo "$NS_DST"; fi; }
+sink_ip() { if [ "$1" = kernel ]; then echo "$SRV_IP"; else echo "$DST_IP"; fi; }
+mp() { if [ "$1" = kernel ]; then echo "mptcpize run"; fi; }
+
+# iperf_run STACK OUT ARGS...: one iperf3 run from the load namespace to the sink; prints "Mbit/s bytes".
+iperf_run() {
+  local stack=$1 out=$2; shift 2
+  # shellcheck disable=SC2046
+  in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) iperf3 -c "$(sink_ip "$stack")" -J "$@" \
+    >"$out" 2>/dev/null || true
+  tool iperf "$out" || echo "- 0"
+}
+
+start_iperf_server() {
+  # shellcheck disable=SC2046
+  start "$(sink_ns "$1")" iperf3 $(mp "$1") iperf3 -s
+  wait_port "$(sink_ns "$1")" 5201
+}
+
+declare -A R  # results: R[figure,stack]
+
+median_of() { tool median --digits "${2:-1}" $1; }
+
+# ---- 1. aggregation ------------------------------------------------------------------------------------
+bench_aggregation() {
+  local topo links rates name stack dir vals i
+  for topo in "2x20:2:20mbit" "30+10:2:30mbit,10mbit" "3x20:3:20mbit"; do
+    IFS=: read -r name links rates <<<"$topo"
+    testbed "$links" "$rates"
+    for stack in ${stacks//,/ }; do
+      start_stack "$stack"; start_iperf_server "$stack"
+      for dir in up down; do
+        vals=""
+        for (( i = 1; i <= runs; i++ )); do
+          local r; r=$(iperf_run "$stack" "$work/agg.json" -t "$secs" $([ $dir = down ] && echo -R))
+          vals+=" ${r%% *}"
+          log "aggregation $name $dir $stack run $i: ${r%% *} Mbit/s"
+        done
+        R[agg-$name-$dir,$stack]=$(median_of "$vals")
+      done
+      stop_stack
+    done
+  done
+}
+
+# ---- 2. CPU-bound throughput -------------------------------------------------------------------------
+bench_cpu() {
+  testbed 1 none
+  local stack flows vals cpus i
+  for stack in ${stacks//,/ }; do
+    start_stack "$stack"; start_iperf_server "$stack"
+    for flows in 1 8; do
+      vals="" cpus=""
+      for (( i = 1; i <= runs; i++ )); do
+        local c0 c1 r mbit bytes
+        c0=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude iperf3)
+        r=$(iperf_run "$stack" "$work/cpu.json" -t "$secs" -P "$flows")
+        c1=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude iperf3)
+        mbit=${r%% *} bytes=${r##* }
+        vals+=" $mbit"
+        if [ "$stack" != kernel ] && [ "$bytes" -gt 0 ]; then
+          cpus+=" $(python3 -c "print(f'{($c1 - $c0) / ($bytes / 1e9):.1f}')")"
+        fi
+        log "cpu $stack $flows flow(s) run $i: $mbit Mbit/s, proxy CPU $(python3 -c "print(f'{$c1 - $c0:.2f}')") s"
+      done
+      R[cpu-$flows,$stack]=$(median_of "$vals" 0)
+      R[cpugb-$flows,$stack]=$(median_of "$cpus")
+    done
+    stop_stack
+  done
+}
+
+# ---- 3. flow setup -------------------------------------------------------------------------------------
+start_nginx() {
+  mkdir -p "$work/www"
+  echo ok >"$work/www/index.html"
+  cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log stderr;
+events { worker_connections 65536; }
+http {
+  access_log off;
+  server { listen 80 backlog=65535; root $work/www; }
+}
+EOF
+  # shellcheck disable=SC2046
+  start "$(sink_ns "$1")" nginx $(mp "$1") nginx -c "$work/nginx.conf" -g 'daemon off;'
+  wait_port "$(sink_ns "$1")" 80
+}
+
+bench_setup() {
+  testbed 1 none
+  local stack i rps p50 p99 vr v50 v99
+  for stack in ${stacks//,/ }; do
+    start_stack "$stack"; start_nginx "$stack"
+    vr="" v50="" v99=""
+    for (( i = 1; i <= runs; i++ )); do
+      # shellcheck disable=SC2046
+      in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
+        -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
+      read -r rps p50 p99 errs < <(tool wrk "$work/wrk.txt" || echo "- - - -")
+      vr+=" $rps" v50+=" $p50" v99+=" $p99"
+      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms ($errs)"
+    done
+    R[setup-rps,$stack]=$(median_of "$vr" 0)
+    R[setup-p50,$stack]=$(median_of "$v50" 2)
+    R[setup-p99,$stack]=$(median_of "$v99" 2)
+    stop_stack
+  done
+}
+
+# ---- 4. round trips before the first payload byte ----------------------------------------------------
+bench_roundtrips() {
+  testbed 2 none
+  local stack pk wt dst_ns
+  for stack in ${stacks//,/ }; do
+    start_stack "$stack"; start_nginx "$stack"
+    dst_ns=$(sink_ns "$stack")
+    # A first request warms whatever the stack caches (ARP, TFO cookies, pools); the second is counted.
+    # shellcheck disable=SC2046
+    in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null "http://$(sink_ip "$stack")/" || true
+    sleep 0.5
+    start "$NS_GW" tcpdump-gw tcpdump -i any -tt -n -l -U 'tcp and net 10.0.0.0/8'
+    start "$dst_ns" tcpdump-dst tcpdump -i any -tt -n -l -U 'tcp port 80'
+    sleep 1
+    # shellcheck disable=SC2046
+    in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null "http://$(sink_ip "$stack")/" || true
+    sleep 0.5
+    read -r pk wt < <(tool roundtrips --wan "$work/tcpdump-gw.log" --dst "$work/tcpdump-dst.log")
+    R[rt-packets,$stack]=$pk R[rt-waits,$stack]=$wt
+    log "round trips $stack: $pk packets between the routers, router A waited $wt time(s)"
+    stop_stack
+  done
+}
+
+# ---- 5. memory with idle flows -------------------------------------------------------------------------
+java_heap_kib() {  # used heap after a full GC, summed over the Java daemons in the namespaces
+  local total=0 pid used
+  for pid in $(ip netns pids "$NS_GW"; ip netns pids "$NS_SRV"); do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = java ] || continue
+    jcmd "$pid" GC.run >/dev/null 2>&1 || continue
+    used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* total [0-9]+K, used ([0-9]+)K.*/\1/p' | head -1)
+    total=$((total + ${used:-0}))
+  done
+  echo "$total"
+}
+
+bench_memory() {
+  testbed 2 none
+  local stack rss0 rss1 heap0 heap1 opened
+  for stack in ${stacks//,/ }; do
+    [ "$stack" = kernel ] && { R[mem-rss,$stack]="-"; continue; }
+    start_stack "$stack"
+    start "$NS_DST" hold-server python3 "$root/bench/benchtool.py" hold-server --port 9000 --seconds 600
+    wait_port "$NS_DST" 9000
+    sleep 1
+    rss0=$(tool rss --ns "$NS_GW" --ns "$NS_SRV" --exclude python3 | cut -d' ' -f1)
+    heap0=$(java_heap_kib)
+    start "$NS_CLIENT" hold-client python3 "$root/bench/benchtool.py" hold-client --host "$DST_IP" --port 9000 \
+      --count "$idle_flows" --timeout 120 --hold 600
+    for _ in $(seq 1300); do grep -q '^open' "$work/hold-client.log" 2>/dev/null && break; sleep 0.1; done
+    opened=$(sed -n 's/^open //p' "$work/hold-client.log")
+    sleep 3
+    rss1=$(tool rss --ns "$NS_GW" --ns "$NS_SRV" --exclude python3 | cut -d' ' -f1)
+    heap1=$(java_heap_kib)
+    R[mem-open,$stack]=${opened:-none}
+    R[mem-rss,$stack]=$(python3 -c "print(f'{$rss1:.0f} ({($rss1 - $rss0) * 1024 / max(1, $idle_flows):.1f} KiB/flow)')")
+    if [ "$heap1" -gt 0 ]; then
+      R[mem-heap,$stack]=$(python3 -c "print(f'{$heap1 / 1024:.0f} MiB ({($heap1 - $heap0) / max(1, $idle_flows):.2f} KiB/flow)')")
+    fi
+    log "memory $stack: ${opened:-no} flows open; RSS ${rss0} -> ${rss1} MiB; heap ${heap0} -> ${heap1} KiB"
+    stop_stack
+  done
+}
+
+# ---- 6. failover ---------------------------------------------------------------------------------------
+bench_failover() {
+  testbed 2 20mbit
+  local stack i down_at=6 up_at=12 total=20 vs vr r back
+  for stack in ${stacks//,/ }; do
+    start_stack "$stack"; start_iperf_server "$stack"
+    vs="" vr=""
+    for (( i = 1; i <= runs; i++ )); do
+      # wan1 of router A carries the first subflow; sample its tx bytes every 0.1 s from link-up on.
+      # shellcheck disable=SC2046
+      ( in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((total + 30)) iperf3 -c "$(sink_ip "$stack")" -J \
+          -t "$total" -i 0.1 >"$work/fail.json" 2>/dev/null || true ) &
+      local load=$!
+      sleep "$down_at"
+      bash "$here/testbed.sh" link down 1 --prefix "$P"
+      sleep $((up_at - down_at))
+      bash "$here/testbed.sh" link up 1 --prefix "$P"
+      back=$(in_ns "$NS_GW" python3 - <<'EOF'
+import time
+def tx(): return int(open("/sys/class/net/wan1/statistics/tx_bytes").read())
+start = time.time(); last = tx()
+while time.time() - start < 7.5:
+    time.sleep(0.1); now = tx()
+    if (now - last) * 8 / 0.1 > 2e6:   # > 2 Mbit/s on the returned link
+        print(f"{time.time() - start:.1f}"); break
+    last = now
+else:
+    print("-")
+EOF
+)
+      wait "$load" || true
+      read -r st base bytes < <(tool stall "$work/fail.json" --down-at "$down_at" || echo "- - 0")
+      vs+=" $st" vr+=" $back"
+      log "failover $stack run $i: stall $st s (flow ran at $base Mbit/s before), link 1 used again after ${back} s"
+    done
+    R[fail-stall,$stack]=$(median_of "$vs")
+    R[fail-back,$stack]=$(median_of "$vr")
+    stop_stack
+  done
+}
+
+started=$(date -u '+%Y-%m-%d %H:%M UTC')
+log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
+for part in aggregation cpu setup roundtrips memory failover; do
+  if has "$only" "$part"; then log "== $part"; "bench_$part"; fi
+done
+
+# ---- the table -----------------------------------------------------------------------------------------
+row() {  # row LABEL KEY [TARGET]
+  local line="| $1 |" stack
+  for stack in ${stacks//,/ }; do line+=" ${R[$2,$stack]:--} |"; done
+  echo "$line ${3:-} |"
+}
+table() {
+  local head="| figure |" sep="|---|" stack
+  for stack in ${stacks//,/ }; do head+=" $stack |"; sep+="---|"; done
+  echo "Command: \`bin/mpgw bench --runs $runs --seconds $secs$([ "$quick" = 1 ] && echo ' --quick')\`  "
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | head -1)  "
+  echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
+  echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
+  echo
+  echo "$head target |"
+  echo "$sep---|"
+  if has "$only" aggregation; then
+    for t in 2x20 30+10 3x20; do
+      row "aggregation $t, Mbit/s, client -> destination" "agg-$t-up" ">= kernel"
+      row "aggregation $t, Mbit/s, destination -> client" "agg-$t-down" ">= kernel"
+    done
+  fi
+  if has "$only" cpu; then
+    row "1 flow, unshaped link, Mbit/s" cpu-1 ">= 1.5x ss, >= 3x redsocks"
+    row "8 flows, unshaped link, Mbit/s" cpu-8 ""
+    row "proxy CPU s per GB, 1 flow" cpugb-1 ""
+    row "proxy CPU s per GB, 8 flows" cpugb-8 ""
+  fi
+  if has "$only" setup; then
+    row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss"
+    row "time to first byte p50, ms" setup-p50 "<= 10"
+    row "time to first byte p99, ms" setup-p99 ""
+  fi
+  if has "$only" roundtrips; then
+    row "packets between routers before the first payload byte" rt-packets ""
+    row "router A waits for router B before it" rt-waits "0 with pool/TFO"
+  fi
+  if has "$only" memory; then
+    row "idle flows opened (of $idle_flows)" mem-open ""
+    row "RSS of the daemons, MiB, with the idle flows" mem-rss ""
+    row "Java heap used after GC with the idle flows" mem-heap "<= 10 KiB/flow"
+  fi
+  if has "$only" failover; then
+    row "stall when link 1 dies mid-flow, s" fail-stall "<= kernel + 0.2"
+    row "returned link 1 carries traffic after, s" fail-back "<= 2"
+  fi
+}
+out=$(table)
+echo "$out"
+if [ "$write" = 1 ] && [ "$quick" = 0 ]; then
+  doc="$root/docs/BENCHMARKS.md"
+  python3 - "$doc" "$out" <<'EOF'
+import sys
+path, table = sys.argv[1], sys.argv[2]
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+text = open(path).read() if __import__("os").path.exists(path) else "# Benchmarks\n"
+block = f"{begin}\n{table}\n{end}"
+if begin in text and end in text:
+    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n## bin/mpgw bench\n\n" + block + "\n"
+open(path, "w").write(text)
+EOF
+  log "table written to docs/BENCHMARKS.md"
+fi

@@ -1,0 +1,8 @@
+package mpgw.server;
+
+/** The socks-server could not start (a listen address in use, MPTCP required but refused); the message says why. */
+public final class ServerStartException extends Exception {
+    ServerStartException(String message, Throwable cause) {
+        super(message, cause, false, false);
+    }
+}

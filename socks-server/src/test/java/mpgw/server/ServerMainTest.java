@@ -1,0 +1,148 @@
+package mpgw.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The launcher contract: exit codes and messages, the "up" line, metrics, and SIGTERM with a grace period. */
+class ServerMainTest {
+    @TempDir
+    Path dir;
+
+    private record Outcome(int status, String out, String err) {
+    }
+
+    private static Outcome run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = ServerMain.run(args, new PrintStream(out, true), new PrintStream(err, true));
+        return new Outcome(status, out.toString(), err.toString());
+    }
+
+    private Path config(String body) throws IOException {
+        Path f = dir.resolve("server.conf");
+        Files.writeString(f, body);
+        return f;
+    }
+
+    @Test
+    void usageErrorsExitWith2() {
+        Outcome unknown = run("--bogus");
+        assertEquals(2, unknown.status);
+        assertTrue(unknown.err.contains("unknown option '--bogus'"), unknown.err);
+        Outcome missing = run();
+        assertEquals(2, missing.status);
+        assertTrue(missing.err.contains("--config FILE is required"), missing.err);
+        assertEquals(0, run("--help").status);
+    }
+
+    @Test
+    void configErrorsNameTheKeyAndFileWithoutStackTrace() throws Exception {
+        Path f = config("server { limits { max-connections = -5 } }");
+        Outcome bad = run("--config", f.toString());
+        assertEquals(2, bad.status);
+        assertTrue(bad.err.contains(f.toString()) && bad.err.contains("max-connections"), bad.err);
+        assertFalse(bad.err.contains("\tat "), bad.err);
+
+        Outcome typo = run("--config", config("server { lisen = [\"127.0.0.1:1\"] }").toString());
+        assertEquals(2, typo.status);
+        assertTrue(typo.err.contains("unknown key 'server.lisen'") || typo.err.contains("lisen"), typo.err);
+
+        Outcome noFile = run("--config", dir.resolve("absent.conf").toString());
+        assertEquals(2, noFile.status);
+        assertTrue(noFile.err.contains("no such file"), noFile.err);
+    }
+
+    @Test
+    void portInUseExitsWith1() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            Outcome r = run("--config", config("server.listen = [\"127.0.0.1:" + taken.getLocalPort() + "\"]").toString());
+            assertEquals(1, r.status);
+            assertTrue(r.err.contains("cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    && r.err.contains("address already in use"), r.err);
+            assertFalse(r.err.contains("\tat "), r.err);
+        }
+    }
+
+    /** The real process, as {@code java -cp ... mpgw.server.ServerMain --config FILE} is started by bin/mpgw. */
+    @Test
+    void processServesMetricsAndDrainsOnSigterm() throws Exception {
+        int port = freePort();
+        int metricsPort = freePort();
+        Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics-listen = \"127.0.0.1:" + metricsPort
+                + "\"\n shutdown-grace-period = 1s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
+        Path log = dir.resolve("server.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "mpgw.server.ServerMain", "--config", f.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try (TcpEcho echo = new TcpEcho("127.0.0.1")) {
+            awaitLine(log, "socks-server up: listen 127.0.0.1:" + port);
+            InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
+            try (SocksClient c = SocksClient.connect(server).greetNoAuth()) {
+                assertEquals(0, c.request(1, echo.address()).rep());
+                c.send("before".getBytes());
+                assertArrayEquals("before".getBytes(), c.read(6));
+
+                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                for (String series : List.of("mpgw_server_connections_active 1.0", "mpgw_server_connections_total",
+                        "mpgw_server_replies_total{code=\"0\"}", "mpgw_server_handshake_seconds_count",
+                        "mpgw_server_drops_total{reason=\"client-not-allowed\"}", "mpgw_server_mptcp_fallbacks")) {
+                    assertTrue(metrics.contains(series), series + " in\n" + metrics);
+                }
+
+                p.destroy(); // SIGTERM
+                awaitLine(log, "stopped accepting");
+                assertThrows(ConnectException.class, () -> SocksClient.connect(server).close());
+                c.send("during grace".getBytes());
+                assertArrayEquals("during grace".getBytes(), c.read(12), "open connections drain");
+                assertTrue(c.closedByServer(), "closed once the grace period is over");
+            }
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            String output = Files.readString(log);
+            assertTrue(output.contains("socks-server stopped"), output);
+            assertFalse(output.contains("Exception"), output);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitLine(Path log, String text) throws Exception {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(text)) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no '" + text + "' in:\n" + Files.readString(log));
+    }
+}

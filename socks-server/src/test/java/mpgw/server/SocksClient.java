@@ -1,0 +1,100 @@
+package mpgw.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/** A blocking SOCKS5 client for tests, over a plain TCP socket; every read is bounded by a timeout. */
+final class SocksClient implements AutoCloseable {
+    /** A decoded reply {@code VER REP RSV ATYP BND.ADDR BND.PORT}. */
+    record Reply(int rep, InetSocketAddress bound) {
+    }
+
+    final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    SocksClient(Socket socket) throws IOException {
+        this.socket = socket;
+        socket.setSoTimeout(5000);
+        socket.setTcpNoDelay(true);
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
+    static SocksClient connect(InetSocketAddress server) throws IOException {
+        Socket s = new Socket();
+        s.connect(server, 5000);
+        return new SocksClient(s);
+    }
+
+    void send(byte[]... parts) throws IOException {
+        out.write(Wire.concat(parts));
+        out.flush();
+    }
+
+    byte[] read(int n) throws IOException {
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+
+    /** Greeting offering no authentication; asserts the server picked it. */
+    SocksClient greetNoAuth() throws IOException {
+        send(Wire.greeting(0));
+        assertArrayEquals(Wire.bytes(5, 0), read(2), "method selection");
+        return this;
+    }
+
+    Reply request(int command, InetSocketAddress destination) throws IOException {
+        send(Wire.request(command, destination));
+        return readReply();
+    }
+
+    Reply readReply() throws IOException {
+        byte[] head = read(4);
+        if (head[0] != 5) {
+            throw new IOException("reply version " + head[0]);
+        }
+        InetSocketAddress bound;
+        int atyp = head[3];
+        if (atyp == 1 || atyp == 4) {
+            byte[] ip = read(atyp == 1 ? 4 : 16);
+            bound = new InetSocketAddress(InetAddress.getByAddress(ip), in.readUnsignedShort());
+        } else if (atyp == 3) {
+            byte[] name = read(in.readUnsignedByte());
+            bound = InetSocketAddress.createUnresolved(new String(name, StandardCharsets.US_ASCII), in.readUnsignedShort());
+        } else {
+            throw new IOException("reply ATYP " + atyp);
+        }
+        return new Reply(head[1] & 0xff, bound);
+    }
+
+    /** True when the server closes (EOF or reset) within the read timeout, after sending nothing more. */
+    boolean closedByServer() throws IOException {
+        try {
+            return in.read() == -1;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (SocketException e) {
+            return true; // reset: the server closed with our bytes unread
+        }
+    }
+
+    void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
