@@ -12,12 +12,15 @@ import mpgw.gateway.GatewayMetrics;
 import mpgw.gateway.GatewayServer;
 import mpgw.gateway.GatewaySettings;
 import mpgw.jni.MptcpSocketFactory;
-import mpgw.server.InJvmSocksServer;
+import mpgw.config.ConfigFiles;
+import mpgw.server.MicrometerServerEvents;
+import mpgw.server.ServerSettings;
+import mpgw.server.SocksServer;
 import mpgw.testing.Sh;
 
 /**
- * The whole UDP path on a {@link UdpTestbed}: dnsmasq and iperf3 on dst, a SOCKS5 server on srv (mpgw's own,
- * or Dante for associate mode), mpgw-rules' TPROXY rules and the gateway (TCP and UDP halves, in this JVM, their
+ * The whole UDP path on a {@link UdpTestbed}: dnsmasq and iperf3 on dst, a SOCKS5 server on srv (mpgw's own
+ * {@link SocksServer}, or Dante), mpgw-rules' TPROXY rules and the gateway (TCP and UDP halves, in this JVM, their
  * event loops started inside the gw namespace) on gw.
  */
 final class UdpGatewayFixture implements AutoCloseable {
@@ -28,7 +31,7 @@ final class UdpGatewayFixture implements AutoCloseable {
     final UdpTestbed bed;
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     final Path dir;
-    private InJvmSocksServer server;
+    private SocksServer server;
     private GatewayServer tcp;
     UdpGateway udp;
 
@@ -37,12 +40,19 @@ final class UdpGatewayFixture implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** @param udpConfig extra lines for the {@code gateway.udp} block, e.g. {@code mode = associate} */
+    /** Which SOCKS5 server runs on srv. */
+    enum Server { MPGW, DANTE }
+
+    /** @param udpConfig extra lines for the {@code gateway.udp} block, e.g. {@code max-sessions = 10} */
     static UdpGatewayFixture start(String mode, String udpConfig) throws Exception {
+        return start(mode, mode.equals("associate") ? Server.DANTE : Server.MPGW, udpConfig);
+    }
+
+    static UdpGatewayFixture start(String mode, Server socks, String udpConfig) throws Exception {
         UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up("20mbit"), Files.createTempDirectory("mpgw-udp"));
         try {
             f.startDestination();
-            String server = mode.equals("associate") ? f.startDante() : f.startMpgwServer();
+            String server = socks == Server.DANTE ? f.startDante() : f.startMpgwServer();
             f.startGateway(server, "mode = " + mode + "\n" + udpConfig);
         } catch (Exception | Error e) {
             f.close();
@@ -65,9 +75,19 @@ final class UdpGatewayFixture implements AutoCloseable {
     }
 
     private String startMpgwServer() throws Exception {
+        Path conf = dir.resolve("server.conf");
         // The wildcard: MPTCP joins arrive on srv's other link addresses and need a listener there too.
-        server = bed.call("srv", () -> new InJvmSocksServer("listen = [\"0.0.0.0:1080\"]\n"
-                + "limits.max-connections-per-client = 5000\n"));
+        Files.writeString(conf, "server {\n listen = [\"0.0.0.0:1080\"]\n"
+                + " limits.max-connections-per-client = 5000\n}\n");
+        ServerSettings settings = ServerSettings.from(ConfigFiles.load(conf, ServerSettings.ROOT));
+        MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
+        // Started inside srv: the event loop threads begin there, so every socket they open lives there.
+        server = bed.call("srv", () -> {
+            SocksServer s = new SocksServer(settings, sockets, new MicrometerServerEvents(
+                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), sockets));
+            s.start();
+            return s;
+        });
         return bed.get("SRV_IP") + ":1080";
     }
 
