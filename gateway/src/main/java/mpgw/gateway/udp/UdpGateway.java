@@ -6,7 +6,11 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
@@ -16,7 +20,6 @@ import mpgw.gateway.GatewaySettings;
 import mpgw.gateway.GatewayStartException;
 import mpgw.gateway.UpstreamConnector;
 import mpgw.jni.MptcpSocketFactory;
-import mpgw.jni.NativeIoException;
 import mpgw.jni.TransparentDatagramListener;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -82,17 +85,23 @@ public final class UdpGateway implements AutoCloseable {
 
     private TransparentDatagramListener bind(InetSocketAddress address, int maxDatagram)
             throws GatewayStartException {
+        if (address.getAddress() instanceof Inet6Address && address.getAddress().isAnyLocalAddress()
+                && !ipv6Available()) {
+            // "[::]" cannot be bound without IPv6; the IPv4 wildcard on the same port takes the IPv4 traffic.
+            LOG.info("udp: no IPv6 on this host; listening on 0.0.0.0:{} instead of {}", address.getPort(),
+                    Addresses.format(address));
+            address = new InetSocketAddress("0.0.0.0", address.getPort());
+        }
+        return open(address, maxDatagram);
+    }
+
+    /** Read per thread: in a network namespace, the namespace's view. */
+    private static boolean ipv6Available() {
         try {
-            return open(address, maxDatagram);
-        } catch (GatewayStartException e) {
-            // A host without IPv6 refuses "[::]": the IPv4 wildcard on the same port takes the IPv4 traffic.
-            if (address.getAddress().isAnyLocalAddress() && address.getAddress() instanceof java.net.Inet6Address
-                    && e.getCause() instanceof NativeIoException) {
-                LOG.info("udp: cannot bind {} ({}); binding 0.0.0.0 instead", Addresses.format(address),
-                        e.getCause().getMessage());
-                return open(new InetSocketAddress("0.0.0.0", address.getPort()), maxDatagram);
-            }
-            throw e;
+            Path p = Path.of("/proc/thread-self/net/if_inet6");
+            return Files.exists(p) && !Files.readString(p).isBlank();
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -114,11 +123,6 @@ public final class UdpGateway implements AutoCloseable {
 
     public InetSocketAddress localAddress() {
         return listener.localAddress();
-    }
-
-    /** Sessions open now (read on the UDP loop). */
-    public int sessions() {
-        return loop.submit(table::size).syncUninterruptibly().getNow();
     }
 
     /** Closes the listener, every session and reply socket, and the event loop. */

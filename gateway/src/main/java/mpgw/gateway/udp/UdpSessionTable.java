@@ -28,6 +28,8 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     private final UdpMetrics metrics;
     private final ReplySockets replies;
     private final Map<InetSocketAddress, UdpSession> sessions = new HashMap<>();
+    /** Every new datagram retries a failed carrier, so an unreachable server would log once per datagram. */
+    private final RateLimitedLog carrierFailures = new RateLimitedLog(5_000_000_000L);
 
     UdpSessionTable(EventLoop loop, UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics) {
         this.loop = loop;
@@ -132,6 +134,10 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
 
     UdpMetrics metrics() {
         return metrics;
+    }
+
+    RateLimitedLog carrierFailures() {
+        return carrierFailures;
     }
 
     ReplySockets replies() {
