@@ -290,11 +290,15 @@ static jint mpgw_set_ipv6_recv_orig_dst(JNIEnv *env, jclass clazz, jint fd, jboo
 /*
  * Makes a datagram socket a TPROXY receiver: IP_TRANSPARENT (bind and receive for foreign addresses) and
  * IP_RECVORIGDSTADDR; on an IPv6 socket also their IPv6 twins, so the dual-stack socket reports the original
- * destination of IPv4 (SOL_IP cmsg) and IPv6 (SOL_IPV6 cmsg) datagrams alike. Needs CAP_NET_ADMIN.
+ * destination of IPv4 (SOL_IP cmsg) and IPv6 (SOL_IPV6 cmsg) datagrams alike; rcvbuf > 0 sets the receive
+ * buffer. Needs CAP_NET_ADMIN.
  */
-static jint mpgw_set_transparent_receiver(JNIEnv *env, jclass clazz, jint fd, jboolean ipv6) {
+static jint mpgw_set_transparent_receiver(JNIEnv *env, jclass clazz, jint fd, jboolean ipv6, jint rcvbuf) {
     (void) env; (void) clazz;
     int on = 1;
+    /* Beyond net.core.rmem_max (SO_RCVBUFFORCE, CAP_NET_ADMIN), so bursts wait in the kernel, not get lost. */
+    if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0
+        && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) return neg_errno();
     if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on)) < 0) return neg_errno();
     if (setsockopt(fd, SOL_IP, IP_RECVORIGDSTADDR, &on, sizeof(on)) < 0) return neg_errno();
     if (ipv6) {
@@ -409,7 +413,7 @@ static const JNINativeMethod METHODS[] = {
     {"mptcpInfo", "(IZ[B)I", (void *) mpgw_mptcp_info},
     {"setIpv6Transparent", "(IZ)I", (void *) mpgw_set_ipv6_transparent},
     {"setIpv6RecvOrigDstAddr", "(IZ)I", (void *) mpgw_set_ipv6_recv_orig_dst},
-    {"setTransparentReceiver", "(IZ)I", (void *) mpgw_set_transparent_receiver},
+    {"setTransparentReceiver", "(IZI)I", (void *) mpgw_set_transparent_receiver},
     {"recvOrigDst", "(IJI[B)I", (void *) mpgw_recv_orig_dst},
     {"enterNetns", "(Ljava/lang/String;)I", (void *) mpgw_enter_netns},
     {"errnoName", "(I)Ljava/lang/String;", (void *) mpgw_errno_name},

@@ -63,16 +63,17 @@ public final class TransparentDatagramListener implements EpollIoHandle {
     }
 
     /**
-     * Binds {@code address} transparently and starts reading on {@code loop}. The future fails with the bind or
+     * Binds {@code address} transparently (receive buffer {@code receiveBuffer} bytes, 0: system default) and
+     * starts reading on {@code loop}. The future fails with the bind or
      * registration error (the socket is then closed).
      */
     public static Future<TransparentDatagramListener> open(IoEventLoop loop, InetSocketAddress address,
-                                                           int maxDatagram, ByteBufAllocator alloc,
-                                                           Receiver receiver) {
+                                                           int maxDatagram, int receiveBuffer,
+                                                           ByteBufAllocator alloc, Receiver receiver) {
         Promise<TransparentDatagramListener> result = loop.newPromise();
         TransparentDatagramSocket socket;
         try {
-            socket = TransparentDatagramSocket.bind(address);
+            socket = TransparentDatagramSocket.bind(address, receiveBuffer);
         } catch (IOException | RuntimeException e) {
             return result.setFailure(e);
         }

@@ -25,6 +25,10 @@ public final class TransparentDatagramSocket implements AutoCloseable {
     private final LinuxSocket socket;
     private final InetSocketAddress localAddress;
     private final byte[] meta = new byte[META];
+    /** The previous datagram's endpoints: a flow's datagrams share them, so most reads allocate no addresses. */
+    private final byte[] lastMeta = new byte[38];
+    private InetSocketAddress lastSender;
+    private InetSocketAddress lastDestination;
 
     private TransparentDatagramSocket(LinuxSocket socket, InetSocketAddress localAddress) {
         this.socket = socket;
@@ -35,15 +39,18 @@ public final class TransparentDatagramSocket implements AutoCloseable {
     public record Received(InetSocketAddress sender, InetSocketAddress destination, int length, boolean truncated) {
     }
 
-    /** Opens, makes transparent and binds; {@code [::]:P} takes IPv4 and IPv6. */
-    public static TransparentDatagramSocket bind(InetSocketAddress address) throws IOException {
+    /**
+     * Opens, makes transparent and binds; {@code [::]:P} takes IPv4 and IPv6. {@code receiveBuffer} bytes (0:
+     * the system default) may exceed net.core.rmem_max.
+     */
+    public static TransparentDatagramSocket bind(InetSocketAddress address, int receiveBuffer) throws IOException {
         NativeLibrary.ensureAvailable();
         boolean ipv6 = address.getAddress() instanceof Inet6Address;
         LinuxSocket socket = LinuxSocket.newSocketDgram(ipv6);
         try {
             NativeIoException.check(ipv6 ? "setsockopt(IP[V6]_TRANSPARENT, IP[V6]_RECVORIGDSTADDR)"
                     : "setsockopt(IP_TRANSPARENT, IP_RECVORIGDSTADDR)",
-                    Native.setTransparentReceiver(socket.intValue(), ipv6));
+                    Native.setTransparentReceiver(socket.intValue(), ipv6, receiveBuffer));
             socket.setReuseAddress(true);
             socket.bind(address);
             return new TransparentDatagramSocket(socket, (InetSocketAddress) socket.localAddress());
@@ -73,7 +80,12 @@ public final class TransparentDatagramSocket implements AutoCloseable {
         }
         NativeIoException.check("recvmsg", n);
         buffer.writerIndex(buffer.writerIndex() + n);
-        return new Received(endpoint(0), meta[19] == 0 ? null : endpoint(19), n, meta[38] != 0);
+        if (lastSender == null || !Arrays.equals(meta, 0, 38, lastMeta, 0, 38)) {
+            lastSender = endpoint(0);
+            lastDestination = meta[19] == 0 ? null : endpoint(19);
+            System.arraycopy(meta, 0, lastMeta, 0, 38);
+        }
+        return new Received(lastSender, lastDestination, n, meta[38] != 0);
     }
 
     private InetSocketAddress endpoint(int at) throws IOException {

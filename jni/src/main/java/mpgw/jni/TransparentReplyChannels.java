@@ -23,7 +23,7 @@ public final class TransparentReplyChannels {
                     : SocketProtocolFamily.INET);
             try {
                 int fd = channel.fd().intValue();
-                NativeIoException.check("setsockopt(IP_TRANSPARENT)", Native.setTransparentReceiver(fd, ipv6));
+                NativeIoException.check("setsockopt(IP_TRANSPARENT)", Native.setTransparentReceiver(fd, ipv6, 0));
                 channel.config().setReuseAddress(true);
             } catch (IOException e) {
                 channel.unsafe().closeForcibly();

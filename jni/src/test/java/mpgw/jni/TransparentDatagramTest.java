@@ -66,7 +66,8 @@ class TransparentDatagramTest {
                                                                                String listen) throws Exception {
         BlockingQueue<Object[]> received = new LinkedBlockingQueue<>();
         TransparentDatagramListener listener = router.call(() -> TransparentDatagramListener.open(
-                (IoEventLoop) group.next(), new InetSocketAddress(listen, 0), 1000, ByteBufAllocator.DEFAULT,
+                (IoEventLoop) group.next(), new InetSocketAddress(listen, 0), 1000, 1 << 20,
+                ByteBufAllocator.DEFAULT,
                 new TransparentDatagramListener.Receiver() {
                     @Override
                     public void datagram(InetSocketAddress sender, InetSocketAddress destination, ByteBuf payload) {

@@ -70,7 +70,7 @@ public final class UdpGateway implements AutoCloseable {
             throws GatewayStartException {
         UdpGateway gateway = new UdpGateway(settings, carrier, metrics);
         try {
-            gateway.listener = gateway.bind(settings.listen(), settings.maxDatagramSize());
+            gateway.listener = gateway.bind(settings);
         } catch (GatewayStartException e) {
             gateway.close();
             throw e;
@@ -83,8 +83,8 @@ public final class UdpGateway implements AutoCloseable {
         return gateway;
     }
 
-    private TransparentDatagramListener bind(InetSocketAddress address, int maxDatagram)
-            throws GatewayStartException {
+    private TransparentDatagramListener bind(UdpSettings settings) throws GatewayStartException {
+        InetSocketAddress address = settings.listen();
         if (address.getAddress() instanceof Inet6Address && address.getAddress().isAnyLocalAddress()
                 && !ipv6Available()) {
             // "[::]" cannot be bound without IPv6; the IPv4 wildcard on the same port takes the IPv4 traffic.
@@ -92,7 +92,7 @@ public final class UdpGateway implements AutoCloseable {
                     Addresses.format(address));
             address = new InetSocketAddress("0.0.0.0", address.getPort());
         }
-        return open(address, maxDatagram);
+        return open(address, settings);
     }
 
     /** Read per thread: in a network namespace, the namespace's view. */
@@ -105,10 +105,10 @@ public final class UdpGateway implements AutoCloseable {
         }
     }
 
-    private TransparentDatagramListener open(InetSocketAddress address, int maxDatagram)
+    private TransparentDatagramListener open(InetSocketAddress address, UdpSettings settings)
             throws GatewayStartException {
-        Future<TransparentDatagramListener> f = TransparentDatagramListener.open(loop, address, maxDatagram,
-                ByteBufAllocator.DEFAULT, table);
+        Future<TransparentDatagramListener> f = TransparentDatagramListener.open(loop, address,
+                settings.maxDatagramSize(), settings.receiveBuffer(), ByteBufAllocator.DEFAULT, table);
         try {
             return f.get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

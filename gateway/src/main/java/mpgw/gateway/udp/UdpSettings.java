@@ -1,5 +1,6 @@
 package mpgw.gateway.udp;
 
+import com.typesafe.config.ConfigException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +23,7 @@ public record UdpSettings(
         Duration idleTimeout,
         int maxSessions,
         int maxDatagramSize,
+        int receiveBuffer,
         int pendingLimit,
         int streamWriteBuffer,
         Duration replySocketIdle,
@@ -36,10 +38,15 @@ public record UdpSettings(
         ASSOCIATE
     }
 
-    private static int streamWriteBuffer(ConfigReader udp) {
-        long bytes = udp.config().getBytes("stream-write-buffer");
-        if (bytes < 64 * 1024 || bytes > 64L << 20) {
-            throw udp.error("stream-write-buffer", "must be between 64KiB and 64MiB, got " + bytes);
+    private static int bytes(ConfigReader udp, String key, long min, long max) {
+        long bytes;
+        try {
+            bytes = udp.config().getBytes(key);
+        } catch (ConfigException e) {
+            throw udp.error(key, "must be a size such as 4MiB: " + e.getMessage());
+        }
+        if (bytes < min || bytes > max) {
+            throw udp.error(key, "must be between " + min + " and " + max + " bytes, got " + bytes);
         }
         return (int) bytes;
     }
@@ -64,8 +71,9 @@ public record UdpSettings(
                 udp.duration("idle-timeout", false),
                 udp.intIn("max-sessions", 1, 1 << 20),
                 udp.intIn("max-datagram-size", 1, 65507),
+                bytes(udp, "receive-buffer", 0, 256L << 20),
                 udp.intIn("pending-limit", 1, 4096),
-                streamWriteBuffer(udp),
+                bytes(udp, "stream-write-buffer", 64 * 1024, 64L << 20),
                 udp.duration("reply-socket-idle", false),
                 udp.intIn("max-reply-sockets", 1, 1 << 16),
                 udp.cidrs("deny-destinations"));

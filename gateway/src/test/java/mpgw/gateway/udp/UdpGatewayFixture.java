@@ -49,7 +49,12 @@ final class UdpGatewayFixture implements AutoCloseable {
     }
 
     static UdpGatewayFixture start(String mode, Server socks, String udpConfig) throws Exception {
-        UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up("20mbit"), Files.createTempDirectory("mpgw-udp"));
+        return start(mode, socks, udpConfig, "20mbit");
+    }
+
+    /** @param rate tbf rate of each gw-srv link, or {@code none} */
+    static UdpGatewayFixture start(String mode, Server socks, String udpConfig, String rate) throws Exception {
+        UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up(rate), Files.createTempDirectory("mpgw-udp"));
         try {
             f.startDestination();
             String server = socks == Server.DANTE ? f.startDante() : f.startMpgwServer();

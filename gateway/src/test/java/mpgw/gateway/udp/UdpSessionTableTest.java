@@ -34,7 +34,7 @@ class UdpSessionTableTest {
 
     private UdpSessionTable table(int maxSessions, int pendingLimit, Duration idle) {
         UdpSettings s = new UdpSettings(true, new InetSocketAddress("::", 12346), UdpSettings.Mode.STREAM,
-                List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, maxSessions, 65507, pendingLimit, 1 << 20,
+                List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, maxSessions, 65507, 0, pendingLimit, 1 << 20,
                 Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
         return new UdpSessionTable(channel.eventLoop(), s, carrier, metrics);
     }

@@ -56,6 +56,7 @@ class UdpSettingsTest {
         "max-datagram-size = 70000     | gateway.udp.max-datagram-size",
         "idle-timeout = 0s             | gateway.udp.idle-timeout",
         "stream-write-buffer = 1KiB    | gateway.udp.stream-write-buffer",
+        "receive-buffer = -1           | gateway.udp.receive-buffer",
         "deny-destinations = [\"x/8\"] | gateway.udp.deny-destinations",
         "servers = [\"0.0.0.0:1080\"]  | gateway.udp.servers",
     })
