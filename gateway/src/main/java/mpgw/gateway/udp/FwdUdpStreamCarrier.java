@@ -16,6 +16,7 @@ import mpgw.gateway.EarlyData;
 import mpgw.gateway.Socks5ClientHandshake;
 import mpgw.gateway.Socks5ClientSettings;
 import mpgw.gateway.UpstreamConnector;
+import mpgw.relay.WriteStallRetry;
 import mpgw.socks.FwdUdpFrame;
 import mpgw.socks.FwdUdpFrameDecoder;
 import mpgw.socks.FwdUdpFrameEncoder;
@@ -56,6 +57,7 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
         private final Listener listener;
         private Future<Channel> connecting;
         private Channel stream;
+        private WriteStallRetry stallRetry;
         private boolean closed;
 
         StreamTunnel(Listener listener) {
@@ -92,6 +94,7 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
                 stream.closeFuture().addListener(c -> end("stream closed by " + Addresses.format(
                         (InetSocketAddress) stream.remoteAddress())));
                 stream.config().setWriteBufferWaterMark(writeBuffer);
+                stallRetry = new WriteStallRetry(stream);
                 stream.config().setAutoRead(true);
                 listener.ready();
             });
@@ -104,6 +107,7 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
                 return false;
             }
             stream.writeAndFlush(new FwdUdpFrame(destination, payload), stream.voidPromise());
+            stallRetry.armIfPending(); // MPTCP's late EPOLLOUT would otherwise stall the queue ~150 ms
             return true;
         }
 
@@ -125,6 +129,9 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
 
         private void close0() {
             connecting.cancel(false);
+            if (stallRetry != null) {
+                stallRetry.cancel();
+            }
             if (stream != null) {
                 stream.close();
             }
