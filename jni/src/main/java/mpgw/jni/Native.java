@@ -34,7 +34,7 @@ final class Native {
     /** IP_TRANSPARENT and IP_RECVORIGDSTADDR, plus the IPv6 twins on an IPv6 socket; SO_RCVBUFFORCE if > 0. */
     static native int setTransparentReceiver(int fd, boolean ipv6, int receiveBuffer);
 
-    /** One recvmsg into native memory; {@code meta} as laid out in mpgw_jni.c, read by {@link TransparentDatagramSocket}. */
+    /** One recvmsg into native memory; {@code meta} as laid out in mpgw_jni.c (read by TransparentDatagramSocket). */
     static native int recvOrigDst(int fd, long memoryAddress, int capacity, byte[] meta);
 
     static native int enterNetns(String path);

@@ -101,7 +101,8 @@ final class UdpSession implements UdpTunnel.Listener {
     @Override
     public void closed(String reason) {
         if (!ready) {
-            table.carrierFailures().log(LOG, "udp session client=" + Addresses.format(client) + ": carrier failed: " + reason);
+            table.carrierFailures().log(LOG, "udp session client=" + Addresses.format(client)
+                    + ": carrier failed: " + reason);
         }
         end(reason);
     }

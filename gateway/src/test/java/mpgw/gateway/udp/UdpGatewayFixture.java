@@ -71,7 +71,8 @@ final class UdpGatewayFixture implements AutoCloseable {
         for (int i = 0; i < BIG_TXT_RECORDS; i++) {
             txt.append(" --txt-record=big.test,").append(String.valueOf((char) ('a' + i)).repeat(250));
         }
-        bed.spawn("dst", dir.resolve("dnsmasq.log"), "bash", "-c", "exec dnsmasq --keep-in-foreground --conf-file=/dev/null"
+        bed.spawn("dst", dir.resolve("dnsmasq.log"), "bash", "-c", "exec dnsmasq --keep-in-foreground"
+                + " --conf-file=/dev/null"
                 + " --no-resolv --no-hosts --bind-interfaces --listen-address=" + bed.get("DST_IP")
                 + " --listen-address=" + bed.get("DST_IP6") + " --user=root --pid-file= --cache-size=0"
                 + " --edns-packet-max=4096 --dns-forward-max=1000"
