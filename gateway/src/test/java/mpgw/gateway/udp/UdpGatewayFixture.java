@@ -81,20 +81,25 @@ final class UdpGatewayFixture implements AutoCloseable {
     }
 
     private String startMpgwServer() throws Exception {
-        Path conf = dir.resolve("server.conf");
+        server = mpgwServer(1080);
+        return bed.get("SRV_IP") + ":1080";
+    }
+
+    /** mpgw's socks-server on srv, {@code 0.0.0.0:port}; the caller closes it (or the fixture, for 1080). */
+    SocksServer mpgwServer(int port) throws Exception {
+        Path conf = dir.resolve("server-" + port + ".conf");
         // The wildcard: MPTCP joins arrive on srv's other link addresses and need a listener there too.
-        Files.writeString(conf, "server {\n listen = [\"0.0.0.0:1080\"]\n"
+        Files.writeString(conf, "server {\n listen = [\"0.0.0.0:" + port + "\"]\n"
                 + " limits.max-connections-per-client = 5000\n}\n");
         ServerSettings settings = ServerSettings.from(ConfigFiles.load(conf, ServerSettings.ROOT));
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         // Started inside srv: the event loop threads begin there, so every socket they open lives there.
-        server = bed.call("srv", () -> {
+        return bed.call("srv", () -> {
             SocksServer s = new SocksServer(settings, sockets, new MicrometerServerEvents(
                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), sockets));
             s.start();
             return s;
         });
-        return bed.get("SRV_IP") + ":1080";
     }
 
     private String startDante() throws Exception {
