@@ -75,7 +75,8 @@ public final class UdpGateway implements AutoCloseable {
             gateway.close();
             throw e;
         }
-        long sweepMillis = Math.max(100, Math.min(1000, settings.idleTimeout().toMillis() / 4));
+        long shortest = Math.min(settings.idleTimeout().toMillis(), settings.oneShotIdleTimeout().toMillis());
+        long sweepMillis = Math.max(100, Math.min(1000, shortest / 4));
         gateway.loop.scheduleAtFixedRate(gateway.table::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
         LOG.info("udp up: tproxy listener {}, mode {}, servers {}", Addresses.format(gateway.listener.localAddress()),
                 settings.mode().name().toLowerCase(java.util.Locale.ROOT),

@@ -48,6 +48,11 @@ final class UdpSession implements UdpTunnel.Listener {
         return lastActive;
     }
 
+    /** The client has sent one datagram so far (counting those still waiting for the tunnel). */
+    boolean isOneShot() {
+        return datagramsUp + pending.size() <= 1;
+    }
+
     /** A datagram from the client for {@code destination}; takes ownership of {@code payload}. */
     void send(InetSocketAddress destination, ByteBuf payload) {
         lastActive = System.nanoTime();

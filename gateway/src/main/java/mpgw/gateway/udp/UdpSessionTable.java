@@ -17,7 +17,8 @@ import mpgw.jni.TransparentDatagramListener;
  * The UDP path's front door: every datagram from the TPROXY listener (or a reply socket) is checked (original
  * destination present, not denied) and handed to its client's {@link UdpSession}, which is created on first use
  * unless {@code udp.max-sessions} are open. Sessions idle for {@code udp.idle-timeout} are ended by
- * {@link #sweep}.
+ * {@link #sweep}; a session whose client sent a single datagram (a DNS query, typically: every query comes from a
+ * new port) already after {@code udp.one-shot-idle-timeout}.
  *
  * <p>Threading: event-loop only; it owns the sessions and reply sockets of that loop.
  */
@@ -98,9 +99,11 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     void sweep() {
         long now = System.nanoTime();
         long idle = settings.idleTimeout().toNanos();
+        long oneShot = Math.min(idle, settings.oneShotIdleTimeout().toNanos());
         for (UdpSession s : new ArrayList<>(sessions.values())) {
-            if (now - s.lastActive() >= idle) {
-                s.end("idle for " + settings.idleTimeout().toSeconds() + "s");
+            long quiet = now - s.lastActive();
+            if (quiet >= idle || (s.isOneShot() && quiet >= oneShot)) {
+                s.end("idle for " + quiet / 1_000_000 + " ms");
             }
         }
         replies.sweep(now);

@@ -33,9 +33,13 @@ class UdpSessionTableTest {
     }
 
     private UdpSessionTable table(int maxSessions, int pendingLimit, Duration idle) {
+        return table(maxSessions, pendingLimit, idle, idle);
+    }
+
+    private UdpSessionTable table(int maxSessions, int pendingLimit, Duration idle, Duration oneShotIdle) {
         UdpSettings s = new UdpSettings(true, new InetSocketAddress("::", 12346), UdpSettings.Mode.STREAM,
-                List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, maxSessions, 65507, 0, pendingLimit, 1 << 20,
-                Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
+                List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, oneShotIdle, maxSessions, 65507, 0,
+                pendingLimit, 1 << 20, Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
         return new UdpSessionTable(channel.eventLoop(), s, carrier, metrics);
     }
 
@@ -105,6 +109,20 @@ class UdpSessionTableTest {
         assertEquals(0, t.size());
         assertTrue(carrier.opened.get(0).closed);
         assertEquals(1, metrics.drops.get(UdpDrop.CARRIER_FAILED), "never ready: its datagram was still waiting");
+    }
+
+    @Test
+    void aOneShotSessionEndsSoonerThanOneThatKeepsTalking() throws Exception {
+        UdpSessionTable t = table(10, 8, Duration.ofMinutes(1), Duration.ofMillis(1));
+        t.datagram(client(1000), DNS, payload(1));
+        t.datagram(client(2000), DNS, payload(1));
+        t.datagram(client(2000), DNS, payload(1));
+        carrier.opened.forEach(tunnel -> tunnel.listener.ready());
+        Thread.sleep(5);
+        t.sweep();
+        assertEquals(1, t.size(), "the query-and-done socket is gone, the chatty one stays");
+        assertTrue(carrier.opened.get(0).closed);
+        assertTrue(!carrier.opened.get(1).closed);
     }
 
     private final class FakeCarrier implements UdpCarrier {

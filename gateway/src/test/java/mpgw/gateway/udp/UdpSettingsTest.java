@@ -34,6 +34,7 @@ class UdpSettingsTest {
         assertEquals(UdpSettings.Mode.STREAM, s.mode());
         assertEquals(java.util.List.of(new InetSocketAddress("10.1.1.2", 1080)), s.servers(), "gateway.servers");
         assertEquals(Duration.ofSeconds(60), s.idleTimeout());
+        assertEquals(Duration.ofSeconds(10), s.oneShotIdleTimeout());
         assertEquals(4096, s.maxSessions());
         assertEquals(65507, s.maxDatagramSize());
         assertEquals(1 << 20, s.streamWriteBuffer());
