@@ -37,6 +37,7 @@ public final class Relay {
         RelayHandler up = new RelayHandler(downstream, stats, false);
         for (Channel ch : new Channel[] {downstream, upstream}) {
             ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            EpollRegistrationRepair.install(ch); // half-closed channels need it (Netty 4.2.18 epoll bug)
         }
         downstream.pipeline().addLast(HANDLER_NAME, down);
         upstream.pipeline().addLast(HANDLER_NAME, up);

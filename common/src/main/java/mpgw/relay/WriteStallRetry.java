@@ -60,8 +60,8 @@ public final class WriteStallRetry {
             try {
                 mptcp = channel instanceof UnixChannel
                         && MptcpSocketFactory.isMptcpSocket(((UnixChannel) channel).fd());
-            } catch (Exception e) {
-                mptcp = false;
+            } catch (Exception | LinkageError e) {
+                mptcp = false; // no jni library loaded here: then no MPTCP socket can exist either
             }
         }
         return mptcp;

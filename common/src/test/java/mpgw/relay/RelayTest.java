@@ -50,6 +50,8 @@ class RelayTest {
                                    CompletableFuture<RelayStats> ended) throws InterruptedException {
         return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
                 .childOption(ChannelOption.AUTO_READ, false)
+                // As the daemons do: a client FIN before the relay starts must not close the connection.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelActive(ChannelHandlerContext ctx) {
@@ -99,6 +101,44 @@ class RelayTest {
             RelayStats stats = ended.get(10, TimeUnit.SECONDS);
             assertEquals(request.length, stats.bytesUp());
             assertEquals(response.length, stats.bytesDown());
+            proxy.close().sync();
+        }
+    }
+
+    /**
+     * After the client's FIN the accepted channel has no read interest left; a response larger than the socket
+     * buffers then needs EPOLLOUT on it. Netty 4.2.18 fails that (EPOLL_CTL_MOD on a removed fd) unless
+     * {@link EpollRegistrationRepair} is in place, and the client got a truncated response and a RST.
+     */
+    @Test
+    void aLargeResponseAfterTheClientsFinArrivesWhole() throws Exception {
+        try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CompletableFuture<RelayStats> ended = new CompletableFuture<>();
+            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
+            byte[] response = new byte[16 << 20];
+            new Random(4).nextBytes(response);
+            try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort())) {
+                client.setSoTimeout(10_000);
+                client.getOutputStream().write(new byte[] {1});
+                try (Socket served = target.accept()) {
+                    served.setSoTimeout(10_000);
+                    assertEquals(1, served.getInputStream().read()); // the relay runs
+                    client.shutdownOutput();
+                    assertEquals(-1, served.getInputStream().read());
+                    CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                        try {
+                            served.getOutputStream().write(response);
+                            served.shutdownOutput();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    Thread.sleep(300); // the client is slow to read: the relay's writes to it must wait for EPOLLOUT
+                    assertArrayEquals(response, client.getInputStream().readAllBytes());
+                    writer.get(10, TimeUnit.SECONDS);
+                }
+            }
+            assertEquals(response.length, ended.get(10, TimeUnit.SECONDS).bytesDown());
             proxy.close().sync();
         }
     }

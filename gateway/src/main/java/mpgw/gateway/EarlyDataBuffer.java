@@ -22,6 +22,7 @@ public final class EarlyDataBuffer extends ChannelInboundHandlerAdapter implemen
     private ChannelHandlerContext ctx;
     private CompositeByteBuf buffered;
     private boolean inputShutdown;
+    private long taken;
 
     public EarlyDataBuffer(int limit) {
         this.limit = limit;
@@ -81,12 +82,18 @@ public final class EarlyDataBuffer extends ChannelInboundHandlerAdapter implemen
         return buffered == null ? 0 : buffered.readableBytes();
     }
 
+    /** Bytes handed out by {@link #take()} so far: client bytes the relay never saw. */
+    public long taken() {
+        return taken;
+    }
+
     @Override
     public ByteBuf take() {
         if (buffered == null || !buffered.isReadable()) {
             return Unpooled.EMPTY_BUFFER;
         }
         ByteBuf out = buffered;
+        taken += out.readableBytes();
         buffered = ctx.alloc().compositeBuffer();
         readMoreIfRoom();
         return out;

@@ -26,6 +26,7 @@ final class Flow {
     private final long startNanos = System.nanoTime();
     private InetSocketAddress destination;
     private InetSocketAddress server;
+    private long earlyBytes;
     private boolean relaying;
     private boolean ended;
 
@@ -63,13 +64,17 @@ final class Flow {
         this.server = server;
     }
 
-    /** The relay took over: the flow ends when it does. */
-    void relaying() {
+    /**
+     * The relay took over: the flow ends when it does. {@code earlyBytes}: client bytes sent upstream during the
+     * handshake, which the relay's count does not include.
+     */
+    void relaying(long earlyBytes) {
+        this.earlyBytes = earlyBytes;
         relaying = true;
     }
 
     void relayEnded(RelayStats stats) {
-        end(FlowOutcome.RELAYED, stats.bytesUp(), stats.bytesDown(), null);
+        end(FlowOutcome.RELAYED, earlyBytes + stats.bytesUp(), stats.bytesDown(), null);
     }
 
     /** Ends the flow with a refusal and resets the client connection. */

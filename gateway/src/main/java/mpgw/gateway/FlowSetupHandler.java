@@ -86,7 +86,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         }
         EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().remove(GatewayPipeline.EARLY_DATA);
         ctx.pipeline().remove(this);
-        flow.relaying();
+        flow.relaying(early.taken());
         Relay.join(downstream, upstream, flow::relayEnded);
         if (early.inputShutdown()) {
             // The client's FIN came during the handshake; the relay passes it on like one it read itself.

@@ -5,10 +5,14 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
 import mpgw.config.ConfigError;
+import mpgw.gateway.check.Check;
+import mpgw.gateway.check.StartupChecks;
+import mpgw.gateway.paths.PathWatcher;
 import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
@@ -86,9 +90,11 @@ public final class GatewayMain {
         }
     }
 
-    /** A started gateway: the TCP server and, if configured, the metrics endpoint. */
-    record Running(GatewayServer server, MetricsEndpoint metrics, UdpGateway udp) {
+    /** A started gateway: the TCP server, the UDP half and, if configured, the metrics endpoint and path watcher. */
+    record Running(GatewayServer server, MetricsEndpoint metrics, Optional<PathWatcher> pathWatcher,
+                   UdpGateway udp) {
         void stop(GatewaySettings settings) {
+            pathWatcher.ifPresent(PathWatcher::close);
             if (udp != null) {
                 udp.close();
             }
@@ -104,6 +110,8 @@ public final class GatewayMain {
         Logger log = LogManager.getLogger(GatewayMain.class);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         if (settings.mptcp() == MptcpMode.REQUIRED) {
+            // The probe socket is made outside an event loop: Netty's native library must be loaded first.
+            io.netty.channel.epoll.Epoll.ensureAvailability();
             try {
                 sockets.newStreamSocket(false).close();
             } catch (IOException e) {
@@ -111,7 +119,8 @@ public final class GatewayMain {
             }
         }
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
-        GatewayServer server = new GatewayServer(settings, sockets, new MicrometerGatewayMetrics(registry, sockets));
+        MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
+        GatewayServer server = new GatewayServer(settings, sockets, metrics);
         server.start();
         UdpGateway udp;
         try {
@@ -134,12 +143,23 @@ public final class GatewayMain {
                         + e.getMessage(), e);
             }
         }
+        Optional<PathWatcher> watcher;
+        try {
+            watcher = PathWatcher.start(settings.pathWatcher(), metrics::pathReannounced);
+        } catch (IOException e) {
+            // Traffic works without it; lost subflows then stay lost until the endpoint is re-added by hand.
+            log.warn("path watcher not started: {} (is iproute2's 'ip' installed?)", e.getMessage());
+            watcher = Optional.empty();
+        }
+        for (Check problem : StartupChecks.failing(settings)) {
+            log.warn("check: {} (see 'mpgw check')", problem.line());
+        }
         log.info("gateway up: servers {}, mptcp {}, mark 0x{}, socks5 {}{}, metrics {}",
                 settings.servers().stream().map(Addresses::format).collect(Collectors.joining(", ")),
                 settings.mptcp().name().toLowerCase(java.util.Locale.ROOT), Integer.toHexString(settings.mark()),
                 settings.socks().pipelined() ? "pipelined" : "step by step",
                 settings.socks().authenticates() ? " with user " + settings.socks().username() : "",
                 endpoint == null ? "off" : "http://" + Addresses.format(endpoint.address()) + "/metrics");
-        return new Running(server, endpoint, udp);
+        return new Running(server, endpoint, watcher, udp);
     }
 }

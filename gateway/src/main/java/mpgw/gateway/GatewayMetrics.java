@@ -44,4 +44,8 @@ public interface GatewayMetrics {
      */
     default void pathBytes(String path, long sent, long received) {
     }
+
+    /** The path watcher re-added {@code endpoints} MPTCP endpoints of {@code iface} after it came back up. */
+    default void pathReannounced(String iface, int endpoints) {
+    }
 }

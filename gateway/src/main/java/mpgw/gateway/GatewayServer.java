@@ -60,7 +60,7 @@ public final class GatewayServer implements AutoCloseable {
                 settings.connectTimeout(), settings.connectRaceDelay(),
                 new BadServerMemory(settings.badServerMemory()), metrics);
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
-                new LoopGuard(settings.listen()), connector, metrics);
+                new LoopGuard(settings.listen(), settings.servers()), connector, metrics);
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
             boolean ipv6 = address.getAddress() instanceof Inet6Address;
             ServerBootstrap b = new ServerBootstrap()

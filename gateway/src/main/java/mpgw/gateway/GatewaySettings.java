@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
+import mpgw.gateway.paths.PathWatcherSettings;
 import mpgw.gateway.udp.UdpSettings;
 import mpgw.jni.MptcpMode;
 
@@ -29,6 +30,7 @@ public record GatewaySettings(
         Duration shutdownGrace,
         Optional<InetSocketAddress> metricsListen,
         Duration pathSampleInterval,
+        PathWatcherSettings pathWatcher,
         UdpSettings udp) {
 
     /** The config root in files and in {@code reference.conf}. */
@@ -75,6 +77,7 @@ public record GatewaySettings(
                 c.duration("shutdown-grace", true),
                 metrics.optionalSocketAddress("listen"),
                 metrics.duration("path-sample-interval", false),
+                PathWatcherSettings.from(c.sub("path-watcher")),
                 UdpSettings.from(c.sub("udp"), servers));
     }
 

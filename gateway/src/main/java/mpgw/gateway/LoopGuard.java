@@ -13,7 +13,9 @@ import mpgw.config.Addresses;
 /**
  * Refuses flows whose original destination is the gateway itself: loopback, the wildcard address, a listen
  * address, or any address of the host's interfaces. Such a flow would be intercepted again (a redirect loop)
- * or would reach the gateway's own services through the tunnel.
+ * or would reach the gateway's own services through the tunnel. Also refuses flows to a socks-server address:
+ * that is the gateway's own upstream connection caught by the rules (its SO_MARK and the rules' mark differ,
+ * or the rules lack {@code --server}); carrying it would open another upstream, which would be caught again.
  *
  * <p>The interface addresses are re-read at most every {@link #REFRESH_NANOS}, on whichever event loop asks, so
  * addresses added later (DHCP) are seen. Thread-safe.
@@ -22,11 +24,14 @@ final class LoopGuard {
     static final long REFRESH_NANOS = 5_000_000_000L;
 
     private final List<InetSocketAddress> listen;
+    private final List<InetSocketAddress> servers;
     private volatile Set<InetAddress> own = Set.of();
     private volatile long readAt;
 
-    LoopGuard(List<InetSocketAddress> listen) {
+    LoopGuard(List<InetSocketAddress> listen, List<InetSocketAddress> servers) {
         this.listen = List.copyOf(listen);
+        this.servers = servers.stream().map(s -> new InetSocketAddress(Addresses.normalize(s.getAddress()),
+                s.getPort())).toList();
         refresh();
     }
 
@@ -47,6 +52,10 @@ final class LoopGuard {
                     || Addresses.normalize(l.getAddress()).equals(ip))) {
                 return "destination is the gateway's listen address";
             }
+        }
+        if (servers.contains(new InetSocketAddress(ip, destination.getPort()))) {
+            return "destination is the socks-server " + Addresses.format(destination) + " (the gateway's own"
+                    + " upstream was intercepted: give upstream.mark and mpgw-rules --mark the same value)";
         }
         if (System.nanoTime() - readAt > REFRESH_NANOS) {
             refresh();

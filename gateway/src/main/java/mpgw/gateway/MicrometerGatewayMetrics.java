@@ -27,6 +27,8 @@ import mpgw.jni.MptcpSocketFactory;
  *   <tr><td>mpgw_gateway_upstream_subflows</td><td>summary</td><td>sampled subflow counts</td></tr>
  *   <tr><td>mpgw_gateway_path_bytes_total{path,direction=sent|received}</td><td>counter</td><td>sampled
  *       per-subflow bytes; path = "local IP -> remote IP:port"</td></tr>
+ *   <tr><td>mpgw_gateway_path_reannounces_total{interface}</td><td>counter</td><td>MPTCP endpoints re-added by the
+ *       path watcher after their link came back</td></tr>
  * </table>
  * Tag values are bounded: server addresses and paths come from the configured links, never from destinations.
  * Thread-safe.
@@ -112,5 +114,12 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
                 .register(registry).increment(sent);
         Counter.builder("mpgw.gateway.path.bytes").tag("path", path).tag("direction", "received")
                 .register(registry).increment(received);
+    }
+
+    @Override
+    public void pathReannounced(String iface, int endpoints) {
+        Counter.builder("mpgw.gateway.path.reannounces").tag("interface", iface)
+                .description("MPTCP endpoints re-added by the path watcher after their link came back")
+                .register(registry).increment(endpoints);
     }
 }

@@ -34,7 +34,10 @@ final class OriginalDstHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         flow.destination(destination);
-        String loop = loopGuard.check(destination, (InetSocketAddress) ctx.channel().localAddress());
+        // Under TPROXY the destination is the local address by design; under REDIRECT an equal one means no NAT.
+        InetSocketAddress local = source == DestinationSource.TPROXY ? null
+                : (InetSocketAddress) ctx.channel().localAddress();
+        String loop = loopGuard.check(destination, local);
         if (loop != null) {
             flow.refuse(FlowOutcome.LOOP, "redirect loop: " + loop + "; refused");
             return;

@@ -17,19 +17,19 @@ import java.net.InetSocketAddress;
  * Netty's {@link Socks5ClientEncoder} used as a plain writer, so the gateway can put several SOCKS5 messages
  * (and early data) into one buffer for a pipelined handshake. Stateless; any thread.
  */
-final class Socks5RequestWriter extends Socks5ClientEncoder {
-    static final Socks5RequestWriter INSTANCE = new Socks5RequestWriter();
+public final class Socks5RequestWriter extends Socks5ClientEncoder {
+    public static final Socks5RequestWriter INSTANCE = new Socks5RequestWriter();
 
     private Socks5RequestWriter() {
     }
 
     /** Greeting offering exactly one method: the one the gateway will use, so a pipelined auth step is safe. */
-    void greeting(boolean password, ByteBuf out) {
+    public void greeting(boolean password, ByteBuf out) {
         write(new DefaultSocks5InitialRequest(password ? Socks5AuthMethod.PASSWORD : Socks5AuthMethod.NO_AUTH), out);
     }
 
     /** RFC 1929 username/password request. */
-    void credentials(String username, String password, ByteBuf out) {
+    public void credentials(String username, String password, ByteBuf out) {
         write(new DefaultSocks5PasswordAuthRequest(username, password), out);
     }
 

@@ -110,7 +110,11 @@ final class BindHandler extends ChannelInboundHandlerAdapter {
 
     private void accepted(ChannelHandlerContext ctx, Channel peer) {
         InetSocketAddress from = Addresses.normalize((InetSocketAddress) peer.remoteAddress());
-        if (done || (expectedPeer != null && !expectedPeer.equals(from.getAddress()))) {
+        if (done) {
+            peer.close(); // arrived while the listener was being closed
+            return;
+        }
+        if (expectedPeer != null && !expectedPeer.equals(from.getAddress())) {
             context.events().dropped(Drop.BIND_FOREIGN_PEER);
             peer.close();
             return;

@@ -6,8 +6,9 @@ package mpgw.server;
  * <pre>
  * accept     handshake-timeout  socks-decoder  socks-encoder  socks-handshake
  *            (Socks5InitialRequestDecoder -> Socks5PasswordAuthRequestDecoder -> CommandRequestDecoder)
- * request    socks-decoder  socks-encoder  command            (ConnectHandler | UdpAssociateHandler | FwdUdpHandler)
- * CONNECT    idle-timeout  idle-close  relay                  (outbound channel: relay)
+ * request    socks-decoder  socks-encoder  command   (ConnectHandler | BindHandler | UdpAssociateHandler | FwdUdpHandler)
+ * CONNECT,   idle-timeout  idle-close  relay                  (peer channel: relay; see TcpRelayStart)
+ * BIND
  * FWD UDP    idle-timeout  idle-close  fwd-udp-decoder  fwd-udp-encoder  command
  * UDP ASSOC. command (TCP side only watches for EOF)
  * </pre>

@@ -62,6 +62,7 @@ public final class SocksServer implements AutoCloseable {
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    .handler(AcceptErrorLogger.INSTANCE)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(initializer)

@@ -71,6 +71,26 @@ class BindTest {
     }
 
     @Test
+    void clientCloseEndsTheWaitAndClosesTheListener() throws Exception {
+        try (TestServer server = TestServer.start(TestServer.ALLOW_LOOPBACK)) {
+            InetSocketAddress listening;
+            try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
+                listening = c.request(2, FROM_LOOPBACK).bound();
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            boolean refused = false;
+            while (!refused && System.nanoTime() < deadline) {
+                try (Socket late = new Socket(listening.getAddress(), listening.getPort())) {
+                    Thread.sleep(20);
+                } catch (java.net.ConnectException e) {
+                    refused = true;
+                }
+            }
+            assertTrue(refused, "the BIND listener closed with its client");
+        }
+    }
+
+    @Test
     void deniedPeerAddressIsRefusedWith02() throws Exception {
         try (TestServer server = TestServer.start("");
              SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {

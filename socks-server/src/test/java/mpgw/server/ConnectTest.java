@@ -19,10 +19,13 @@ class ConnectTest {
     private static TestServer server;
     private static TcpEcho echo4;
     private static TcpEcho echo6;
+    private static TinyDns dns;
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start(TestServer.ALLOW_LOOPBACK);
+        dns = new TinyDns(java.util.Map.of("echo.mpgw.test", InetAddress.getByName("127.0.0.1")));
+        // Names not in /etc/hosts go to the in-test responder, never to a real name server.
+        server = TestServer.start(TestServer.ALLOW_LOOPBACK + "\ndns.servers = [\"" + dns.server() + "\"]");
         echo4 = new TcpEcho("127.0.0.1");
         echo6 = new TcpEcho("::1");
     }
@@ -32,6 +35,7 @@ class ConnectTest {
         server.close();
         echo4.close();
         echo6.close();
+        dns.close();
     }
 
     @Test
@@ -73,11 +77,22 @@ class ConnectTest {
     }
 
     @Test
+    void domainDestinationResolvedByDns() throws Exception {
+        int before = dns.queries.get();
+        try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
+            echo4.forgetClients();
+            Reply reply = c.request(1, InetSocketAddress.createUnresolved("echo.mpgw.test", echo4.address().getPort()));
+            assertEquals(0, reply.rep());
+            assertEquals(echo4.nextClient(), reply.bound());
+            roundTrip(c, 1000);
+        }
+        assertTrue(dns.queries.get() > before, "asked the configured name server");
+    }
+
+    @Test
     void unknownNameIsHostUnreachable() throws Exception {
         try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
-            // .invalid never resolves (RFC 6761); /etc/hosts answers nothing and no query leaves this host
-            // when no resolver is reachable, so the timeout maps to 0x04 as well.
-            assertEquals(4, c.request(1, InetSocketAddress.createUnresolved("no-such-host.invalid", 80)).rep());
+            assertEquals(4, c.request(1, InetSocketAddress.createUnresolved("no-such-host.mpgw.test", 80)).rep());
             assertTrue(c.closedByServer());
         }
     }

@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import mpgw.testing.Netns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,13 +86,32 @@ class ServerMainTest {
         }
     }
 
+    @Test
+    void exampleConfigInConfIsValid() {
+        ServerSettings example = ServerSettings.load(Path.of("..", "conf", "server.conf"));
+        assertEquals(2, example.listen().size());
+        assertEquals(mpgw.jni.MptcpMode.REQUIRED, example.mptcp());
+    }
+
+    @Test
+    void mptcpRequiredWithoutKernelSupportExitsWith1() throws Exception {
+        try (Netns ns = Netns.create("mpgwsrv-nomptcp")) {
+            ns.exec("sysctl -qw net.mptcp.enabled=0");
+            Path f = config("server { listen = [\"127.0.0.1:0\"], mptcp = required }");
+            Outcome r = ns.call(() -> run("--config", f.toString()));
+            assertEquals(1, r.status, r.err);
+            assertTrue(r.err.startsWith("server: server.mptcp = required, but "), r.err);
+            assertFalse(r.err.contains("\tat "), r.err);
+        }
+    }
+
     /** The real process, as {@code java -cp ... mpgw.server.ServerMain --config FILE} is started by bin/mpgw. */
     @Test
     void processServesMetricsAndDrainsOnSigterm() throws Exception {
         int port = freePort();
         int metricsPort = freePort();
         Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics-listen = \"127.0.0.1:" + metricsPort
-                + "\"\n shutdown-grace-period = 1s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
+                + "\"\n shutdown-grace-period = 3s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
         Path log = dir.resolve("server.log");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "mpgw.server.ServerMain", "--config", f.toString())

@@ -9,14 +9,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A TCP echo server for tests that takes any number of connections, answers EOF with its own EOF once the
+ * A TCP echo server for tests that takes any number of connections, answers EOF with its own (a close) once the
  * echo is written (so half-close can be observed end to end), and reports each client's address.
  */
 final class TcpEcho implements AutoCloseable {
@@ -63,8 +62,8 @@ final class TcpEcho implements AutoCloseable {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof ChannelInputShutdownEvent) {
-                ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER)
-                        .addListener((ChannelFutureListener) f -> ((DuplexChannel) ctx.channel()).shutdownOutput());
+                // Our EOF after the echo; the connection is then done both ways, so close it.
+                ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
         }
 

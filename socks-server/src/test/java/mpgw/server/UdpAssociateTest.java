@@ -65,6 +65,21 @@ class UdpAssociateTest {
     }
 
     @Test
+    void ipv4ClientOfADualStackListenerGetsAnIpv4RelayAddress() throws Exception {
+        try (TestServer dual = TestServer.start(TestServer.ALLOW_LOOPBACK + "\nlisten = [\"[::]:0\"]");
+             SocksClient tcp = SocksClient.connect(new InetSocketAddress("127.0.0.1", dual.address().getPort()))
+                     .greetNoAuth();
+             DatagramSocket udp = datagramSocket("127.0.0.1")) {
+            // The TCP connection's addresses are IPv4-mapped IPv6 (::ffff:127.0.0.1); the reply must not be.
+            Reply reply = tcp.request(3, ANY);
+            assertEquals(0, reply.rep());
+            assertEquals(InetAddress.getByName("127.0.0.1"), reply.bound().getAddress());
+            byte[] answer = exchange(udp, reply.bound(), Wire.udpDatagram(0, echo.address(), "mapped".getBytes()));
+            assertArrayEquals(Wire.udpDatagram(0, echo.address(), "mapped".getBytes()), answer);
+        }
+    }
+
+    @Test
     void datagramsFromOtherAddressesAndFragmentsAreDroppedAndCounted() throws Exception {
         int foreign = server.events.drops(Drop.UDP_FOREIGN_SOURCE);
         int fragments = server.events.drops(Drop.UDP_FRAGMENT);

@@ -1,0 +1,186 @@
+package mpgw.gateway.check;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import mpgw.config.Addresses;
+import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.Socks5RequestWriter;
+import mpgw.jni.ClientSocketOptions;
+import mpgw.jni.MptcpChannels;
+import mpgw.jni.MptcpInfo;
+import mpgw.jni.MptcpMode;
+import mpgw.jni.MptcpSocketFactory;
+import mpgw.jni.SubflowInfo;
+
+/**
+ * Probes one socks-server address the way the gateway's upstream would reach it (same MPTCP mode and SO_MARK):
+ * connect, SOCKS5 greeting (and RFC 1929 auth when configured), then MPTCP_INFO to see whether the connection is
+ * MPTCP and how many subflows it got. Two checks per address: {@code socks5 A:P} and {@code mptcp A:P}.
+ */
+final class ServerProbe {
+    /** Extra subflows appear only after the connection is fully established; this bounds the wait for them. */
+    private static final long SUBFLOW_WAIT_MILLIS = 3_000;
+
+    private final GatewaySettings settings;
+    private final MptcpSocketFactory sockets;
+    private final EventLoopGroup group;
+
+    ServerProbe(GatewaySettings settings, EventLoopGroup group) {
+        this.settings = settings;
+        this.sockets = new MptcpSocketFactory(settings.mptcp());
+        this.group = group;
+    }
+
+    List<Check> probe(InetSocketAddress server, int wantedSubflows) throws InterruptedException {
+        String name = Addresses.format(server);
+        String socks = "socks5 " + name;
+        Replies replies = new Replies();
+        ChannelFuture connect = new Bootstrap().group(group)
+                .channelFactory(MptcpChannels.client(sockets, server.getAddress() instanceof Inet6Address,
+                        ClientSocketOptions.mark(settings.mark())))
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
+                .handler(replies)
+                .connect(server);
+        if (!connect.await(settings.connectTimeout().toMillis() + 1_000) || !connect.isSuccess()) {
+            connect.channel().close();
+            String why = connect.cause() == null ? "no answer" : connect.cause().getMessage();
+            return List.of(Check.fail(socks, "cannot connect: " + why, "check that the socks-server runs and listens"
+                    + " on " + name + ", and the route to it ('ip route get " + server.getAddress().getHostAddress()
+                    + "')"));
+        }
+        Channel ch = connect.channel();
+        try {
+            String problem = handshake(ch, replies);
+            if (problem != null) {
+                return List.of(Check.fail(socks, problem, settings.socks().authenticates()
+                        ? "check socks.username and socks.password (or MPGW_SOCKS_USERNAME/PASSWORD)"
+                        : "the server must accept 'no authentication', or set socks.username and socks.password"));
+            }
+            Check greeted = Check.ok(socks, "answers SOCKS5" + (settings.socks().authenticates()
+                    ? " and accepts user '" + settings.socks().username() + "'" : " (no authentication)"));
+            return List.of(greeted, mptcp(ch, name, wantedSubflows));
+        } finally {
+            ch.close().await(2, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Greeting and, when configured, credentials; null when the server accepted them. */
+    private String handshake(Channel ch, Replies replies) throws InterruptedException {
+        boolean auth = settings.socks().authenticates();
+        ByteBuf greeting = Unpooled.buffer();
+        Socks5RequestWriter.INSTANCE.greeting(auth, greeting);
+        ch.writeAndFlush(greeting);
+        byte[] method = replies.await(2, settings.socks().handshakeTimeout().toMillis());
+        if (method == null) {
+            return "no SOCKS5 method reply within " + settings.socks().handshakeTimeout().toMillis() + " ms";
+        }
+        if (method[0] != 5) {
+            return "not a SOCKS5 server (reply version " + method[0] + ")";
+        }
+        int chosen = method[1] & 0xff;
+        if (chosen != (auth ? 2 : 0)) {
+            return "the server chose auth method 0x" + Integer.toHexString(chosen) + ", offered 0x0" + (auth ? 2 : 0);
+        }
+        if (!auth) {
+            return null;
+        }
+        ByteBuf credentials = Unpooled.buffer();
+        Socks5RequestWriter.INSTANCE.credentials(settings.socks().username(), settings.socks().password(), credentials);
+        ch.writeAndFlush(credentials);
+        byte[] status = replies.await(2, settings.socks().handshakeTimeout().toMillis());
+        if (status == null) {
+            return "no auth reply";
+        }
+        return status[1] == 0 ? null : "authentication failed for user '" + settings.socks().username() + "'";
+    }
+
+    private Check mptcp(Channel ch, String name, int wanted) throws InterruptedException {
+        String check = "mptcp " + name;
+        if (settings.mptcp() == MptcpMode.OFF) {
+            return Check.fail(check, "upstream.mptcp = off: every flow uses one path", "upstream.mptcp = preferred");
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUBFLOW_WAIT_MILLIS);
+        MptcpInfo info;
+        try {
+            do {
+                info = ch.eventLoop().submit(() -> MptcpInfo.of(ch)).get();
+                if (!info.mptcp() || info.establishedSubflows() >= wanted) {
+                    break;
+                }
+                Thread.sleep(100);
+            } while (System.nanoTime() < deadline);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return Check.fail(check, "cannot read MPTCP_INFO: " + e.getCause().getMessage(), "a kernel with MPTCP_INFO"
+                    + " (5.16+)");
+        }
+        if (!info.mptcp()) {
+            return Check.fail(check, "the connection fell back to plain TCP", "run the socks-server on MPTCP (mpgw"
+                    + " server, or 'mptcpize run' for others) with net.mptcp.enabled=1 on router B");
+        }
+        String paths = info.subflows().stream().filter(SubflowInfo::established)
+                .map(s -> Addresses.format(s.local()) + " -> " + Addresses.format(s.remote()))
+                .collect(Collectors.joining(", "));
+        long subflows = info.establishedSubflows();
+        if (subflows < wanted) {
+            return Check.fail(check, "MPTCP with " + subflows + " subflow(s), expected " + wanted + " (one per path)"
+                    + (paths.isEmpty() ? "" : ": " + paths), "endpoints: on router B 'iptables/mpgw-endpoints --role"
+                    + " server --wan <each extra WAN>', here 'iptables/mpgw-endpoints --role gateway'; and a route to"
+                    + " each of router B's addresses over its own link");
+        }
+        return Check.ok(check, "MPTCP with " + subflows + " subflows: " + paths);
+    }
+
+    /** Collects the server's bytes; the probe takes them in pieces of known size. Event loop writes, caller reads. */
+    private static final class Replies extends SimpleChannelInboundHandler<ByteBuf> {
+        private final ByteBuf received = Unpooled.buffer();
+
+        @Override
+        protected synchronized void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
+            received.writeBytes(msg);
+            notifyAll();
+        }
+
+        @Override
+        public synchronized void channelInactive(ChannelHandlerContext ctx) {
+            notifyAll();
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            synchronized (this) {
+                received.release();
+            }
+        }
+
+        /** The next {@code n} bytes, or null when they do not come within {@code millis}. */
+        synchronized byte[] await(int n, long millis) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            while (received.refCnt() > 0 && received.readableBytes() < n) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return null;
+                }
+                wait(left);
+            }
+            if (received.refCnt() == 0) {
+                return null;
+            }
+            byte[] out = new byte[n];
+            received.readBytes(out);
+            return out;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package mpgw.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import mpgw.config.ConfigError;
+import mpgw.gateway.paths.PathWatcherSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The gateway config: defaults from reference.conf, and errors that name the key and the file. */
+class GatewaySettingsTest {
+    @TempDir
+    Path dir;
+
+    private Path file(String body) throws Exception {
+        Path f = dir.resolve("gateway.conf");
+        Files.writeString(f, body);
+        return f;
+    }
+
+    @Test
+    void defaultsComeFromReferenceConf() throws Exception {
+        GatewaySettings s = GatewaySettings.load(file("gateway.servers = [\"10.1.1.2:1080\", \"[fd00:2::2]:1080\"]"));
+        assertEquals(2, s.servers().size());
+        assertEquals(InterceptMode.REDIRECT, s.mode());
+        assertEquals(0x2a, s.mark());
+        assertTrue(s.socks().pipelined());
+        assertEquals(Duration.ofMillis(250), s.connectRaceDelay());
+        assertEquals(PathWatcherSettings.Mode.AUTO, s.pathWatcher().mode());
+        assertEquals(Duration.ofSeconds(1), s.pathWatcher().reannounceDelay());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "servers = []                                        | gateway.servers",
+        "servers = [\"10.1.1.2\"]                            | gateway.servers",
+        "servers = [\"10.1.1.2:1080\"], mode = nat            | gateway.mode",
+        "servers = [\"10.1.1.2:1080\"], upstream.mark = \"0xzz\" | gateway.upstream.mark",
+        "servers = [\"10.1.1.2:1080\"], upstream.mptcp = maybe | gateway.upstream.mptcp",
+        "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = 64MiB | gateway.socks.early-data-limit",
+        "servers = [\"10.1.1.2:1080\"], path-watcher.enabled = sometimes | gateway.path-watcher.enabled",
+        "servers = [\"10.1.1.2:1080\"], upstream.conect-timeout = 1s | conect-timeout",
+    })
+    void badValuesNameTheKeyAndTheFile(String body, String key) throws Exception {
+        Path f = file("gateway { " + body + " }");
+        ConfigError e = assertThrows(ConfigError.class, () -> GatewaySettings.load(f));
+        assertTrue(e.getMessage().contains(key) && e.getMessage().contains(f.toString()), e.getMessage());
+    }
+
+    @Test
+    void theLauncherExitsWith2AndOneLineForAConfigError() throws Exception {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path f = file("gateway.servers = []");
+        int status = GatewayMain.run(new String[] {"--config", f.toString()}, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(GatewayMain.EXIT_USAGE, status);
+        String message = err.toString(StandardCharsets.UTF_8);
+        assertTrue(message.startsWith("gateway: ") && message.contains("gateway.servers"), message);
+        assertTrue(!message.contains("\tat "), "no stack trace: " + message);
+        assertEquals(GatewayMain.EXIT_USAGE, GatewayMain.run(new String[0], System.out,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
+    }
+}

@@ -1,0 +1,396 @@
+package mpgw.gateway.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import mpgw.testbed.Daemon;
+import mpgw.testbed.DanteServer;
+import mpgw.testbed.EchoService;
+import mpgw.testbed.EchoTransfer;
+import mpgw.testbed.GatewayProcess;
+import mpgw.testbed.Metrics;
+import mpgw.testbed.SocksServerProcess;
+import mpgw.testbed.SourceService;
+import mpgw.testbed.SourceTree;
+import mpgw.testbed.Testbed;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The gateway's TCP path end to end, through the real kernel: the client namespace connects to the destination
+ * namespace; the gw namespace's nat REDIRECT rules ({@code iptables/mpgw-rules}) hand the connection to a
+ * gateway process, which carries it as SOCKS5 over MPTCP (two 20 Mbit/s links) to a socks-server in the srv
+ * namespace: mpgw's own ({@code mpgw.server.ServerMain}) or a third-party one (Dante, made MPTCP with mptcpize).
+ */
+class TcpInterceptionTest {
+    private static final String METRICS = "127.0.0.1:9464";
+    private static final int ECHO_PORT = 7000;
+    private static final int CLOSED_PORT = 7999;
+    private static final int SOURCE_PORT = 7001;
+    private static final long DOWNLOAD_BYTES = 24 << 20;
+    private static final int DANTE_PORT = 1080;
+    private static final int DANTE_AUTH_PORT = 1082;
+    private static final int SILENT_PORT = 1081;
+    private static final int MPGW_PORT = 1090;
+    private static final int MPGW_AUTH_PORT = 1091;
+    private static final DanteServer.Credentials USER = new DanteServer.Credentials("mpgwtest", "s3cret pass");
+
+    @TempDir
+    static Path work;
+    private static Testbed tb;
+    private static final List<AutoCloseable> services = new ArrayList<>();
+    private static InetSocketAddress echo;
+
+    @BeforeAll
+    static void testbed() throws Exception {
+        tb = Testbed.up("mpgwgwt-", "--links", "2", "--rate", "20mbit", "--ipv6");
+        installRules("");
+        services.add(DanteServer.start(tb.srv(), DANTE_PORT, "out0", null, work.resolve("dante")));
+        services.add(DanteServer.start(tb.srv(), DANTE_AUTH_PORT, "out0", USER, work.resolve("dante-auth")));
+        services.add(SocksServerProcess.start(tb.srv(), ourServer(MPGW_PORT, "method = none"), work));
+        services.add(SocksServerProcess.start(tb.srv(), ourServer(MPGW_AUTH_PORT, """
+                method = password
+                users = [ { user = "%s", password = "%s" } ]""".formatted(USER.name(), USER.password())), work));
+        // Dual-stack: IPv4 and IPv6 clients reach the same echo service.
+        services.add(EchoService.start(tb, tb.dst(), new InetSocketAddress("::", ECHO_PORT)));
+        services.add(SourceService.start(tb, tb.dst(), new InetSocketAddress("::", SOURCE_PORT), DOWNLOAD_BYTES));
+        ServerSocket silent = tb.call(tb.srv(), () -> new ServerSocket(SILENT_PORT));
+        services.add(silent); // accepts (the kernel does) and never answers
+        echo = new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT);
+    }
+
+    @AfterAll
+    static void teardown() {
+        for (AutoCloseable s : services) {
+            try {
+                s.close();
+            } catch (Exception e) {
+                // teardown continues
+            }
+        }
+        if (tb != null) {
+            tb.close();
+        }
+    }
+
+    private static String ourServer(int port, String auth) {
+        return """
+                server {
+                  listen = ["[::]:%d"]
+                  mptcp = required
+                  auth { %s }
+                  metrics-listen = ""
+                  shutdown-grace-period = 1s
+                }
+                """.formatted(port, auth);
+    }
+
+    /** The socks-server port of a server kind: "dante" (third party) or "mpgw" (ours). */
+    private static int port(String server, boolean auth) {
+        return server.equals("dante") ? (auth ? DANTE_AUTH_PORT : DANTE_PORT) : (auth ? MPGW_AUTH_PORT : MPGW_PORT);
+    }
+
+    private static void installRules(String extra) throws Exception {
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --ipv6 --lan "
+                + tb.get("LAN_CIDR") + " --lan " + tb.get("LAN_CIDR6") + " " + extra);
+    }
+
+    /** A gateway config for mpgw's own server on both link addresses, plus {@code extra} keys. */
+    private static String config(String extra) {
+        return config(MPGW_PORT, extra);
+    }
+
+    private static String config(int serverPort, String extra) {
+        return """
+                gateway {
+                  servers = ["%s:%d", "%s:%d"]
+                  metrics.listen = "%s"
+                  metrics.path-sample-interval = 200ms
+                  %s
+                }
+                """.formatted(tb.list("SRV_IPS").get(0), serverPort, tb.list("SRV_IPS").get(1), serverPort, METRICS,
+                extra);
+    }
+
+    private static GatewayProcess gateway(String extra) throws Exception {
+        return GatewayProcess.start(tb.gw(), config(extra), work);
+    }
+
+    @ParameterizedTest(name = "server {0}, pipelined = {1}")
+    @CsvSource({"mpgw, on", "mpgw, off", "dante, on", "dante, off"})
+    void relaysIntactBothWaysOverAnMptcpConnectionWithTwoSubflows(String server, String pipelined) throws Exception {
+        try (GatewayProcess gw = GatewayProcess.start(tb.gw(), config(port(server, false),
+                "socks.pipelined = " + pipelined), work)) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 6 << 20, 1);
+            System.out.println("server=" + server + " pipelined=" + pipelined + ": " + r);
+            assertTrue(r.intact(), r.toString());
+
+            String flow = gw.awaitLine("outcome=relayed");
+            assertTrue(flow.contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT), flow);
+            assertTrue(flow.contains("up=" + (6 << 20) + " down=" + (6 << 20)), flow);
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertTrue(m.sum("mpgw_gateway_upstream_subflows_max") >= 2, "subflows: " + m);
+            for (int link = 1; link <= 2; link++) {
+                String path = "path=\"" + tb.get("GW_WAN" + link + "_IP") + " -> " + tb.get("SRV_WAN" + link + "_IP");
+                double sent = m.sum("mpgw_gateway_path_bytes_total", path, "direction=\"sent\"");
+                assertTrue(sent > 256 * 1024, "link " + link + " carried " + sent + " bytes: " + m);
+            }
+            assertEquals(0, m.sum("mpgw_gateway_mptcp_fallbacks_total"), m.toString());
+        }
+    }
+
+    /** Aggregation, reported rather than asserted: one client flow downloading over 2 x 20 Mbit/s. */
+    @Test
+    void oneDownloadUsesBothLinks() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            long[] r = SourceService.download(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT));
+            assertEquals(DOWNLOAD_BYTES, r[0]);
+            double mbit = r[0] * 8.0 / 1000.0 / r[1];
+            System.out.printf("one download through the gateway over 2 x 20 Mbit/s: %.1f Mbit/s (%.0f %% of 40)%n",
+                    mbit, mbit / 40 * 100);
+            gw.awaitLine("outcome=relayed");
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            for (int link = 1; link <= 2; link++) {
+                String path = "path=\"" + tb.get("GW_WAN" + link + "_IP") + " -> " + tb.get("SRV_WAN" + link + "_IP");
+                assertTrue(m.sum("mpgw_gateway_path_bytes_total", path, "direction=\"received\"") > 1 << 20,
+                        "link " + link + ": " + m);
+            }
+        }
+    }
+
+    /** The client's FIN arrives while the upstream is set up; the whole response must still reach it. */
+    @Test
+    void aClientThatHalfClosesAtOnceGetsTheWholeResponse() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            long[] r = SourceService.download(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT),
+                    true);
+            assertEquals(DOWNLOAD_BYTES, r[0]);
+            assertTrue(gw.awaitLine("outcome=relayed").contains("down=" + DOWNLOAD_BYTES));
+        }
+    }
+
+    /** A flow with no bytes either way for idle-timeout is closed. */
+    @Test
+    void anIdleFlowIsClosed() throws Exception {
+        try (GatewayProcess gw = gateway("idle-timeout = 1s");
+             Socket s = EchoTransfer.connect(tb, tb.client(), echo)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(42);
+            assertEquals(42, s.getInputStream().read());
+            long start = System.nanoTime();
+            assertEquals(-1, s.getInputStream().read(), "closed by the gateway");
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 800, "closed after " + millis + " ms");
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    @ParameterizedTest(name = "server {0}")
+    @ValueSource(strings = {"mpgw", "dante"})
+    void authenticatesWithUsernameAndPassword(String server) throws Exception {
+        String auth = "servers = [\"%s:%d\"]\nsocks { username = \"%s\", password = \"%s\" }"
+                .formatted(tb.get("SRV_IP"), port(server, true), USER.name(), USER.password());
+        try (GatewayProcess gw = gateway(auth)) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 2);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("server=" + tb.get("SRV_IP") + ":" + port(server, true)));
+        }
+        try (GatewayProcess gw = gateway(auth.replace(USER.password(), "wrong"))) {
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            assertTrue(gw.awaitLine("outcome=handshake-failed").contains("authentication failed for user 'mpgwtest'"));
+        }
+    }
+
+    @Test
+    void carriesAnIpv6Flow() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            InetSocketAddress echo6 = new InetSocketAddress(tb.get("DST_IP6"), ECHO_PORT);
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo6, 1 << 20, 3);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=[" + tb.get("DST_IP6") + "]:" + ECHO_PORT));
+        }
+    }
+
+    /** TPROXY instead of REDIRECT: the listener is transparent and the destination is the socket's local address. */
+    @Test
+    void carriesAFlowInterceptedWithTproxy() throws Exception {
+        String tproxy = "iptables -w -t mangle -%s PREROUTING -i lan0 -p tcp -d " + tb.get("DST_CIDR")
+                + " -j TPROXY --on-port 12346 --tproxy-mark 0x1/0x1";
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " remove"
+                + " && ip rule add fwmark 0x1/0x1 lookup 100 && ip route add local 0.0.0.0/0 dev lo table 100 && "
+                + tproxy.formatted("A"));
+        try (GatewayProcess gw = gateway("mode = tproxy\nlisten = [\"0.0.0.0:12346\"]")) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 1 << 20, 4);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT));
+        } finally {
+            tb.exec(tb.gw(), tproxy.formatted("D") + " && ip rule del fwmark 0x1/0x1 lookup 100"
+                    + " && ip route del local 0.0.0.0/0 dev lo table 100");
+            installRules("");
+        }
+    }
+
+    @Test
+    void refusesAFlowAimedAtTheGatewayItself() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            // Not NATed: the original destination is the listener itself.
+            assertReset(EchoTransfer.connect(tb, tb.client(), new InetSocketAddress(tb.get("GW_LAN_IP"), 12345)));
+            assertTrue(gw.awaitLine("outcome=loop").contains("redirect loop:"));
+        }
+    }
+
+    @ParameterizedTest(name = "server {0}")
+    @ValueSource(strings = {"mpgw", "dante"})
+    void resetsTheClientAtOnceWhenTheServerRefusesTheConnect(String server) throws Exception {
+        try (GatewayProcess gw = GatewayProcess.start(tb.gw(), config(port(server, false), ""), work)) {
+            long start = System.nanoTime();
+            assertReset(EchoTransfer.connect(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), CLOSED_PORT)));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("refused CONNECT (" + server + "): client saw the reset after " + millis + " ms");
+            String line = gw.awaitLine("outcome=refused");
+            assertTrue(line.contains("CONNECTION_REFUSED") || line.contains("reply 0x05"), line);
+            assertTrue(millis < 5_000, "reset after " + millis + " ms (the handshake timeout is 10 s)");
+        }
+    }
+
+    @Test
+    void resetsTheClientWhenTheServerStaysSilent() throws Exception {
+        String silent = "servers = [\"%s:%d\"]\nsocks.handshake-timeout = 1s".formatted(tb.get("SRV_IP"), SILENT_PORT);
+        try (GatewayProcess gw = gateway(silent)) {
+            long start = System.nanoTime();
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("silent server: client saw the reset after " + millis + " ms");
+            assertTrue(gw.awaitLine("outcome=handshake-timeout").contains("timeout after 1000 ms"));
+            assertTrue(millis >= 900, "reset after " + millis + " ms, before the 1 s handshake timeout");
+        }
+    }
+
+    @Test
+    void newFlowsUseTheSecondAddressWhenTheFirstIsBlackholed() throws Exception {
+        String drop = "iptables -w -%s INPUT -i wan1 -p tcp --dport " + MPGW_PORT + " -j DROP";
+        tb.exec(tb.srv(), drop.formatted("I"));
+        try (GatewayProcess gw = gateway("")) {
+            for (int i = 0; i < 3; i++) {
+                long start = System.nanoTime();
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 10 + i);
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                System.out.println("first address blackholed, flow " + i + ": " + millis + " ms, " + r);
+                assertTrue(r.intact(), r.toString());
+                assertTrue(millis < 1_000, "flow " + i + " took " + millis + " ms");
+            }
+            List<String> flows = gw.daemon().awaitLines("outcome=relayed", 3, java.time.Duration.ofSeconds(10));
+            flows.forEach(f -> assertTrue(f.contains("server=" + tb.list("SRV_IPS").get(1)), f));
+            // Bad-server memory: after the first flow lost the race, the blackholed address is tried last.
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertEquals(3, m.sum("mpgw_gateway_upstream_connect_seconds_count",
+                    "server=\"" + tb.list("SRV_IPS").get(1)), m.toString());
+        } finally {
+            tb.exec(tb.srv(), drop.formatted("D"));
+        }
+    }
+
+    @Test
+    void newFlowsWorkWhileTheFirstLinkIsDown() throws Exception {
+        tb.link(1, false);
+        try (GatewayProcess gw = gateway("")) {
+            EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 20);
+            assertTrue(r.intact(), r.toString());
+            assertTrue(gw.awaitLine("outcome=relayed").contains("server=" + tb.list("SRV_IPS").get(1)));
+        } finally {
+            tb.link(1, true);
+        }
+    }
+
+    @Test
+    void aFlowSurvivesItsFirstLinkDyingMidTransfer() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            Socket s = EchoTransfer.connect(tb, tb.client(), echo);
+            CompletableFuture<EchoTransfer.Result> transfer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return EchoTransfer.over(s, 12 << 20, 30);
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(1500);
+            tb.link(1, false);
+            try {
+                EchoTransfer.Result r = transfer.get(60, TimeUnit.SECONDS);
+                System.out.println("link 1 down after 1.5 s: " + r);
+                assertTrue(r.intact(), r.toString());
+            } finally {
+                tb.link(1, true);
+            }
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    @Test
+    void theMarkKeepsTheGatewaysOwnUpstreamOutOfTheRules() throws Exception {
+        // Intercept the router's own TCP too, without naming the servers: only the mark can keep the upstream out.
+        installRules("--local-output");
+        try {
+            try (GatewayProcess gw = gateway("upstream.mark = \"0x2a\"")) {
+                EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 40);
+                assertTrue(r.intact(), r.toString());
+                gw.awaitLine("outcome=relayed");
+            }
+            try (GatewayProcess gw = gateway("upstream.mark = 0")) {
+                assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+                assertTrue(gw.awaitLine("outcome=loop").contains("the gateway's own upstream was intercepted"));
+            }
+        } finally {
+            installRules("");
+        }
+    }
+
+    @Test
+    void checkPassesOnAGoodSetupAndNamesTheFixWhenTheRulesAreMissing() throws Exception {
+        // Router B announces every link, so a connection to either server address gets both paths.
+        tb.exec(tb.srv(), "bash " + SourceTree.script("iptables/mpgw-endpoints") + " --role server --wan wan1 --wan wan2");
+        Path config = work.resolve("check.conf");
+        java.nio.file.Files.writeString(config, config(""));
+        Daemon good = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                config.toString()));
+        assertEquals(0, good.awaitExit(java.time.Duration.ofSeconds(60)), good.log());
+        assertTrue(good.log().contains("OK   mptcp " + tb.get("SRV_IP") + ":" + MPGW_PORT + ": MPTCP with 2 subflows"),
+                good.log());
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " remove");
+        try {
+            Daemon bad = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                    config.toString()));
+            assertEquals(1, bad.awaitExit(java.time.Duration.ofSeconds(60)), bad.log());
+            assertTrue(bad.log().contains("FAIL rules: no mpgw interception rules (nft table inet mpgw or iptables"
+                    + " chain MPGW); fix: iptables/mpgw-rules install --port 12345 --mark 0x2a"), bad.log());
+            assertTrue(bad.log().contains("1 failed"), bad.log());
+        } finally {
+            installRules("");
+        }
+    }
+
+    /** The connection was accepted (by the REDIRECT), then reset by the gateway: reading fails with a reset. */
+    private static void assertReset(Socket s) throws IOException {
+        try (s) {
+            s.setSoTimeout(15_000);
+            SocketException e = assertThrows(SocketException.class, () -> s.getInputStream().read());
+            assertTrue(e.getMessage().contains("reset"), "expected a reset, got " + e);
+        }
+    }
+}

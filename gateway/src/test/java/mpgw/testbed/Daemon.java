@@ -1,0 +1,192 @@
+package mpgw.testbed;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A long-running process for a test (a daemon of ours, a third-party server), usually inside a network
+ * namespace: its output (stdout and stderr merged) is kept line by line so tests can wait for a line
+ * ({@link #awaitLine}) and assert on the log; {@link #close()} stops it with SIGTERM, by its PID, then SIGKILL
+ * if it does not exit within 10 s.
+ *
+ * <p>Thread-safe.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
+    private final String name;
+    private final Process process;
+    private final List<String> lines = new ArrayList<>();
+    private boolean readerAlive = true;
+
+    private Daemon(String name, Process process) {
+        this.name = name;
+        this.process = process;
+        Thread reader = new Thread(this::readOutput, "daemon-output-" + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Starts {@code command}; {@code name} labels its echoed log lines and failure messages. */
+    public static Daemon start(String name, List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        return new Daemon(name, p);
+    }
+
+    /** Starts {@code command} inside network namespace {@code ns}. */
+    public static Daemon startIn(String ns, String name, List<String> command) throws IOException {
+        List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
+        all.addAll(command);
+        return start(name, all);
+    }
+
+    /**
+     * The command that runs {@code mainClass} of the test class path in a fresh JVM, with Netty's paranoid leak
+     * detection on so {@link #assertNoLeaks()} can see leaks of the daemon itself.
+     */
+    public static List<String> java(String mainClass, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // Small and quick to start: the machine is shared and the links are slow anyway.
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
+                "-Dio.netty.leakDetection.level=paranoid",
+                "-cp", System.getProperty("java.class.path"),
+                mainClass));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private void readOutput() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                System.out.println("[" + name + "] " + line);
+                synchronized (lines) {
+                    lines.add(line);
+                    lines.notifyAll();
+                }
+            }
+        } catch (IOException e) {
+            // The process is gone; what it printed so far stays readable.
+        } finally {
+            synchronized (lines) {
+                readerAlive = false;
+                lines.notifyAll();
+            }
+        }
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Every line so far. */
+    public List<String> lines() {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
+
+    /** The whole log so far, for failure messages. */
+    public String log() {
+        return String.join("\n", lines());
+    }
+
+    /** The first line containing {@code text}, waiting up to {@code timeout}; fails if it never comes. */
+    public String awaitLine(String text, Duration timeout) throws InterruptedException {
+        return awaitLine(l -> l.contains(text), "a line containing '" + text + "'", timeout);
+    }
+
+    public String awaitLine(Predicate<String> wanted, String what, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lines) {
+            int seen = 0;
+            while (true) {
+                for (; seen < lines.size(); seen++) {
+                    if (wanted.test(lines.get(seen))) {
+                        return lines.get(seen);
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || (!process.isAlive() && seen == lines.size())) {
+                    throw new AssertionError(name + ": no " + what + " within " + timeout.toMillis() + " ms"
+                            + (process.isAlive() ? "" : " (exited with " + process.exitValue() + ")")
+                            + "; log:\n" + String.join("\n", lines));
+                }
+                lines.wait(Math.max(1, Math.min(TimeUnit.NANOSECONDS.toMillis(left), 200)));
+            }
+        }
+    }
+
+    /** The first {@code count} lines containing {@code text}, waiting up to {@code timeout} for them. */
+    public List<String> awaitLines(String text, int count, Duration timeout) throws InterruptedException {
+        int[] seen = {0};
+        awaitLine(l -> l.contains(text) && ++seen[0] >= count, count + " lines containing '" + text + "'", timeout);
+        return linesContaining(text).subList(0, count);
+    }
+
+    /** Lines containing {@code text}. */
+    public List<String> linesContaining(String text) {
+        return lines().stream().filter(l -> l.contains(text)).toList();
+    }
+
+    /** Fails if the daemon's Netty reported a leaked buffer. */
+    public void assertNoLeaks() {
+        List<String> leaks = linesContaining("LEAK:");
+        if (!leaks.isEmpty()) {
+            throw new AssertionError(name + " leaked buffers:\n" + log());
+        }
+    }
+
+    /** Waits for the process to exit by itself (a command rather than a daemon); returns its exit status. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            close();
+            throw new AssertionError(name + " still running after " + timeout.toMillis() + " ms; log:\n" + log());
+        }
+        synchronized (lines) {
+            // let the reader thread take the last lines
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (readerAlive && System.nanoTime() < deadline) {
+                lines.wait(100);
+            }
+        }
+        return process.exitValue();
+    }
+
+    /** SIGTERM, then SIGKILL after 10 s; returns the exit status. */
+    public int stop() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(5, TimeUnit.SECONDS);
+            }
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+    }
+}

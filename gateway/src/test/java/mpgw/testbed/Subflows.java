@@ -1,0 +1,60 @@
+package mpgw.testbed;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The TCP subflows of MPTCP connections in a namespace as the kernel reports them ({@code ss -tni}): established
+ * subflows towards {@code port}, keyed by local address, with the bytes the peer acknowledged on each.
+ */
+public final class Subflows {
+    private Subflows() {
+    }
+
+    /** Local address (without {@code %dev}) to bytes_acked, for established MPTCP subflows to {@code port}. */
+    public static Map<String, Long> bytesAckedByLocalAddress(Testbed testbed, String ns, int port)
+            throws IOException, InterruptedException {
+        String out = testbed.exec(ns, "ss -tniH state established '( dport = :" + port + " )'");
+        Map<String, Long> acked = new LinkedHashMap<>();
+        String local = null;
+        for (String line : out.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            if (!Character.isWhitespace(line.charAt(0))) {
+                local = null;
+                String[] w = line.trim().split("\\s+");
+                for (int i = 1; i < w.length; i++) {
+                    if (w[i].endsWith(":" + port)) {
+                        local = host(w[i - 1]);
+                    }
+                }
+            } else if (local != null && line.contains("tcp-ulp-mptcp")) {
+                acked.merge(local, counter(line, "bytes_acked:"), Long::sum);
+            }
+        }
+        return acked;
+    }
+
+    private static String host(String endpoint) {
+        String h = endpoint.substring(0, endpoint.lastIndexOf(':'));
+        int pct = h.indexOf('%');
+        if (pct >= 0) {
+            h = h.substring(0, pct);
+        }
+        return h.replace("[", "").replace("]", "");
+    }
+
+    private static long counter(String line, String name) {
+        int i = line.indexOf(name);
+        if (i < 0) {
+            return 0;
+        }
+        int end = i + name.length();
+        while (end < line.length() && Character.isDigit(line.charAt(end))) {
+            end++;
+        }
+        return Long.parseLong(line.substring(i + name.length(), end));
+    }
+}
