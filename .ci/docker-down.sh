@@ -6,7 +6,7 @@
 # Exit status 1 when the engine's log shows a pull attempt (the tests must never need a registry) or when
 # something could not be cleaned up.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 run_dir=${MPGW_DOCKER_RUN:-/run/mpgw-ci-docker}
 exec_root=$run_dir/exec
@@ -24,7 +24,8 @@ if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
     # shellcheck disable=SC2086
     [ -z "$containers" ] || "$docker" rm -f -v $containers >/dev/null
     "$docker" network prune -f >/dev/null
-    # Test images are rebuilt each run; keep only tagged ones (the base image) on the data root.
+    # Test images (mpgw-it, integration-tests' ProjectImage) are rebuilt each run; only the base image stays.
+    "$docker" image rm -f mpgw-it:latest >/dev/null 2>&1 || true
     "$docker" image prune -f >/dev/null
   fi
   kill -TERM "$pid"
@@ -41,7 +42,8 @@ leftovers() {
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     [ "$p" = $$ ] && continue
-    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$exec_root" && echo "$p"
+    # 2>/dev/null first: a process may exit between the glob and the read.
+    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$exec_root" && echo "$p"
   done
   return 0
 }
@@ -63,9 +65,13 @@ fi
 rm -f "$pid_file" "$socket" "$run_dir/env"
 rm -rf "$exec_root"
 
-if [ -f "$log" ] && grep -E 'fromImage|Trying to pull' "$log" >&2; then
-  echo "docker-down: the engine was asked to pull an image (lines above from $log); tests must not need a registry" >&2
-  status=1
+if [ -f "$log" ]; then
+  if grep -E 'fromImage|Trying to pull' "$log" >&2; then
+    echo "docker-down: the engine was asked to pull an image (lines above from $log.last); tests must not need a registry" >&2
+    status=1
+  fi
+  # Checked once: a second docker-down (or the next run) does not report this engine's pulls again.
+  mv -f "$log" "$log.last"
 fi
 [ $status -eq 0 ] && echo "docker-down: engine stopped, nothing left behind" >&2
 exit $status

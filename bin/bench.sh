@@ -66,12 +66,17 @@ in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # start NS NAME CMD...: a background process in a namespace; its PID is remembered for stop_all.
 start() {
   local ns=$1 name=$2; shift 2
-  in_ns "$ns" "$@" >"$work/$name.log" 2>&1 &
+  ip netns exec "$ns" "$@" >"$work/$name.log" 2>&1 &  # a plain command, so $! is the daemon itself
   PIDS+=($!)
 }
 
 stop_all() {
-  local pid
+  local pid ns
+  # Daemons that fork away from the PID we started (danted) are still in the bench's namespaces, and
+  # every process there is the bench's own.
+  for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV" "$NS_DST"; do
+    PIDS+=($(ip netns pids "$ns" 2>/dev/null || true))
+  done
   for pid in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -31,12 +31,15 @@ public final class Testbed implements AutoCloseable {
 
     /**
      * Builds the testbed; {@code options} are testbed.sh's ({@code --links 2}, {@code --rate 20mbit},
-     * {@code --ipv6}). {@code prefix} must start with "mpgw" so CI's leftover check sees it.
+     * {@code --ipv6}). {@code prefix} must start with "mpgw" so CI's leftover check sees it; a random part
+     * is added to it so that two test runs on one machine never share namespaces.
      */
     public static Testbed up(String prefix, String... options) throws IOException, InterruptedException {
         if (!prefix.startsWith("mpgw")) {
             throw new IllegalArgumentException("testbed prefix must start with 'mpgw': " + prefix);
         }
+        prefix = prefix + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36)
+                + "-";
         Path envFile = Files.createTempFile("mpgw-testbed-", ".env");
         try {
             List<String> cmd = new ArrayList<>(List.of("bash", SourceTree.script("bin/testbed.sh"), "up",

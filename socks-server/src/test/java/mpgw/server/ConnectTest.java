@@ -23,7 +23,8 @@ class ConnectTest {
 
     @BeforeAll
     static void start() throws Exception {
-        dns = new TinyDns(java.util.Map.of("echo.mpgw.test", InetAddress.getByName("127.0.0.1")));
+        dns = new TinyDns(java.util.Map.of("echo.mpgw.test", InetAddress.getByName("127.0.0.1"),
+                "echo6.mpgw.test", InetAddress.getByName("::1")));
         // Names not in /etc/hosts go to the in-test responder, never to a real name server.
         server = TestServer.start(TestServer.ALLOW_LOOPBACK + "\ndns.servers = [\"" + dns.server() + "\"]");
         echo4 = new TcpEcho("127.0.0.1");
@@ -87,6 +88,23 @@ class ConnectTest {
             roundTrip(c, 1000);
         }
         assertTrue(dns.queries.get() > before, "asked the configured name server");
+    }
+
+    @Test
+    void addressFamilyPreferenceIsConfigurable() throws Exception {
+        InetSocketAddress v6Name = InetSocketAddress.createUnresolved("echo6.mpgw.test", echo6.address().getPort());
+        try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
+            // ipv4-preferred (the default) falls back to the AAAA record when there is no A record.
+            echo6.forgetClients();
+            Reply reply = c.request(1, v6Name);
+            assertEquals(0, reply.rep());
+            assertEquals(echo6.nextClient(), reply.bound());
+        }
+        try (TestServer v4only = TestServer.start(TestServer.ALLOW_LOOPBACK + "\ndns.prefer = ipv4-only"
+                + "\ndns.servers = [\"" + dns.server() + "\"]");
+             SocksClient c = SocksClient.connect(v4only.address()).greetNoAuth()) {
+            assertEquals(4, c.request(1, v6Name).rep());
+        }
     }
 
     @Test

@@ -3,35 +3,23 @@ package mpgw.it.harness;
 import com.github.dockerjava.api.exception.NotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.images.ImagePullPolicy;
 import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.utility.DockerImageName;
 
 /**
- * The image every test container runs: the local base image ({@code mpgw-base}, built by
- * {@code docker/base-image.sh}, never pulled) plus the project's runtime tree under {@code /opt/mpgw}, laid
- * out like the source tree so {@code bin/mpgw server|gateway} works unchanged inside.
- *
- * <p>The tree holds whatever the reactor has built when the tests run: {@code bin/}, {@code iptables/},
- * {@code conf/}, and {@code <module>/target/classes} and {@code target/lib} of socks-server and gateway
- * (integration-tests comes after both in the reactor, so {@code mvn verify} has packaged them). Missing
- * parts are left out; {@link #has(String)} tells a test what is present.
+ * The image every test container runs: {@code docker/Dockerfile}, the daemons' own Dockerfile, built from the
+ * distribution {@code mvn package} made ({@code packaging/target/dist/mpgw-VERSION/}) on top of the local base image
+ * ({@code mpgw-base}, built by {@code docker/base-image.sh}, never pulled). So the tests run exactly what a
+ * router would install: {@code /opt/mpgw/bin/mpgw}, {@code lib/}, {@code iptables/}, {@code conf/}.
  *
  * <p>Built once per JVM, on first use; thread-safe. The image is removed when the JVM exits.
  */
 public final class ProjectImage {
 
-    /** Where the source tree is copied in the container. */
+    /** Where the distribution lives in the container (the image's working directory). */
     public static final String HOME = "/opt/mpgw";
-
-    /** Parts of the source tree copied into the image when present (relative to the repository root). */
-    static final List<String> TREE = List.of(
-            "bin", "iptables", "conf",
-            "socks-server/target/classes", "socks-server/target/lib",
-            "gateway/target/classes", "gateway/target/lib");
 
     /** Never pull: there is no registry, and a pull attempt fails the CI run (.ci/docker-down.sh). */
     public static final ImagePullPolicy NEVER_PULL = new ImagePullPolicy() {
@@ -44,40 +32,33 @@ public final class ProjectImage {
     private static ProjectImage instance;
 
     private final String baseImage;
-    private final List<String> present;
     private final ImageFromDockerfile image;
 
-    private ProjectImage(String baseImage, Path sourceRoot) {
+    private ProjectImage(String baseImage, Path dist, Path dockerfile) {
         this.baseImage = baseImage;
-        this.present = new ArrayList<>();
-        StringBuilder dockerfile = new StringBuilder("FROM ").append(baseImage).append('\n');
-        ImageFromDockerfile built = new ImageFromDockerfile("mpgw-it", true)
-                // Docker's builder would pull a missing FROM image; baseImage() made sure it is there.
+        this.image = new ImageFromDockerfile("mpgw-it", true)
+                .withFileFromPath(".", dist)
+                .withFileFromPath("Dockerfile", dockerfile)
+                .withBuildArg("BASE", baseImage)
+                // Docker's builder would pull a missing FROM image; existingBaseImage() made sure it is there.
                 .withBuildImageCmdModifier(cmd -> cmd.withPull(false));
-        for (String part : TREE) {
-            Path path = sourceRoot.resolve(part);
-            if (Files.isDirectory(path)) {
-                present.add(part);
-                built.withFileFromPath("tree/" + part, path);
-            }
-        }
-        if (!present.isEmpty()) {
-            dockerfile.append("COPY tree/ ").append(HOME).append("/\n");
-        }
-        dockerfile.append("ENV PATH=").append(HOME).append("/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n")
-                .append("WORKDIR ").append(HOME).append('\n')
-                .append("CMD [\"sleep\", \"infinity\"]\n");
-        this.image = built.withFileFromString("Dockerfile", dockerfile.toString());
     }
 
     /**
-     * The shared instance; checks that the base image exists first, since the build must not pull it.
+     * The shared instance; checks that the distribution and the base image exist first (the build must not
+     * pull the base image).
      *
-     * @throws IllegalStateException when the base image is missing (with the command that builds it)
+     * @throws IllegalStateException when either is missing, with the command that makes it
      */
     public static synchronized ProjectImage get() {
         if (instance == null) {
-            instance = new ProjectImage(existingBaseImage(), sourceRoot());
+            Path dist = Path.of(property("mpgw.dist.dir")).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(dist.resolve("bin/mpgw")) || !Files.isDirectory(dist.resolve("lib"))) {
+                throw new IllegalStateException("no distribution at " + dist + ": run 'mvn package' (the packaging "
+                        + "module makes it) before the container tests");
+            }
+            Path dockerfile = Path.of(property("mpgw.source.root")).resolve("docker/Dockerfile");
+            instance = new ProjectImage(existingBaseImage(), dist, dockerfile);
         }
         return instance;
     }
@@ -90,11 +71,6 @@ public final class ProjectImage {
     /** The base image this image was built from, e.g. {@code mpgw-base:01893ebd90c4}. */
     public String baseImage() {
         return baseImage;
-    }
-
-    /** True when {@code part} (one of the tree parts, e.g. {@code "gateway/target/lib"}) is in the image. */
-    public boolean has(String part) {
-        return present.contains(part);
     }
 
     /** The base image named by {@code MPGW_BASE_IMAGE} (docker-up.sh writes it), else {@code mpgw-base:latest}. */
@@ -114,8 +90,11 @@ public final class ProjectImage {
         }
     }
 
-    private static Path sourceRoot() {
-        String root = System.getProperty("mpgw.source.root");
-        return (root == null ? Path.of("..") : Path.of(root)).toAbsolutePath().normalize();
+    private static String property(String name) {
+        String value = System.getProperty(name);
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException("system property " + name + " is not set (integration-tests/pom.xml sets it)");
+        }
+        return value;
     }
 }

@@ -1,0 +1,49 @@
+package mpgw.it.harness;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The gateway config file a test hands to {@link Topology#startGateway}: router A's listener on
+ * {@link Topology#GATEWAY_PORT} in redirect mode, the socks peer's address on every link, MPTCP required, plus
+ * any extra HOCON lines a test adds (they override the lines above, as later keys do in HOCON).
+ */
+public final class GatewayConfig {
+
+    /** The gateway's Prometheus endpoint on gw's loopback. */
+    public static final int METRICS_PORT = 9464;
+
+    private final List<String> servers;
+    private final String extra;
+
+    private GatewayConfig(List<String> servers, String extra) {
+        this.servers = List.copyOf(servers);
+        this.extra = extra;
+    }
+
+    /** The socks peer on port {@link Topology#SOCKS_PORT} of each address. */
+    public static GatewayConfig forServers(List<String> addresses) {
+        return new GatewayConfig(addresses, "");
+    }
+
+    /** The same config with more HOCON lines inside {@code gateway { }}. */
+    public GatewayConfig with(String hoconLines) {
+        return new GatewayConfig(servers, extra + hoconLines + "\n");
+    }
+
+    public String render() {
+        String list = servers.stream()
+                .map(a -> "\"" + a + ":" + Topology.SOCKS_PORT + "\"")
+                .collect(Collectors.joining(", "));
+        return "gateway {\n"
+                + "  listen = [\"0.0.0.0:" + Topology.GATEWAY_PORT + "\"]\n"
+                + "  mode = redirect\n"
+                + "  servers = [" + list + "]\n"
+                + "  upstream.mptcp = required\n"
+                + "  metrics.listen = \"127.0.0.1:" + METRICS_PORT + "\"\n"
+                // Short flows of a test get their per-path bytes sampled.
+                + "  metrics.path-sample-interval = 1s\n"
+                + extra
+                + "}";
+    }
+}
