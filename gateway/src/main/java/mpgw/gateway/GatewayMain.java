@@ -13,6 +13,7 @@ import mpgw.config.ConfigError;
 import mpgw.gateway.check.Check;
 import mpgw.gateway.check.StartupChecks;
 import mpgw.gateway.paths.PathWatcher;
+import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
@@ -89,10 +90,14 @@ public final class GatewayMain {
         }
     }
 
-    /** A started gateway: the TCP server and, if configured, the metrics endpoint and the path watcher. */
-    record Running(GatewayServer server, MetricsEndpoint metrics, Optional<PathWatcher> pathWatcher) {
+    /** A started gateway: the TCP server, the UDP half and, if configured, the metrics endpoint and path watcher. */
+    record Running(GatewayServer server, MetricsEndpoint metrics, Optional<PathWatcher> pathWatcher,
+                   UdpGateway udp) {
         void stop(GatewaySettings settings) {
             pathWatcher.ifPresent(PathWatcher::close);
+            if (udp != null) {
+                udp.close();
+            }
             server.stop(settings.shutdownGrace());
             if (metrics != null) {
                 metrics.close();
@@ -117,6 +122,13 @@ public final class GatewayMain {
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
         GatewayServer server = new GatewayServer(settings, sockets, metrics);
         server.start();
+        UdpGateway udp;
+        try {
+            udp = UdpGateway.start(settings, sockets, registry);
+        } catch (GatewayStartException e) {
+            server.close();
+            throw e;
+        }
         MetricsEndpoint endpoint = null;
         if (settings.metricsListen().isPresent()) {
             InetSocketAddress address = settings.metricsListen().get();
@@ -124,6 +136,9 @@ public final class GatewayMain {
                 endpoint = MetricsEndpoint.start(address, registry);
             } catch (IOException e) {
                 server.close();
+                if (udp != null) {
+                    udp.close();
+                }
                 throw new GatewayStartException("cannot serve metrics on " + Addresses.format(address) + ": "
                         + e.getMessage(), e);
             }
@@ -145,6 +160,6 @@ public final class GatewayMain {
                 settings.socks().pipelined() ? "pipelined" : "step by step",
                 settings.socks().authenticates() ? " with user " + settings.socks().username() : "",
                 endpoint == null ? "off" : "http://" + Addresses.format(endpoint.address()) + "/metrics");
-        return new Running(server, endpoint, watcher);
+        return new Running(server, endpoint, watcher, udp);
     }
 }

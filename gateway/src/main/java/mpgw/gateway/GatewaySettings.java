@@ -8,6 +8,7 @@ import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
 import mpgw.gateway.paths.PathWatcherSettings;
+import mpgw.gateway.udp.UdpSettings;
 import mpgw.jni.MptcpMode;
 
 /**
@@ -29,7 +30,8 @@ public record GatewaySettings(
         Duration shutdownGrace,
         Optional<InetSocketAddress> metricsListen,
         Duration pathSampleInterval,
-        PathWatcherSettings pathWatcher) {
+        PathWatcherSettings pathWatcher,
+        UdpSettings udp) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "gateway";
@@ -75,7 +77,8 @@ public record GatewaySettings(
                 c.duration("shutdown-grace", true),
                 metrics.optionalSocketAddress("listen"),
                 metrics.duration("path-sample-interval", false),
-                PathWatcherSettings.from(c.sub("path-watcher")));
+                PathWatcherSettings.from(c.sub("path-watcher")),
+                UdpSettings.from(c.sub("udp"), servers));
     }
 
     /** SO_MARK: a number, or a string in decimal or {@code 0x} hex (HOCON has no hex numbers). */

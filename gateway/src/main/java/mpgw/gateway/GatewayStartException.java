@@ -2,7 +2,7 @@ package mpgw.gateway;
 
 /** The gateway could not start (a listen address in use, no permission); the message says which and why. */
 public final class GatewayStartException extends Exception {
-    GatewayStartException(String message, Throwable cause) {
+    public GatewayStartException(String message, Throwable cause) {
         super(message, cause, false, false);
     }
 }

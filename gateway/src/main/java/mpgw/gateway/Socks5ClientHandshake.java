@@ -5,10 +5,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
+import io.netty.handler.codec.socksx.v5.Socks5CommandType;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
+import mpgw.socks.Socks5Addresses;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +34,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Threading: the channel's event loop. Reads are requested here, so the upstream may run with auto-read off.
  */
 public final class Socks5ClientHandshake extends ByteToMessageDecoder {
+    /** BND.ADDR:BND.PORT of a successful reply (UDP ASSOCIATE: where to send datagrams), set on the channel. */
+    public static final AttributeKey<InetSocketAddress> BOUND_ADDRESS =
+            AttributeKey.valueOf(Socks5ClientHandshake.class, "boundAddress");
     private enum State { METHOD_REPLY, AUTH_REPLY, CONNECT_REPLY, DONE }
 
     private static final int VERSION = 5;
@@ -44,6 +50,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
     private final Socks5ClientSettings settings;
     private final EarlyData earlyData;
     private final Promise<Channel> result;
+    private final Socks5CommandType command;
     private State state = State.METHOD_REPLY;
     private boolean started;
     private Future<?> timeout;
@@ -55,6 +62,14 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
      */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result) {
+        this(proxy, destination, settings, earlyData, result, Socks5CommandType.CONNECT);
+    }
+
+    /** The same handshake for another command: UDP ASSOCIATE (0x03) or FWD UDP (0x05). */
+    public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
+                                 Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result,
+                                 Socks5CommandType command) {
+        this.command = command;
         this.proxy = proxy;
         this.destination = destination;
         this.settings = settings;
@@ -89,7 +104,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
             if (settings.authenticates()) {
                 Socks5RequestWriter.INSTANCE.credentials(settings.username(), settings.password(), out);
             }
-            Socks5RequestWriter.INSTANCE.connect(destination, out);
+            Socks5RequestWriter.INSTANCE.request(command, destination, out);
             ByteBuf early = earlyData.take();
             try {
                 out.writeBytes(early);
@@ -168,7 +183,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         state = State.CONNECT_REPLY;
         if (!settings.pipelined()) {
             ByteBuf msg = ctx.alloc().buffer();
-            Socks5RequestWriter.INSTANCE.connect(destination, msg);
+            Socks5RequestWriter.INSTANCE.request(command, destination, msg);
             ctx.writeAndFlush(msg);
         }
     }
@@ -198,7 +213,12 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         if (in.readableBytes() < length) {
             return false;
         }
-        in.skipBytes(length);
+        if (reply == 0) {
+            in.skipBytes(3);
+            ctx.channel().attr(BOUND_ADDRESS).set(Socks5Addresses.read(in));
+        } else {
+            in.skipBytes(length);
+        }
         if (reply != 0) {
             fail(ctx, "status=" + Socks5CommandStatus.valueOf((byte) reply) + " (reply 0x"
                     + String.format("%02x", reply) + ")", reply, false);
