@@ -2,8 +2,9 @@ package mpgw.gateway;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.concurrent.Future;
 import io.netty.util.NetUtil;
 import java.io.IOException;
@@ -18,8 +19,8 @@ import mpgw.jni.SubflowInfo;
 
 /**
  * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, every {@code interval}
- * while it is open, and once more when the gateway closes it (the {@code path-sampler} slot sees the close before
- * the socket goes), so short flows and a flow's last seconds count too. Reports the subflow count and, per
+ * while it is open, and at its end (the {@code path-sampler} slot sees the server's EOF and the gateway's close
+ * before the subflows go), so short flows and a flow's last seconds count too. Reports the subflow count and, per
  * subflow, the bytes sent and received since the previous sample (tcpi_bytes_sent counts retransmissions too).
  * A connection the server resets is not sampled at its end. Stops for connections that are plain TCP (fallback
  * or {@code mptcp = off}).
@@ -49,8 +50,19 @@ final class PathSampler {
         upstream.closeFuture().addListener(f -> sampler.stop());
     }
 
-    /** Takes the last sample when the gateway closes the upstream, while its socket still answers MPTCP_INFO. */
-    private final class LastSample extends ChannelOutboundHandlerAdapter {
+    /**
+     * Takes the last samples while the subflows still exist: when the server's side ends (its DATA_FIN; after that
+     * the kernel may close the subflows at any time) and when the gateway closes the upstream.
+     */
+    private final class LastSample extends ChannelDuplexHandler {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof ChannelInputShutdownEvent && upstream.isActive()) {
+                record();
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
         @Override
         public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
             stop();
