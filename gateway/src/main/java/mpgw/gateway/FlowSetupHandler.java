@@ -87,7 +87,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().remove(GatewayPipeline.EARLY_DATA);
         ctx.pipeline().remove(this);
         flow.relaying(early.taken());
-        Relay.join(downstream, upstream, flow::relayEnded);
+        Relay.join(downstream, upstream, flow.meter(), flow::relayEnded);
         if (early.inputShutdown()) {
             // The client's FIN came during the handshake; the relay passes it on like one it read itself.
             downstream.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);

@@ -95,8 +95,13 @@ public final class MicrometerServerEvents implements ServerEvents {
 
     @Override
     public void bytes(long up, long down) {
-        bytesUp.increment(up);
-        bytesDown.increment(down);
+        // Relays report each read as it happens, one direction at a time.
+        if (up > 0) {
+            bytesUp.increment(up);
+        }
+        if (down > 0) {
+            bytesDown.increment(down);
+        }
     }
 
     @Override
