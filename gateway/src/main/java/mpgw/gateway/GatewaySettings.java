@@ -56,10 +56,7 @@ public record GatewaySettings(
         }
         ConfigReader socks = c.sub("socks");
         String username = socks.string("username");
-        long earlyData = socks.config().getBytes("early-data-limit");
-        if (earlyData < 1 || earlyData > 16 << 20) {
-            throw socks.error("early-data-limit", "must be between 1B and 16MiB, got " + earlyData);
-        }
+        long earlyData = socks.bytesIn("early-data-limit", 1, 16 << 20);
         ConfigReader upstream = c.sub("upstream");
         ConfigReader metrics = c.sub("metrics");
         return new GatewaySettings(

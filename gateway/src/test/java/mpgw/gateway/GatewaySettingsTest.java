@@ -48,6 +48,8 @@ class GatewaySettingsTest {
         "servers = [\"10.1.1.2:1080\"], upstream.mark = \"0xzz\" | gateway.upstream.mark",
         "servers = [\"10.1.1.2:1080\"], upstream.mptcp = maybe | gateway.upstream.mptcp",
         "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = 64MiB | gateway.socks.early-data-limit",
+        "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = lots | gateway.socks.early-data-limit",
+        "servers = [\"10.1.1.2:1080\"], udp.receive-buffer = huge | gateway.udp.receive-buffer",
         "servers = [\"10.1.1.2:1080\"], path-watcher.enabled = sometimes | gateway.path-watcher.enabled",
         "servers = [\"10.1.1.2:1080\"], upstream.conect-timeout = 1s | conect-timeout",
     })

@@ -1,6 +1,5 @@
 package mpgw.gateway.udp;
 
-import com.typesafe.config.ConfigException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -39,19 +38,6 @@ public record UdpSettings(
         ASSOCIATE
     }
 
-    private static int bytes(ConfigReader udp, String key, long min, long max) {
-        long bytes;
-        try {
-            bytes = udp.config().getBytes(key);
-        } catch (ConfigException e) {
-            throw udp.error(key, "must be a size such as 4MiB: " + e.getMessage());
-        }
-        if (bytes < min || bytes > max) {
-            throw udp.error(key, "must be between " + min + " and " + max + " bytes, got " + bytes);
-        }
-        return (int) bytes;
-    }
-
     /** @param udp the {@code gateway.udp} block; {@code gatewayServers} the gateway's {@code servers} */
     public static UdpSettings from(ConfigReader udp, List<InetSocketAddress> gatewayServers) {
         List<InetSocketAddress> servers = udp.socketAddresses("servers");
@@ -73,9 +59,9 @@ public record UdpSettings(
                 udp.duration("one-shot-idle-timeout", false),
                 udp.intIn("max-sessions", 1, 1 << 20),
                 udp.intIn("max-datagram-size", 1, 65507),
-                bytes(udp, "receive-buffer", 0, 256L << 20),
+                (int) udp.bytesIn("receive-buffer", 0, 256L << 20),
                 udp.intIn("pending-limit", 1, 4096),
-                bytes(udp, "stream-write-buffer", 64 * 1024, 64L << 20),
+                (int) udp.bytesIn("stream-write-buffer", 64 * 1024, 64L << 20),
                 udp.duration("reply-socket-idle", false),
                 udp.intIn("max-reply-sockets", 1, 1 << 16),
                 udp.cidrs("deny-destinations"));
