@@ -12,7 +12,7 @@ import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.StartupSteps;
 import mpgw.gateway.check.Check;
 import mpgw.gateway.check.StartupChecks;
-import mpgw.gateway.paths.PathWatcher;
+import mpgw.paths.PathWatcher;
 import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
@@ -82,14 +82,7 @@ public final class GatewayMain {
             }
             throw e;
         }
-        Optional<PathWatcher> watcher;
-        try {
-            watcher = PathWatcher.start(settings.pathWatcher(), metrics::pathReannounced);
-        } catch (IOException e) {
-            // Traffic works without it; lost subflows then stay lost until the endpoint is re-added by hand.
-            log.warn("path watcher not started: {} (is iproute2's 'ip' installed?)", e.getMessage());
-            watcher = Optional.empty();
-        }
+        Optional<PathWatcher> watcher = PathWatcher.startOrWarn(settings.pathWatcher(), metrics::pathReannounced);
         for (Check problem : StartupChecks.failing(settings)) {
             log.warn("check: {} (see 'mpgw check')", problem.line());
         }

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
-import mpgw.gateway.paths.PathWatcherSettings;
+import mpgw.paths.PathWatcherSettings;
 import mpgw.gateway.udp.UdpSettings;
 import mpgw.jni.MptcpMode;
 

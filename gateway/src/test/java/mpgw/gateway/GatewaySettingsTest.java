@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import mpgw.config.ConfigError;
-import mpgw.gateway.paths.PathWatcherSettings;
+import mpgw.paths.PathWatcherSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -123,4 +123,11 @@ public final class MicrometerServerEvents implements ServerEvents {
     public void datagram(boolean up) {
         (up ? datagramsUp : datagramsDown).increment();
     }
+
+    @Override
+    public void pathReannounced(String iface, int endpoints) {
+        Counter.builder("mpgw.server.path.reannounces").tag("interface", iface)
+                .description("MPTCP endpoints re-added by the path watcher after their link came back")
+                .register(registry).increment(endpoints);
+    }
 }

@@ -11,6 +11,7 @@ import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.StartupSteps;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
+import mpgw.paths.PathWatcher;
 import org.apache.logging.log4j.LogManager;
 
 /**
@@ -43,8 +44,9 @@ public final class ServerMain {
     }
 
     /** A started server and, if configured, its metrics endpoint. */
-    record Running(SocksServer server, Optional<MetricsEndpoint> metrics) {
+    record Running(SocksServer server, Optional<MetricsEndpoint> metrics, Optional<PathWatcher> pathWatcher) {
         void stop(ServerSettings settings) {
+            pathWatcher.ifPresent(PathWatcher::close);
             server.stop(settings.shutdownGracePeriod());
             metrics.ifPresent(MetricsEndpoint::close);
             LogManager.getLogger(ServerMain.class).info("socks-server stopped");
@@ -55,7 +57,8 @@ public final class ServerMain {
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         StartupSteps.probeRequiredMptcp(sockets, "server.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
-        SocksServer server = new SocksServer(settings, sockets, new MicrometerServerEvents(registry, sockets));
+        MicrometerServerEvents events = new MicrometerServerEvents(registry, sockets);
+        SocksServer server = new SocksServer(settings, sockets, events);
         server.start();
         Optional<MetricsEndpoint> endpoint;
         try {
@@ -64,11 +67,12 @@ public final class ServerMain {
             server.close();
             throw e;
         }
+        Optional<PathWatcher> watcher = PathWatcher.startOrWarn(settings.pathWatcher(), events::pathReannounced);
         LogManager.getLogger(ServerMain.class).info("socks-server up: listen {}, mptcp {}, auth {}, metrics {}",
                 server.boundAddresses().stream().map(Addresses::format).collect(Collectors.joining(", ")),
                 settings.mptcp().name().toLowerCase(Locale.ROOT),
                 settings.passwordAuth() ? "password (" + settings.users().size() + " users)" : "none",
                 StartupSteps.describe(endpoint));
-        return new Running(server, endpoint);
+        return new Running(server, endpoint, watcher);
     }
 }

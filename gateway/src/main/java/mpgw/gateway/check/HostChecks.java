@@ -10,8 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import mpgw.gateway.GatewaySettings;
 import mpgw.gateway.InterceptMode;
-import mpgw.gateway.SystemCommand;
-import mpgw.gateway.paths.MptcpEndpoint;
+import mpgw.paths.SystemCommand;
+import mpgw.paths.MptcpEndpoint;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 

@@ -1,4 +1,4 @@
-package mpgw.gateway;
+package mpgw.paths;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
