@@ -44,6 +44,9 @@
 #ifndef IPV6_TRANSPARENT
 #define IPV6_TRANSPARENT 75
 #endif
+#ifndef IPV6_ORIGDSTADDR
+#define IPV6_ORIGDSTADDR IPV6_RECVORIGDSTADDR /* Linux 2.6.37 */
+#endif
 
 /* Linux 6.5 uapi layouts, spelled out because distribution headers (Debian 12: 6.1) lack them. */
 struct mpgw_subflow_info {
@@ -284,6 +287,95 @@ static jint mpgw_set_ipv6_recv_orig_dst(JNIEnv *env, jclass clazz, jint fd, jboo
     return 0;
 }
 
+/*
+ * Makes a datagram socket a TPROXY receiver: IP_TRANSPARENT (bind and receive for foreign addresses) and
+ * IP_RECVORIGDSTADDR; on an IPv6 socket also their IPv6 twins, so the dual-stack socket reports the original
+ * destination of IPv4 (SOL_IP cmsg) and IPv6 (SOL_IPV6 cmsg) datagrams alike; rcvbuf > 0 sets the receive
+ * buffer. Needs CAP_NET_ADMIN.
+ */
+static jint mpgw_set_transparent_receiver(JNIEnv *env, jclass clazz, jint fd, jboolean ipv6, jint rcvbuf) {
+    (void) env; (void) clazz;
+    int on = 1;
+    /* Beyond net.core.rmem_max (SO_RCVBUFFORCE, CAP_NET_ADMIN), so bursts wait in the kernel, not get lost. */
+    if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0
+        && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) return neg_errno();
+    if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &on, sizeof(on)) < 0) return neg_errno();
+    if (setsockopt(fd, SOL_IP, IP_RECVORIGDSTADDR, &on, sizeof(on)) < 0) return neg_errno();
+    if (ipv6) {
+        if (setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &on, sizeof(on)) < 0) return neg_errno();
+        if (setsockopt(fd, SOL_IPV6, IPV6_RECVORIGDSTADDR, &on, sizeof(on)) < 0) return neg_errno();
+    }
+    return 0;
+}
+
+/* Writes an address as [u8 length 4|16][16 bytes][u16 port]; IPv4-mapped IPv6 becomes IPv4. */
+static void put_endpoint(jbyte *p, const struct sockaddr_storage *ss) {
+    memset(p, 0, 19);
+    uint16_t port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+        p[0] = 4;
+        memcpy(p + 1, &sin->sin_addr, 4);
+        port = ntohs(sin->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *) ss;
+        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+            p[0] = 4;
+            memcpy(p + 1, &sin6->sin6_addr.s6_addr[12], 4);
+        } else {
+            p[0] = 16;
+            memcpy(p + 1, &sin6->sin6_addr, 16);
+        }
+        port = ntohs(sin6->sin6_port);
+    }
+    p[17] = (jbyte) (port >> 8);
+    p[18] = (jbyte) (port & 0xff);
+}
+
+/*
+ * One recvmsg(2) into native memory, for a TPROXY datagram listener driven by Netty's epoll loop (which only
+ * reads IPv4's IP_ORIGDSTADDR). meta[0..19): sender, meta[19..38): original destination (length byte 0 when
+ * the kernel sent none), meta[38]: 1 when the datagram was longer than capacity (MSG_TRUNC).
+ * Returns the bytes stored, or -errno (-EAGAIN when nothing is queued).
+ */
+#define RECV_META 40
+static jint mpgw_recv_orig_dst(JNIEnv *env, jclass clazz, jint fd, jlong address, jint capacity,
+                               jbyteArray meta) {
+    (void) clazz;
+    struct sockaddr_storage from, orig;
+    char control[CMSG_SPACE(sizeof(struct sockaddr_in6)) + CMSG_SPACE(sizeof(struct sockaddr_in))];
+    struct iovec iov = { .iov_base = (void *) (intptr_t) address, .iov_len = (size_t) capacity };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    memset(&from, 0, sizeof(from));
+    memset(&orig, 0, sizeof(orig));
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+    ssize_t n;
+    do {
+        n = recvmsg(fd, &msg, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return neg_errno();
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_ORIGDSTADDR) {
+            memcpy(&orig, CMSG_DATA(c), sizeof(struct sockaddr_in));
+        } else if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR) {
+            memcpy(&orig, CMSG_DATA(c), sizeof(struct sockaddr_in6));
+        }
+    }
+    jbyte out[RECV_META];
+    put_endpoint(out, &from);
+    put_endpoint(out + 19, &orig);
+    out[38] = (msg.msg_flags & MSG_TRUNC) ? 1 : 0;
+    out[39] = 0;
+    (*env)->SetByteArrayRegion(env, meta, 0, RECV_META, out);
+    return (jint) n;
+}
+
 /* Moves the calling thread (only it) into the network namespace at path, e.g. /var/run/netns/NAME. */
 static jint mpgw_enter_netns(JNIEnv *env, jclass clazz, jstring path) {
     (void) clazz;
@@ -321,6 +413,8 @@ static const JNINativeMethod METHODS[] = {
     {"mptcpInfo", "(IZ[B)I", (void *) mpgw_mptcp_info},
     {"setIpv6Transparent", "(IZ)I", (void *) mpgw_set_ipv6_transparent},
     {"setIpv6RecvOrigDstAddr", "(IZ)I", (void *) mpgw_set_ipv6_recv_orig_dst},
+    {"setTransparentReceiver", "(IZI)I", (void *) mpgw_set_transparent_receiver},
+    {"recvOrigDst", "(IJI[B)I", (void *) mpgw_recv_orig_dst},
     {"enterNetns", "(Ljava/lang/String;)I", (void *) mpgw_enter_netns},
     {"errnoName", "(I)Ljava/lang/String;", (void *) mpgw_errno_name},
 };

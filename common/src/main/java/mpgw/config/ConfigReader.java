@@ -66,6 +66,15 @@ public final class ConfigReader {
         return v;
     }
 
+    /** A size such as {@code 64KiB} or {@code 4MiB} (or a plain number of bytes), within [min, max]. */
+    public long bytesIn(String key, long min, long max) {
+        long v = read(key, () -> config.getBytes(key));
+        if (v < min || v > max) {
+            throw error(key, "must be between " + min + " and " + max + " bytes, got " + v);
+        }
+        return v;
+    }
+
     public List<String> strings(String key) {
         return read(key, () -> config.getStringList(key));
     }

@@ -29,10 +29,16 @@ public final class Relay {
     }
 
     public static RelayStats join(Channel downstream, Channel upstream, Consumer<RelayStats> onEnd) {
+        return join(downstream, upstream, ByteMeter.NONE, onEnd);
+    }
+
+    /** Like {@link #join(Channel, Channel, Consumer)}, and reports bytes to {@code meter} as they move. */
+    public static RelayStats join(Channel downstream, Channel upstream, ByteMeter meter,
+                                  Consumer<RelayStats> onEnd) {
         if (downstream.eventLoop() != upstream.eventLoop()) {
             throw new IllegalArgumentException("relay halves must share one event loop");
         }
-        RelayStats stats = new RelayStats(onEnd);
+        RelayStats stats = new RelayStats(meter, onEnd);
         RelayHandler down = new RelayHandler(upstream, stats, true);
         RelayHandler up = new RelayHandler(downstream, stats, false);
         for (Channel ch : new Channel[] {downstream, upstream}) {

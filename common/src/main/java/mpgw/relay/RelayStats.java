@@ -8,6 +8,7 @@ import java.util.function.Consumer;
  * channels have closed. Touched only from the relay's event loop.
  */
 public final class RelayStats {
+    private final ByteMeter meter;
     private final Consumer<RelayStats> onEnd;
     private final long startNanos = System.nanoTime();
     private long bytesUp;
@@ -15,7 +16,8 @@ public final class RelayStats {
     private int open;
     private boolean ended;
 
-    RelayStats(Consumer<RelayStats> onEnd) {
+    RelayStats(ByteMeter meter, Consumer<RelayStats> onEnd) {
+        this.meter = meter;
         this.onEnd = onEnd;
     }
 
@@ -35,10 +37,12 @@ public final class RelayStats {
 
     void countUp(long n) {
         bytesUp += n;
+        meter.add(n, 0);
     }
 
     void countDown(long n) {
         bytesDown += n;
+        meter.add(0, n);
     }
 
     /** Bytes read from the downstream (client) side and written upstream. */

@@ -15,19 +15,19 @@ import mpgw.jni.MptcpSocketFactory;
  * every {@link #PERIOD_MICROS} µs through Netty's EPOLLOUT path, which is what the wake-up would
  * have done. Plain TCP channels are left to epoll. Event-loop confined.
  */
-final class WriteStallRetry {
+public final class WriteStallRetry {
     static final long PERIOD_MICROS = Long.getLong("mpgw.relay.writeRetryMicros", 1000);
 
     private final Channel channel;
     private Boolean mptcp;
     private ScheduledFuture<?> timer;
 
-    WriteStallRetry(Channel channel) {
+    public WriteStallRetry(Channel channel) {
         this.channel = channel;
     }
 
     /** Call after a flush: starts retrying if bytes are still waiting for the socket. */
-    void armIfPending() {
+    public void armIfPending() {
         if (timer != null || !hasPendingBytes() || PERIOD_MICROS <= 0 || !isMptcp()) {
             return;
         }
@@ -43,7 +43,7 @@ final class WriteStallRetry {
         MpgwEpollAccess.retryPendingWrite(channel);
     }
 
-    void cancel() {
+    public void cancel() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;

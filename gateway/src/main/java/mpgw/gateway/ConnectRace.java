@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
@@ -127,10 +126,6 @@ final class ConnectRace {
     }
 
     private String reason(Throwable cause) {
-        if (cause instanceof ConnectTimeoutException) {
-            return "no answer within " + connector.connectTimeoutMillis() + " ms";
-        }
-        String m = cause == null ? null : cause.getMessage();
-        return m == null ? String.valueOf(cause) : m;
+        return ConnectFailure.reason(cause, connector.connectTimeoutMillis());
     }
 }

@@ -5,6 +5,7 @@ import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.relay.ByteMeter;
 import mpgw.relay.RelayStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -71,6 +72,12 @@ final class Flow {
     void relaying(long earlyBytes) {
         this.earlyBytes = earlyBytes;
         relaying = true;
+        metrics.bytes(earlyBytes, 0);
+    }
+
+    /** The relay's live byte counts, for the metrics. */
+    ByteMeter meter() {
+        return metrics::bytes;
     }
 
     void relayEnded(RelayStats stats) {

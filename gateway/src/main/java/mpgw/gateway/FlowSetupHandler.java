@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
@@ -60,7 +61,8 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private void connectFresh(ChannelHandlerContext ctx) {
         Flow flow = Flow.of(ctx.channel());
         connecting = connector.connect(ctx.channel().eventLoop(),
-                () -> Socks5ClientHandshake.request(socks, flow.destination(), ctx.alloc().buffer()));
+                () -> Socks5ClientHandshake.request(socks, Socks5CommandType.CONNECT, flow.destination(),
+                        ctx.alloc().buffer()));
         connecting.addListener(f -> connected(ctx));
     }
 
@@ -91,7 +93,8 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         EarlyData early = retained != null ? retained
                 : (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
         upstream.pipeline().addLast(GatewayPipeline.SOCKS5_HANDSHAKE,
-                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake, opening));
+                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake,
+                        Socks5CommandType.CONNECT, opening));
         if (opening == Opening.GREETED) {
             watchPooled(channel, handshake);
         }
@@ -148,7 +151,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().remove(GatewayPipeline.EARLY_DATA);
         ctx.pipeline().remove(this);
         flow.relaying(early.taken());
-        Relay.join(downstream, upstream, flow::relayEnded);
+        Relay.join(downstream, upstream, flow.meter(), flow::relayEnded);
         if (early.inputShutdown()) {
             // The client's FIN came during the handshake; the relay passes it on like one it read itself.
             downstream.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);

@@ -15,8 +15,15 @@ public interface GatewayMetrics {
     default void flowStarted() {
     }
 
-    /** A flow ended (once per {@link #flowStarted()}), with the bytes relayed each way. */
+    /**
+     * A flow ended (once per {@link #flowStarted()}), with the bytes relayed each way; those bytes were already
+     * reported to {@link #bytes} while they moved.
+     */
     default void flowEnded(FlowOutcome outcome, long bytesUp, long bytesDown) {
+    }
+
+    /** Bytes relayed just now: client to server ({@code up}) and back ({@code down}). */
+    default void bytes(long up, long down) {
     }
 
     /** An upstream attempt to {@code server} connected after {@code nanos}. */

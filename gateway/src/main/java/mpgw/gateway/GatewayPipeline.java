@@ -10,7 +10,7 @@ package mpgw.gateway;
  *
  * upstream (MPTCP connection to the socks-server, same event loop)
  *   setup:    socks5-handshake
- *   relaying: relay
+ *   relaying: path-sampler (outbound: the last sample at close) -> relay
  * </pre>
  *
  * {@code original-dst} removes itself once the destination is known and allowed; {@code early-data} and
@@ -22,6 +22,7 @@ final class GatewayPipeline {
     static final String EARLY_DATA = "early-data";
     static final String FLOW_SETUP = "flow-setup";
     static final String SOCKS5_HANDSHAKE = "socks5-handshake";
+    static final String PATH_SAMPLER = "path-sampler";
     static final String RELAY = mpgw.relay.Relay.HANDLER_NAME;
 
     private GatewayPipeline() {

@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
-import mpgw.gateway.paths.PathWatcherSettings;
 import mpgw.gateway.pool.PoolSettings;
+import mpgw.gateway.udp.UdpSettings;
+import mpgw.paths.PathWatcherSettings;
 import mpgw.jni.MptcpMode;
 
 /**
@@ -32,7 +33,8 @@ public record GatewaySettings(
         Duration shutdownGrace,
         Optional<InetSocketAddress> metricsListen,
         Duration pathSampleInterval,
-        PathWatcherSettings pathWatcher) {
+        PathWatcherSettings pathWatcher,
+        UdpSettings udp) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "gateway";
@@ -57,10 +59,7 @@ public record GatewaySettings(
         }
         ConfigReader socks = c.sub("socks");
         String username = socks.string("username");
-        long earlyData = socks.config().getBytes("early-data-limit");
-        if (earlyData < 1 || earlyData > 16 << 20) {
-            throw socks.error("early-data-limit", "must be between 1B and 16MiB, got " + earlyData);
-        }
+        long earlyData = socks.bytesIn("early-data-limit", 1, 16 << 20);
         ConfigReader upstream = c.sub("upstream");
         ConfigReader metrics = c.sub("metrics");
         return new GatewaySettings(
@@ -80,7 +79,8 @@ public record GatewaySettings(
                 c.duration("shutdown-grace", true),
                 metrics.optionalSocketAddress("listen"),
                 metrics.duration("path-sample-interval", false),
-                PathWatcherSettings.from(c.sub("path-watcher")));
+                PathWatcherSettings.from(c.sub("path-watcher")),
+                UdpSettings.from(c.sub("udp"), servers));
     }
 
     /** SO_MARK: a number, or a string in decimal or {@code 0x} hex (HOCON has no hex numbers). */

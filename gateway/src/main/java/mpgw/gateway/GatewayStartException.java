@@ -1,8 +1,10 @@
 package mpgw.gateway;
 
+import mpgw.daemon.DaemonStartException;
+
 /** The gateway could not start (a listen address in use, no permission); the message says which and why. */
-public final class GatewayStartException extends Exception {
-    GatewayStartException(String message, Throwable cause) {
-        super(message, cause, false, false);
+public final class GatewayStartException extends DaemonStartException {
+    public GatewayStartException(String message, Throwable cause) {
+        super(message, cause);
     }
 }

@@ -88,8 +88,16 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     public void flowEnded(FlowOutcome outcome, long up, long down) {
         active.decrementAndGet();
         flows(outcome).increment();
-        bytesUp.increment(up);
-        bytesDown.increment(down);
+    }
+
+    @Override
+    public void bytes(long up, long down) {
+        if (up > 0) {
+            bytesUp.increment(up);
+        }
+        if (down > 0) {
+            bytesDown.increment(down);
+        }
     }
 
     @Override

@@ -1,6 +1,10 @@
 package mpgw.gateway;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.concurrent.Future;
 import io.netty.util.NetUtil;
 import java.io.IOException;
@@ -14,11 +18,12 @@ import mpgw.jni.MptcpInfo;
 import mpgw.jni.SubflowInfo;
 
 /**
- * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, then every
- * {@code interval} while it is open. Reports the subflow count and, per subflow, the bytes sent and received
- * since the previous sample (tcpi_bytes_sent counts retransmissions too). Bytes moved after the last sample of a
- * connection are not attributed to a path: this is a sampled view, the exact totals are the flow byte counters.
- * Stops for connections that are plain TCP (fallback or {@code mptcp = off}).
+ * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, every {@code interval}
+ * while it is open, and at its end (the {@code path-sampler} slot sees the server's EOF and the gateway's close
+ * before the subflows go), so short flows and a flow's last seconds count too. Reports the subflow count and, per
+ * subflow, the bytes sent and received since the previous sample (tcpi_bytes_sent counts retransmissions too).
+ * A connection the server resets is not sampled at its end. Stops for connections that are plain TCP (fallback
+ * or {@code mptcp = off}).
  *
  * <p>Threading: runs on the channel's event loop.
  */
@@ -41,7 +46,31 @@ final class PathSampler {
     static void start(Channel upstream, Duration interval, GatewayMetrics metrics) {
         PathSampler sampler = new PathSampler(upstream, interval, metrics);
         sampler.schedule(FIRST_SAMPLE_MILLIS);
+        upstream.pipeline().addFirst(GatewayPipeline.PATH_SAMPLER, sampler.new LastSample());
         upstream.closeFuture().addListener(f -> sampler.stop());
+    }
+
+    /**
+     * Takes the last samples while the subflows still exist: when the server's side ends (its DATA_FIN; after that
+     * the kernel may close the subflows at any time) and when the gateway closes the upstream.
+     */
+    private final class LastSample extends ChannelDuplexHandler {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof ChannelInputShutdownEvent && upstream.isActive()) {
+                record();
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+            stop();
+            if (upstream.isActive()) {
+                record();
+            }
+            ctx.close(promise);
+        }
     }
 
     private void schedule(long millis) {
@@ -56,17 +85,21 @@ final class PathSampler {
     }
 
     private void sample() {
-        if (!upstream.isActive()) {
-            return;
+        if (upstream.isActive() && record()) {
+            schedule(intervalMillis);
         }
+    }
+
+    /** Reports one sample; false when there is nothing to sample (plain TCP, or the socket is going away). */
+    private boolean record() {
         MptcpInfo info;
         try {
             info = MptcpInfo.of(upstream);
         } catch (IOException | RuntimeException e) {
-            return; // the socket is closing; a sample is never worth a failure
+            return false; // the socket is closing; a sample is never worth a failure
         }
         if (!info.mptcp()) {
-            return;
+            return false;
         }
         metrics.subflows(info.subflowsTotal());
         for (SubflowInfo s : info.subflows()) {
@@ -80,7 +113,7 @@ final class PathSampler {
                 metrics.pathBytes(path(s.local(), s.remote()), sent, received);
             }
         }
-        schedule(intervalMillis);
+        return true;
     }
 
     static String path(InetSocketAddress local, InetSocketAddress remote) {

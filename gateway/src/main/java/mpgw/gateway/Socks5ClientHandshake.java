@@ -5,10 +5,13 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
+import io.netty.handler.codec.socksx.v5.Socks5CommandType;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
+import mpgw.socks.Socks5Addresses;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -25,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  *       Step by step: each message is sent after the previous reply, early data only after the CONNECT reply.</li>
  *   <li>{@link Opening}: when the request was already written before connect (fast open, the bytes of
  *       {@link #request}), only the early data is written at the start; on a pooled connection whose greeting is
- *       done, the CONNECT request and early data are, and only the CONNECT reply is read.</li>
+ *       done, the command request and early data are, and only the command reply is read.</li>
  *   <li>On a successful CONNECT reply, early data that arrived meanwhile is written and flushed, {@code result}
  *       succeeds with the channel, and then this handler removes itself: bytes the server sent after the reply
  *       are passed to the next handler (the relay), as payload for the client.</li>
@@ -36,6 +39,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Threading: the channel's event loop. Reads are requested here, so the upstream may run with auto-read off.
  */
 public final class Socks5ClientHandshake extends ByteToMessageDecoder {
+    /** BND.ADDR:BND.PORT of a successful reply (UDP ASSOCIATE: where to send datagrams), set on the channel. */
+    public static final AttributeKey<InetSocketAddress> BOUND_ADDRESS =
+            AttributeKey.valueOf(Socks5ClientHandshake.class, "boundAddress");
     private enum State { METHOD_REPLY, AUTH_REPLY, CONNECT_REPLY, DONE }
 
     /** What the connection has seen before this handler starts. */
@@ -44,7 +50,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         FRESH,
         /** {@link #request} was queued before connect (fast open) */
         REQUEST_SENT,
-        /** greeting (and authentication) done, e.g. a warm pool member: CONNECT comes next */
+        /** greeting (and authentication) done, e.g. a warm pool member: the command request comes next */
         GREETED
     }
 
@@ -59,6 +65,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
     private final Socks5ClientSettings settings;
     private final EarlyData earlyData;
     private final Promise<Channel> result;
+    private final Socks5CommandType command;
     private final Opening opening;
     private State state = State.METHOD_REPLY;
     private boolean started;
@@ -71,12 +78,20 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
      */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result) {
-        this(proxy, destination, settings, earlyData, result, Opening.FRESH);
+        this(proxy, destination, settings, earlyData, result, Socks5CommandType.CONNECT, Opening.FRESH);
+    }
+
+    /** The same handshake for another command: UDP ASSOCIATE (0x03) or FWD UDP (0x05). */
+    public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
+                                 Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result,
+                                 Socks5CommandType command) {
+        this(proxy, destination, settings, earlyData, result, command, Opening.FRESH);
     }
 
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result,
-                                 Opening opening) {
+                                 Socks5CommandType command, Opening opening) {
+        this.command = command;
         this.opening = opening;
         if (opening == Opening.GREETED) {
             state = State.CONNECT_REPLY;
@@ -110,12 +125,12 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         timeout = ctx.executor().schedule(() -> fail(ctx, "timeout after " + millis + " ms waiting for the "
                 + describe(state), Socks5HandshakeException.NO_REPLY, true), millis, TimeUnit.MILLISECONDS);
         ByteBuf out = switch (opening) {
-            case FRESH -> request(settings, destination, ctx.alloc().buffer());
+            case FRESH -> request(settings, command, destination, ctx.alloc().buffer());
             case REQUEST_SENT -> ctx.alloc().buffer();
             case GREETED -> {
-                ByteBuf connect = ctx.alloc().buffer();
-                Socks5RequestWriter.INSTANCE.connect(destination, connect);
-                yield connect;
+                ByteBuf request = ctx.alloc().buffer();
+                Socks5RequestWriter.INSTANCE.request(command, destination, request);
+                yield request;
             }
         };
         if (settings.pipelined()) {
@@ -152,15 +167,16 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
 
     /**
      * Appends to {@code out} what the client sends before the first reply: the greeting, and when pipelined the
-     * credentials and CONNECT request too. Returns {@code out}.
+     * credentials and the command request too. Returns {@code out}.
      */
-    public static ByteBuf request(Socks5ClientSettings settings, InetSocketAddress destination, ByteBuf out) {
+    public static ByteBuf request(Socks5ClientSettings settings, Socks5CommandType command,
+                                  InetSocketAddress destination, ByteBuf out) {
         Socks5RequestWriter.INSTANCE.greeting(settings.authenticates(), out);
         if (settings.pipelined()) {
             if (settings.authenticates()) {
                 Socks5RequestWriter.INSTANCE.credentials(settings.username(), settings.password(), out);
             }
-            Socks5RequestWriter.INSTANCE.connect(destination, out);
+            Socks5RequestWriter.INSTANCE.request(command, destination, out);
         }
         return out;
     }
@@ -232,7 +248,7 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         state = State.CONNECT_REPLY;
         if (!settings.pipelined()) {
             ByteBuf msg = ctx.alloc().buffer();
-            Socks5RequestWriter.INSTANCE.connect(destination, msg);
+            Socks5RequestWriter.INSTANCE.request(command, destination, msg);
             ctx.writeAndFlush(msg);
         }
     }
@@ -262,7 +278,12 @@ public final class Socks5ClientHandshake extends ByteToMessageDecoder {
         if (in.readableBytes() < length) {
             return false;
         }
-        in.skipBytes(length);
+        if (reply == 0) {
+            in.skipBytes(3);
+            ctx.channel().attr(BOUND_ADDRESS).set(Socks5Addresses.read(in));
+        } else {
+            in.skipBytes(length);
+        }
         if (reply != 0) {
             fail(ctx, "status=" + Socks5CommandStatus.valueOf((byte) reply) + " (reply 0x"
                     + String.format("%02x", reply) + ")", reply, false);

@@ -35,9 +35,14 @@ public final class Socks5RequestWriter extends Socks5ClientEncoder {
 
     /** CONNECT to an IP destination (intercepted flows always have one). */
     void connect(InetSocketAddress destination, ByteBuf out) {
+        request(Socks5CommandType.CONNECT, destination, out);
+    }
+
+    /** A request with any command (CONNECT, UDP ASSOCIATE, FWD UDP 0x05) and an IP address. */
+    void request(Socks5CommandType command, InetSocketAddress destination, ByteBuf out) {
         Socks5AddressType type = destination.getAddress() instanceof Inet6Address
                 ? Socks5AddressType.IPv6 : Socks5AddressType.IPv4;
-        write(new DefaultSocks5CommandRequest(Socks5CommandType.CONNECT, type,
+        write(new DefaultSocks5CommandRequest(command, type,
                 NetUtil.toAddressString(destination.getAddress()), destination.getPort()), out);
     }
 

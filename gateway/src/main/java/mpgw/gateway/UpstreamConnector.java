@@ -73,6 +73,11 @@ public final class UpstreamConnector {
         return result;
     }
 
+    /** {@link #connect(EventLoop, Supplier)} without bytes for the SYN. */
+    public Future<Channel> connect(EventLoop loop) {
+        return connect(loop, null);
+    }
+
     /** True when {@link #connect}'s synData is used: the caller must not send those bytes again. */
     public boolean fastOpen() {
         return fastOpen;

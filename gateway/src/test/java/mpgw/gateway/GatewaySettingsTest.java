@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import mpgw.config.ConfigError;
-import mpgw.gateway.paths.PathWatcherSettings;
+import mpgw.paths.PathWatcherSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,6 +48,8 @@ class GatewaySettingsTest {
         "servers = [\"10.1.1.2:1080\"], upstream.mark = \"0xzz\" | gateway.upstream.mark",
         "servers = [\"10.1.1.2:1080\"], upstream.mptcp = maybe | gateway.upstream.mptcp",
         "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = 64MiB | gateway.socks.early-data-limit",
+        "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = lots | gateway.socks.early-data-limit",
+        "servers = [\"10.1.1.2:1080\"], udp.receive-buffer = huge | gateway.udp.receive-buffer",
         "servers = [\"10.1.1.2:1080\"], path-watcher.enabled = sometimes | gateway.path-watcher.enabled",
         "servers = [\"10.1.1.2:1080\"], upstream.conect-timeout = 1s | conect-timeout",
     })

@@ -3,6 +3,8 @@ package mpgw.testbed;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The TCP subflows of MPTCP connections in a namespace as the kernel reports them ({@code ss -tni}): established
@@ -56,5 +58,23 @@ public final class Subflows {
             end++;
         }
         return Long.parseLong(line.substring(i + name.length(), end));
+    }
+
+    /**
+     * Polls {@link #bytesAckedByLocalAddress} every 100 ms until {@code wanted} holds; fails the test naming
+     * {@code what} and the last sample after {@code seconds}.
+     */
+    public static Map<String, Long> await(Testbed testbed, String ns, int port, Predicate<Map<String, Long>> wanted,
+                                          String what, int seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        Map<String, Long> now = bytesAckedByLocalAddress(testbed, ns, port);
+        while (!wanted.test(now)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + what + " within " + seconds + " s; subflows " + now);
+            }
+            Thread.sleep(100);
+            now = bytesAckedByLocalAddress(testbed, ns, port);
+        }
+        return now;
     }
 }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
 import mpgw.jni.NetworkNamespace;
 import mpgw.testing.Sh;
 
@@ -31,15 +32,15 @@ public final class Testbed implements AutoCloseable {
 
     /**
      * Builds the testbed; {@code options} are testbed.sh's ({@code --links 2}, {@code --rate 20mbit},
-     * {@code --ipv6}). {@code prefix} must start with "mpgw" so CI's leftover check sees it; a random part
-     * is added to it so that two test runs on one machine never share namespaces.
+     * {@code --ipv6}). {@code base} must start with "mpgw" so CI's leftover check sees it; a random part is added
+     * ({@code mpgwgwt-3fa-}), because testbed.sh first tears down a testbed of the same prefix: two runs of the same
+     * test on one machine (a worktree and main) must not share namespaces.
      */
-    public static Testbed up(String prefix, String... options) throws IOException, InterruptedException {
-        if (!prefix.startsWith("mpgw")) {
-            throw new IllegalArgumentException("testbed prefix must start with 'mpgw': " + prefix);
+    public static Testbed up(String base, String... options) throws IOException, InterruptedException {
+        if (!base.startsWith("mpgw")) {
+            throw new IllegalArgumentException("testbed prefix must start with 'mpgw': " + base);
         }
-        prefix = prefix + Integer.toString(java.util.concurrent.ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36)
-                + "-";
+        String prefix = base + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100, 0x1000)) + "-";
         Path envFile = Files.createTempFile("mpgw-testbed-", ".env");
         try {
             List<String> cmd = new ArrayList<>(List.of("bash", SourceTree.script("bin/testbed.sh"), "up",

@@ -4,6 +4,7 @@ package mpgw.jni;
 public final class Errno {
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int EAGAIN = 11;
     public static final int EINVAL = 22;
     public static final int ENOPROTOOPT = 92;
     public static final int EPROTONOSUPPORT = 93;

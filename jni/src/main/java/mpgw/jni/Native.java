@@ -31,6 +31,12 @@ final class Native {
 
     static native int setIpv6RecvOrigDstAddr(int fd, boolean on);
 
+    /** IP_TRANSPARENT and IP_RECVORIGDSTADDR, plus the IPv6 twins on an IPv6 socket; SO_RCVBUFFORCE if > 0. */
+    static native int setTransparentReceiver(int fd, boolean ipv6, int receiveBuffer);
+
+    /** One recvmsg into native memory; {@code meta} as laid out in mpgw_jni.c (read by TransparentDatagramSocket). */
+    static native int recvOrigDst(int fd, long memoryAddress, int capacity, byte[] meta);
+
     static native int enterNetns(String path);
 
     static native String errnoName(int errno);

@@ -95,8 +95,13 @@ public final class MicrometerServerEvents implements ServerEvents {
 
     @Override
     public void bytes(long up, long down) {
-        bytesUp.increment(up);
-        bytesDown.increment(down);
+        // Relays report each read as it happens, one direction at a time.
+        if (up > 0) {
+            bytesUp.increment(up);
+        }
+        if (down > 0) {
+            bytesDown.increment(down);
+        }
     }
 
     @Override
@@ -117,5 +122,12 @@ public final class MicrometerServerEvents implements ServerEvents {
     @Override
     public void datagram(boolean up) {
         (up ? datagramsUp : datagramsDown).increment();
+    }
+
+    @Override
+    public void pathReannounced(String iface, int endpoints) {
+        Counter.builder("mpgw.server.path.reannounces").tag("interface", iface)
+                .description("MPTCP endpoints re-added by the path watcher after their link came back")
+                .register(registry).increment(endpoints);
     }
 }

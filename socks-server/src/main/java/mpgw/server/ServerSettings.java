@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import mpgw.config.Cidr;
 import mpgw.config.ConfigReader;
+import mpgw.paths.PathWatcherSettings;
 import mpgw.jni.MptcpMode;
 
 /**
@@ -28,7 +29,8 @@ public record ServerSettings(
         String dnsPrefer,
         List<InetSocketAddress> dnsServers,
         Optional<InetSocketAddress> metricsListen,
-        Duration shutdownGracePeriod) {
+        Duration shutdownGracePeriod,
+        PathWatcherSettings pathWatcher) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "server";
@@ -93,7 +95,7 @@ public record ServerSettings(
         return new ServerSettings(listen, mptcp, threads, fastOpen, Map.copyOf(users), c.cidrs("clients.allow"), rules,
                 limits, timeouts, dns.oneOf("prefer", "ipv4-preferred", "ipv6-preferred", "ipv4-only", "ipv6-only"),
                 dns.socketAddresses("servers"), c.optionalSocketAddress("metrics-listen"),
-                c.duration("shutdown-grace-period", true));
+                c.duration("shutdown-grace-period", true), PathWatcherSettings.from(c.sub("path-watcher")));
     }
 
     private static String[] user(ConfigReader u) {

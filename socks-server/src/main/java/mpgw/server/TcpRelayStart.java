@@ -34,10 +34,10 @@ final class TcpRelayStart {
             p.addLast(ServerPipeline.IDLE_TIMEOUT, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
             p.addLast(ServerPipeline.IDLE_CLOSE, new IdleCloseHandler("idle-timeout"));
         }
-        Relay.join(client, peer, stats -> {
+        context.events().bytes(earlyBytes, 0);
+        Relay.join(client, peer, context.events()::bytes, stats -> {
             record.bytesUp = stats.bytesUp() + earlyBytes;
             record.bytesDown = stats.bytesDown();
-            context.events().bytes(record.bytesUp, record.bytesDown);
             record.end();
         });
         if (clientEof) {

@@ -10,8 +10,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import mpgw.gateway.GatewaySettings;
 import mpgw.gateway.InterceptMode;
-import mpgw.gateway.SystemCommand;
-import mpgw.gateway.paths.MptcpEndpoint;
+import mpgw.paths.SystemCommand;
+import mpgw.paths.MptcpEndpoint;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.net.FastOpenSysctl;
@@ -108,6 +108,10 @@ final class HostChecks {
                 + " --lan <LAN prefix> " + String.join(" ", settings.servers().stream()
                         .map(s -> "--server " + s.getAddress().getHostAddress()).toList());
         Installed rules = Installed.read();
+        if (rules != null && rules.backend().equals("denied")) {
+            return Check.fail("rules", "cannot read the packet-filter rules: " + rules.text().trim(),
+                    "run mpgw check as root (or with CAP_NET_ADMIN)");
+        }
         if (rules == null) {
             return Check.fail("rules", "no mpgw interception rules (nft table inet mpgw or iptables chain MPGW)", fix);
         }
@@ -136,6 +140,9 @@ final class HostChecks {
                 String nft = SystemCommand.run(List.of("nft", "list", "table", "inet", "mpgw"));
                 return new Installed("nft", nft, port(nft, "redirect to :(\\d+)"), nft.contains("chain output_nat"));
             } catch (IOException e) {
+                if (denied(e)) {
+                    return new Installed("denied", e.getMessage(), -1, false);
+                }
                 // no nft, or no table: try iptables
             }
             try {
@@ -149,6 +156,11 @@ final class HostChecks {
             } catch (IOException e) {
                 return null;
             }
+        }
+
+        private static boolean denied(IOException e) {
+            String m = String.valueOf(e.getMessage());
+            return m.contains("Operation not permitted") || m.contains("Permission denied");
         }
 
         private static int port(String text, String regex) {

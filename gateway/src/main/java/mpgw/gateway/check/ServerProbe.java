@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
+import mpgw.gateway.ConnectFailure;
 import mpgw.gateway.GatewaySettings;
 import mpgw.gateway.Socks5RequestWriter;
 import mpgw.jni.ClientSocketOptions;
@@ -56,7 +57,8 @@ final class ServerProbe {
                 .connect(server);
         if (!connect.await(settings.connectTimeout().toMillis() + 1_000) || !connect.isSuccess()) {
             connect.channel().close();
-            String why = connect.cause() == null ? "no answer" : connect.cause().getMessage();
+            String why = connect.cause() == null ? "no answer within " + settings.connectTimeout().toMillis() + " ms"
+                    : ConnectFailure.reason(connect.cause(), settings.connectTimeout().toMillis());
             return List.of(Check.fail(socks, "cannot connect: " + why, "check that the socks-server runs and listens"
                     + " on " + name + ", and the route to it ('ip route get " + server.getAddress().getHostAddress()
                     + "')"));

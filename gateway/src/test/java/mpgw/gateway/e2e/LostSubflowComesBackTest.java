@@ -156,14 +156,7 @@ class LostSubflowComesBackTest {
 
     private Map<String, Long> awaitSubflows(Predicate<Map<String, Long>> wanted, String what, int seconds)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        Map<String, Long> now = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), DANTE_PORT);
-        while (!wanted.test(now)) {
-            assertTrue(System.nanoTime() < deadline, "no " + what + " within " + seconds + " s; subflows " + now);
-            Thread.sleep(100);
-            now = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), DANTE_PORT);
-        }
-        return now;
+        return Subflows.await(tb, tb.gw(), DANTE_PORT, wanted, what, seconds);
     }
 
     private static long millisSince(long nanos) {

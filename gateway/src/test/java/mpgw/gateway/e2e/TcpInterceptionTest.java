@@ -23,6 +23,7 @@ import mpgw.testbed.Metrics;
 import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
+import mpgw.testbed.Subflows;
 import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,7 +159,9 @@ class TcpInterceptionTest {
     /** Aggregation, reported rather than asserted: one client flow downloading over 2 x 20 Mbit/s. */
     @Test
     void oneDownloadUsesBothLinks() throws Exception {
-        try (GatewayProcess gw = gateway("")) {
+        // The default sample interval is longer than the flow: its bytes still reach the per-path counters,
+        // through the last sample taken when the gateway closes the upstream.
+        try (GatewayProcess gw = gateway("metrics.path-sample-interval = 5s")) {
             long[] r = SourceService.download(tb, tb.client(), new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT));
             assertEquals(DOWNLOAD_BYTES, r[0]);
             double mbit = r[0] * 8.0 / 1000.0 / r[1];
@@ -171,7 +174,48 @@ class TcpInterceptionTest {
                 assertTrue(m.sum("mpgw_gateway_path_bytes_total", path, "direction=\"received\"") > 1 << 20,
                         "link " + link + ": " + m);
             }
+            double received = m.sum("mpgw_gateway_path_bytes_total", "direction=\"received\"");
+            assertTrue(received >= DOWNLOAD_BYTES, "the paths received " + received + " bytes: " + m);
         }
+    }
+
+    /** The acceptance test: curl fetches a 50 MB file from an HTTP server behind router B. */
+    @Test
+    void curlFetchesA50MbFileIntact() throws Exception {
+        Path site = java.nio.file.Files.createDirectories(work.resolve("site"));
+        Path file = site.resolve("big.bin");
+        byte[] chunk = new byte[1 << 20];
+        java.util.Random random = new java.util.Random(50);
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            for (int i = 0; i < 50; i++) {
+                random.nextBytes(chunk);
+                out.write(chunk);
+            }
+        }
+        Path fetched = work.resolve("fetched.bin");
+        try (Daemon http = Daemon.startIn(tb.dst(), "http", java.util.List.of("python3", "-u", "-m", "http.server",
+                "8080", "--bind", tb.get("DST_IP"), "--directory", site.toString()));
+             GatewayProcess gw = gateway("")) {
+            http.awaitLine("Serving HTTP", java.time.Duration.ofSeconds(10));
+            String stats = tb.exec(tb.client(), "curl -sS --max-time 60 -o " + fetched + " -w '%{size_download} "
+                    + "%{speed_download}' http://" + tb.get("DST_IP") + ":8080/big.bin");
+            System.out.printf("curl 50 MiB through the gateway: %s bytes at %.1f Mbit/s%n", stats.split(" ")[0],
+                    Double.parseDouble(stats.split(" ")[1]) * 8 / 1e6);
+            assertEquals(sha256(file), sha256(fetched));
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        java.security.MessageDigest d = java.security.MessageDigest.getInstance("SHA-256");
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                d.update(buf, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(d.digest());
     }
 
     /** The client's FIN arrives while the upstream is set up; the whole response must still reach it. */
@@ -217,9 +261,12 @@ class TcpInterceptionTest {
         }
     }
 
-    @Test
-    void carriesAnIpv6Flow() throws Exception {
-        try (GatewayProcess gw = gateway("")) {
+    @ParameterizedTest(name = "upstream over IPv{0}")
+    @ValueSource(ints = {4, 6})
+    void carriesAnIpv6Flow(int upstreamFamily) throws Exception {
+        String servers = upstreamFamily == 4 ? "" : "servers = [\"[%s]:%d\", \"[%s]:%d\"]".formatted(
+                tb.list("SRV_IPS6").get(0), MPGW_PORT, tb.list("SRV_IPS6").get(1), MPGW_PORT);
+        try (GatewayProcess gw = gateway(servers)) {
             InetSocketAddress echo6 = new InetSocketAddress(tb.get("DST_IP6"), ECHO_PORT);
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo6, 1 << 20, 3);
             assertTrue(r.intact(), r.toString());
@@ -307,6 +354,18 @@ class TcpInterceptionTest {
     }
 
     @Test
+    void noReachableServerResetsTheClient() throws Exception {
+        String closed = "servers = [\"%s:1099\", \"%s:1099\"]".formatted(tb.list("SRV_IPS").get(0),
+                tb.list("SRV_IPS").get(1));
+        try (GatewayProcess gw = gateway(closed)) {
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            String line = gw.awaitLine("outcome=upstream-unreachable");
+            assertTrue(line.contains("no socks-server reachable: " + tb.list("SRV_IPS").get(0) + ":1099 ("), line);
+            assertTrue(line.contains("Connection refused"), line);
+        }
+    }
+
+    @Test
     void newFlowsWorkWhileTheFirstLinkIsDown() throws Exception {
         tb.link(1, false);
         try (GatewayProcess gw = gateway("")) {
@@ -319,12 +378,13 @@ class TcpInterceptionTest {
     }
 
     @Test
-    void aFlowSurvivesItsFirstLinkDyingMidTransfer() throws Exception {
+    void aFlowSurvivesItsFirstLinkDyingMidTransferAndUsesItAgainWhenItReturns() throws Exception {
+        String wan1 = tb.get("GW_WAN1_IP");
         try (GatewayProcess gw = gateway("")) {
             Socket s = EchoTransfer.connect(tb, tb.client(), echo);
             CompletableFuture<EchoTransfer.Result> transfer = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return EchoTransfer.over(s, 12 << 20, 30);
+                    return EchoTransfer.over(s, 24 << 20, 30);
                 } catch (IOException | InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
@@ -332,8 +392,20 @@ class TcpInterceptionTest {
             Thread.sleep(1500);
             tb.link(1, false);
             try {
+                Thread.sleep(2000);
+                long before = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), MPGW_PORT).getOrDefault(wan1, 0L);
+                tb.link(1, true);
+                long up = System.nanoTime();
+                long carried = 0;
+                while (carried < 256 << 10 && System.nanoTime() - up < TimeUnit.SECONDS.toNanos(10)) {
+                    Thread.sleep(100);
+                    carried = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), MPGW_PORT).getOrDefault(wan1, 0L) - before;
+                }
+                System.out.println("link 1 back after a 2 s outage: it carried " + carried + " bytes within "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - up) + " ms");
+                assertTrue(carried >= 256 << 10, "link 1 carried only " + carried + " bytes after coming back");
                 EchoTransfer.Result r = transfer.get(60, TimeUnit.SECONDS);
-                System.out.println("link 1 down after 1.5 s: " + r);
+                System.out.println("link 1 down from 1.5 s to 3.5 s: " + r);
                 assertTrue(r.intact(), r.toString());
             } finally {
                 tb.link(1, true);
@@ -382,6 +454,30 @@ class TcpInterceptionTest {
             assertTrue(bad.log().contains("1 failed"), bad.log());
         } finally {
             installRules("");
+        }
+        // Rules that skip another mark than the gateway sets would intercept its own upstream under --local-output.
+        installRules("--mark 0x2b");
+        try {
+            Daemon wrongMark = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                    config.toString()));
+            assertEquals(1, wrongMark.awaitExit(java.time.Duration.ofSeconds(60)), wrongMark.log());
+            assertTrue(wrongMark.log().contains("FAIL rules: nft rules do not skip packets marked 0x2a"
+                    + " (upstream.mark); fix: iptables/mpgw-rules install --port 12345 --mark 0x2a"), wrongMark.log());
+        } finally {
+            installRules("");
+        }
+        // Without limits for extra subflows every connection stays on one path: two checks say so.
+        String limits = tb.exec(tb.gw(), "ip mptcp limits show").trim();
+        tb.exec(tb.gw(), "ip mptcp limits set subflows 0 add_addr_accepted 0");
+        try {
+            Daemon onePath = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                    config.toString()));
+            assertEquals(1, onePath.awaitExit(java.time.Duration.ofSeconds(60)), onePath.log());
+            assertTrue(onePath.log().contains("FAIL path-manager: limits subflows 0 add_addr_accepted 0"), onePath.log());
+            assertTrue(onePath.log().contains("FAIL mptcp " + tb.get("SRV_IP") + ":" + MPGW_PORT
+                    + ": MPTCP with 1 subflow(s), expected 2"), onePath.log());
+        } finally {
+            tb.exec(tb.gw(), "ip mptcp limits set " + limits);
         }
     }
 

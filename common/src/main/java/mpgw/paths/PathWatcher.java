@@ -1,4 +1,4 @@
-package mpgw.gateway.paths;
+package mpgw.paths;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,7 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import mpgw.gateway.SystemCommand;
+
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -66,7 +66,7 @@ public final class PathWatcher implements AutoCloseable {
         List<MptcpEndpoint> active = endpoints.stream().filter(MptcpEndpoint::active).toList();
         if (active.isEmpty() && settings.mode() == PathWatcherSettings.Mode.AUTO) {
             log.info("path watcher off: this host has no 'subflow' or 'signal' MPTCP endpoint to re-announce when"
-                    + " a link comes back (with 'signal' endpoints on router B, re-announce them there)");
+                    + " a link comes back (with 'signal' endpoints on router B, the socks-server's watcher does it)");
             return Optional.empty();
         }
         PathWatcher w = new PathWatcher(settings.reannounceDelay().toMillis(), onReannounced);
@@ -75,6 +75,20 @@ public final class PathWatcher implements AutoCloseable {
         log.info("path watcher on: re-announces MPTCP endpoints {} when their link comes back up",
                 active.isEmpty() ? "(none yet)" : active);
         return Optional.of(w);
+    }
+
+    /**
+     * {@link #start}, for a daemon: traffic works without the watcher, so a failure to start it (no 'ip' tool, no
+     * permission) is a warning, and lost subflows then stay lost until their endpoint is re-added by hand.
+     */
+    public static Optional<PathWatcher> startOrWarn(PathWatcherSettings settings,
+                                                    BiConsumer<String, Integer> onReannounced) {
+        try {
+            return start(settings, onReannounced);
+        } catch (IOException e) {
+            log.warn("path watcher not started: {} (is iproute2's 'ip' installed?)", e.getMessage());
+            return Optional.empty();
+        }
     }
 
     private void seed() throws IOException {

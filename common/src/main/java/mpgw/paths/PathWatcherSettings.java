@@ -1,10 +1,10 @@
-package mpgw.gateway.paths;
+package mpgw.paths;
 
 import java.time.Duration;
 import java.util.Locale;
 import mpgw.config.ConfigReader;
 
-/** The {@code gateway.path-watcher} block (documented in reference.conf). */
+/** The {@code path-watcher} block of either daemon (documented in each reference.conf). */
 public record PathWatcherSettings(Mode mode, Duration reannounceDelay) {
     /** {@code enabled}: on, off, or auto (on when this host has endpoints to re-announce). */
     public enum Mode { ON, OFF, AUTO }

@@ -1,10 +1,13 @@
-package mpgw.gateway;
+package mpgw.paths;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one short system tool ({@code ip}, {@code nft}, {@code iptables}) in this process's network namespace and
@@ -27,17 +30,28 @@ public final class SystemCommand {
     public static String run(List<String> command) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         p.getOutputStream().close();
+        // Read while it runs: a command with more output than the pipe holds would otherwise never finish.
+        CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        });
+        String out;
         try {
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException("'" + String.join(" ", command) + "' did not finish in " + TIMEOUT_SECONDS + " s");
             }
+            out = output.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IOException("interrupted: " + String.join(" ", command), e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IOException("cannot read the output of '" + String.join(" ", command) + "'", e);
         }
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.exitValue() != 0) {
             throw new IOException("'" + String.join(" ", command) + "' failed: " + out.trim());
         }

@@ -1,4 +1,4 @@
-package mpgw.gateway.paths;
+package mpgw.paths;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package mpgw.gateway.paths;
+package mpgw.paths;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

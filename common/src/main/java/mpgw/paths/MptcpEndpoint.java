@@ -1,4 +1,4 @@
-package mpgw.gateway.paths;
+package mpgw.paths;
 
 import java.util.ArrayList;
 import java.util.List;

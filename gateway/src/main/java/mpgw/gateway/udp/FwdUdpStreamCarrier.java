@@ -1,0 +1,162 @@
+package mpgw.gateway.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.socksx.v5.Socks5CommandType;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
+import mpgw.config.Addresses;
+import mpgw.gateway.EarlyData;
+import mpgw.gateway.Socks5ClientHandshake;
+import mpgw.gateway.Socks5ClientSettings;
+import mpgw.gateway.UpstreamConnector;
+import mpgw.relay.WriteStallRetry;
+import mpgw.socks.FwdUdpFrame;
+import mpgw.socks.FwdUdpFrameDecoder;
+import mpgw.socks.FwdUdpFrameEncoder;
+
+/**
+ * {@code udp.mode = stream}: each session gets one MPTCP connection to the socks-server carrying the hev-socks5
+ * "FWD UDP" command (0x05); afterwards every datagram is one {@link FwdUdpFrame} inside the stream, to any
+ * destination, and replies come back framed with their source. The stream rides every MPTCP subflow, so a link
+ * going down does not end the session.
+ *
+ * <p>One stream per session, not one shared by many: the server gives each stream one UDP socket, so replies on
+ * a shared stream from the same remote (every client's DNS server) could not be told apart.
+ */
+final class FwdUdpStreamCarrier implements UdpCarrier {
+    static final byte FWD_UDP = 0x05;
+    private static final InetSocketAddress UNSPECIFIED = new InetSocketAddress("0.0.0.0", 0);
+
+    private final UpstreamConnector connector;
+    private final Socks5ClientSettings socks;
+    private final WriteBufferWaterMark writeBuffer;
+
+    /** @param writeBuffer bytes queued on a stream before datagrams are dropped (rides out a path failover) */
+    FwdUdpStreamCarrier(UpstreamConnector connector, Socks5ClientSettings socks, int writeBuffer) {
+        this.connector = connector;
+        this.socks = socks;
+        this.writeBuffer = new WriteBufferWaterMark(writeBuffer / 2, writeBuffer);
+    }
+
+    @Override
+    public UdpTunnel open(EventLoop loop, InetSocketAddress client, UdpTunnel.Listener listener) {
+        StreamTunnel tunnel = new StreamTunnel(listener);
+        tunnel.connecting = connector.connect(loop);
+        tunnel.connecting.addListener(f -> tunnel.connected(loop));
+        return tunnel;
+    }
+
+    private final class StreamTunnel implements UdpTunnel {
+        private final Listener listener;
+        private Future<Channel> connecting;
+        private Channel stream;
+        private WriteStallRetry stallRetry;
+        private boolean closed;
+
+        StreamTunnel(Listener listener) {
+            this.listener = listener;
+        }
+
+        void connected(EventLoop loop) {
+            if (closed) {
+                if (connecting.isSuccess()) {
+                    connecting.getNow().close();
+                }
+                return;
+            }
+            if (!connecting.isSuccess()) {
+                end(connecting.cause() == null ? "upstream connect cancelled" : connecting.cause().getMessage());
+                return;
+            }
+            stream = connecting.getNow();
+            Promise<Channel> handshake = loop.newPromise();
+            stream.pipeline().addLast("socks5", new Socks5ClientHandshake((InetSocketAddress) stream.remoteAddress(),
+                    UNSPECIFIED, socks, EarlyData.NONE, handshake, Socks5CommandType.valueOf(FWD_UDP)));
+            handshake.addListener(h -> {
+                if (closed) {
+                    return;
+                }
+                if (!h.isSuccess()) {
+                    end(h.cause().getMessage());
+                    return;
+                }
+                stream.pipeline().addLast("flush", new FlushConsolidationHandler(64, true))
+                        .addLast("fwd-udp-decoder", new FwdUdpFrameDecoder())
+                        .addLast("fwd-udp-encoder", FwdUdpFrameEncoder.INSTANCE)
+                        .addLast("replies", new Replies());
+                stream.closeFuture().addListener(c -> end("stream closed by " + Addresses.format(
+                        (InetSocketAddress) stream.remoteAddress())));
+                stream.config().setWriteBufferWaterMark(writeBuffer);
+                stallRetry = new WriteStallRetry(stream);
+                stream.config().setAutoRead(true);
+                listener.ready();
+            });
+        }
+
+        @Override
+        public boolean send(InetSocketAddress destination, ByteBuf payload) {
+            if (!stream.isWritable()) {
+                payload.release();
+                return false;
+            }
+            stream.writeAndFlush(new FwdUdpFrame(destination, payload), stream.voidPromise());
+            stallRetry.armIfPending(); // MPTCP's late EPOLLOUT would otherwise stall the queue ~150 ms
+            return true;
+        }
+
+        private void end(String reason) {
+            if (!closed) {
+                closed = true;
+                close0();
+                listener.closed(reason);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                close0();
+            }
+        }
+
+        private void close0() {
+            connecting.cancel(false);
+            if (stallRetry != null) {
+                stallRetry.cancel();
+            }
+            if (stream != null) {
+                stream.close();
+            }
+        }
+
+        /** Frames from the server: replies for the client, framed with their source. */
+        private final class Replies extends SimpleChannelInboundHandler<FwdUdpFrame> {
+            Replies() {
+                super(false);
+            }
+
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, FwdUdpFrame frame) {
+                if (closed) {
+                    frame.release();
+                    return;
+                }
+                listener.reply(frame.address(), frame.content());
+            }
+
+            @Override
+            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                listener.dropped(UdpDrop.MALFORMED);
+                end("bad FWD UDP stream: " + cause.getMessage());
+            }
+        }
+    }
+}

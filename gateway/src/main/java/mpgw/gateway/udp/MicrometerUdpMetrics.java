@@ -1,0 +1,83 @@
+package mpgw.gateway.udp;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The UDP path's meters (Prometheus names):
+ * <ul>
+ *   <li>{@code mpgw_gateway_udp_sessions_active} - client sessions open now</li>
+ *   <li>{@code mpgw_gateway_udp_sessions_total} - sessions opened</li>
+ *   <li>{@code mpgw_gateway_udp_datagrams_total{direction=up|down}}, {@code mpgw_gateway_udp_bytes_total{direction}}
+ *       - payload passed on (up: client to router B)</li>
+ *   <li>{@code mpgw_gateway_udp_drops_total{reason}} - one series per {@link UdpDrop}</li>
+ *   <li>{@code mpgw_gateway_udp_reply_sockets} - transparent reply sockets open now</li>
+ * </ul>
+ */
+public final class MicrometerUdpMetrics implements UdpMetrics {
+    private final AtomicLong active = new AtomicLong();
+    private final AtomicLong replySockets = new AtomicLong();
+    private final Counter sessions;
+    private final Counter datagramsUp;
+    private final Counter datagramsDown;
+    private final Counter bytesUp;
+    private final Counter bytesDown;
+    private final Map<UdpDrop, Counter> drops = new EnumMap<>(UdpDrop.class);
+
+    public MicrometerUdpMetrics(MeterRegistry registry) {
+        Gauge.builder("mpgw.gateway.udp.sessions.active", active, AtomicLong::get)
+                .description("UDP client sessions open now").register(registry);
+        Gauge.builder("mpgw.gateway.udp.reply.sockets", replySockets, AtomicLong::get)
+                .description("Transparent reply sockets open now").register(registry);
+        sessions = Counter.builder("mpgw.gateway.udp.sessions").description("UDP sessions opened").register(registry);
+        datagramsUp = datagrams(registry, "up");
+        datagramsDown = datagrams(registry, "down");
+        bytesUp = bytes(registry, "up");
+        bytesDown = bytes(registry, "down");
+        for (UdpDrop d : UdpDrop.values()) {
+            drops.put(d, Counter.builder("mpgw.gateway.udp.drops").tag("reason", d.tag())
+                    .description("Datagrams dropped by the gateway").register(registry));
+        }
+    }
+
+    private static Counter datagrams(MeterRegistry registry, String direction) {
+        return Counter.builder("mpgw.gateway.udp.datagrams").tag("direction", direction)
+                .description("Datagrams passed on (up: client to router B)").register(registry);
+    }
+
+    private static Counter bytes(MeterRegistry registry, String direction) {
+        return Counter.builder("mpgw.gateway.udp.bytes").tag("direction", direction)
+                .description("UDP payload bytes passed on (up: client to router B)").register(registry);
+    }
+
+    @Override
+    public void sessionOpened() {
+        active.incrementAndGet();
+        sessions.increment();
+    }
+
+    @Override
+    public void sessionClosed() {
+        active.decrementAndGet();
+    }
+
+    @Override
+    public void datagram(boolean up, int bytes) {
+        (up ? datagramsUp : datagramsDown).increment();
+        (up ? bytesUp : bytesDown).increment(bytes);
+    }
+
+    @Override
+    public void dropped(UdpDrop reason) {
+        drops.get(reason).increment();
+    }
+
+    @Override
+    public void replySockets(int delta) {
+        replySockets.addAndGet(delta);
+    }
+}

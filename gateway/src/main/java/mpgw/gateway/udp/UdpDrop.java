@@ -1,0 +1,31 @@
+package mpgw.gateway.udp;
+
+import java.util.Locale;
+
+/** Why the gateway dropped a datagram; the tag of {@code mpgw_gateway_udp_drops_total{reason}}. */
+public enum UdpDrop {
+    /** A new client would exceed {@code udp.max-sessions}. */
+    SESSION_CAP,
+    /** Longer than {@code udp.max-datagram-size}. */
+    OVERSIZED,
+    /** The destination is in {@code udp.deny-destinations}. */
+    DENIED,
+    /** The kernel gave no original destination: the datagram did not come through a TPROXY rule. */
+    NO_DESTINATION,
+    /** More than {@code udp.pending-limit} datagrams waited for the session's carrier to come up. */
+    QUEUE_FULL,
+    /** The carrier could not take it now (stream not writable); UDP may lose, memory stays bounded. */
+    BACKPRESSURE,
+    /** The carrier failed to come up or went away with datagrams still waiting. */
+    CARRIER_FAILED,
+    /** A reply from router B that could not be parsed (bad SOCKS5 UDP header). */
+    MALFORMED,
+    /** A UDP ASSOCIATE reply with FRAG != 0 (fragmentation is not supported). */
+    FRAGMENT,
+    /** No transparent socket could be bound to the reply's source address. */
+    REPLY_SOCKET;
+
+    public String tag() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,143 @@
+package mpgw.gateway.udp;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.Future;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import mpgw.config.Addresses;
+import mpgw.gateway.BadServerMemory;
+import mpgw.gateway.GatewayMetrics;
+import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.GatewayStartException;
+import mpgw.gateway.UpstreamConnector;
+import mpgw.jni.MptcpSocketFactory;
+import mpgw.jni.TransparentDatagramListener;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The gateway's UDP half: a TPROXY datagram listener ({@code gateway.udp.listen}), the per-client sessions and
+ * their carriers to router B, and the transparent reply sockets, all on one event loop of their own (no locks;
+ * one core moves the datagrams, the TCP path keeps the others).
+ *
+ * <pre>
+ * client --mangle TPROXY--> TransparentDatagramListener (IP_TRANSPARENT, IP[V6]_RECVORIGDSTADDR)
+ *        -> UdpSessionTable: drop checks, session per client address (full cone), cap, idle sweep
+ *        -> UdpSession -> UdpTunnel: FWD UDP frames in an MPTCP stream | UDP ASSOCIATE
+ *        <- replies -> ReplySockets: sendto(client) from a socket bound to the reply's source
+ * </pre>
+ */
+public final class UdpGateway implements AutoCloseable {
+    private static final Logger LOG = LogManager.getLogger(UdpGateway.class);
+
+    private final MultiThreadIoEventLoopGroup group;
+    private final IoEventLoop loop;
+    private final UdpSessionTable table;
+    private TransparentDatagramListener listener;
+
+    private UdpGateway(UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics) {
+        this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        this.loop = (IoEventLoop) group.next();
+        this.table = new UdpSessionTable(loop, settings, carrier, metrics);
+    }
+
+    /** Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off. */
+    public static UdpGateway start(GatewaySettings gateway, MptcpSocketFactory sockets, MeterRegistry registry)
+            throws GatewayStartException {
+        UdpSettings settings = gateway.udp();
+        if (!settings.enabled()) {
+            return null;
+        }
+        UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, gateway.mark(),
+                gateway.connectTimeout(), gateway.connectRaceDelay(), false,
+                new BadServerMemory(gateway.badServerMemory()),
+                GatewayMetrics.NONE);
+        UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
+                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer())
+                : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
+        return start(settings, carrier, new MicrometerUdpMetrics(registry));
+    }
+
+    static UdpGateway start(UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics)
+            throws GatewayStartException {
+        UdpGateway gateway = new UdpGateway(settings, carrier, metrics);
+        try {
+            gateway.listener = gateway.bind(settings);
+        } catch (GatewayStartException e) {
+            gateway.close();
+            throw e;
+        }
+        long shortest = Math.min(settings.idleTimeout().toMillis(), settings.oneShotIdleTimeout().toMillis());
+        long sweepMillis = Math.max(100, Math.min(1000, shortest / 4));
+        gateway.loop.scheduleAtFixedRate(gateway.table::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+        LOG.info("udp up: tproxy listener {}, mode {}, servers {}", Addresses.format(gateway.listener.localAddress()),
+                settings.mode().name().toLowerCase(java.util.Locale.ROOT),
+                settings.servers().stream().map(Addresses::format).toList());
+        return gateway;
+    }
+
+    private TransparentDatagramListener bind(UdpSettings settings) throws GatewayStartException {
+        InetSocketAddress address = settings.listen();
+        if (address.getAddress() instanceof Inet6Address && address.getAddress().isAnyLocalAddress()
+                && !ipv6Available()) {
+            // "[::]" cannot be bound without IPv6; the IPv4 wildcard on the same port takes the IPv4 traffic.
+            LOG.info("udp: no IPv6 on this host; listening on 0.0.0.0:{} instead of {}", address.getPort(),
+                    Addresses.format(address));
+            address = new InetSocketAddress("0.0.0.0", address.getPort());
+        }
+        return open(address, settings);
+    }
+
+    /** Read per thread: in a network namespace, the namespace's view. */
+    private static boolean ipv6Available() {
+        try {
+            Path p = Path.of("/proc/thread-self/net/if_inet6");
+            return Files.exists(p) && !Files.readString(p).isBlank();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private TransparentDatagramListener open(InetSocketAddress address, UdpSettings settings)
+            throws GatewayStartException {
+        Future<TransparentDatagramListener> f = TransparentDatagramListener.open(loop, address,
+                settings.maxDatagramSize(), settings.receiveBuffer(), ByteBufAllocator.DEFAULT, table);
+        try {
+            return f.get(5, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new GatewayStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
+                    + ": " + cause.getMessage(), cause);
+        } catch (Exception e) {
+            throw new GatewayStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
+                    + ": " + e, e);
+        }
+    }
+
+    public InetSocketAddress localAddress() {
+        return listener.localAddress();
+    }
+
+    /** Closes the listener, every session and reply socket, and the event loop. */
+    @Override
+    public void close() {
+        if (!loop.isShuttingDown()) {
+            loop.submit(() -> {
+                if (listener != null) {
+                    listener.close();
+                }
+                table.closeAll();
+            }).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,133 @@
+package mpgw.gateway.udp;
+
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import mpgw.config.Addresses;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Everything one client socket (address and port) sends through the gateway, to any destination: a full-cone
+ * mapping, like the endpoint-independent NAT that games, VoIP and STUN expect. The session owns one
+ * {@link UdpTunnel}; datagrams that arrive before it is ready wait (at most {@code udp.pending-limit}), and
+ * replies go back to the client from their source address through {@link ReplySockets}.
+ *
+ * <p>Threading: event-loop only.
+ */
+final class UdpSession implements UdpTunnel.Listener {
+    private static final Logger LOG = LogManager.getLogger(UdpSession.class);
+
+    private record Pending(InetSocketAddress destination, ByteBuf payload) {
+    }
+
+    private final InetSocketAddress client;
+    private final UdpSessionTable table;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private UdpTunnel tunnel;
+    private boolean ready;
+    private boolean closed;
+    private long lastActive = System.nanoTime();
+    private long datagramsUp;
+    private long datagramsDown;
+
+    UdpSession(InetSocketAddress client, UdpSessionTable table) {
+        this.client = client;
+        this.table = table;
+    }
+
+    void start(UdpCarrier carrier) {
+        tunnel = carrier.open(table.loop(), client, this);
+    }
+
+    InetSocketAddress client() {
+        return client;
+    }
+
+    long lastActive() {
+        return lastActive;
+    }
+
+    /** The client has sent one datagram so far (counting those still waiting for the tunnel). */
+    boolean isOneShot() {
+        return datagramsUp + pending.size() <= 1;
+    }
+
+    /** A datagram from the client for {@code destination}; takes ownership of {@code payload}. */
+    void send(InetSocketAddress destination, ByteBuf payload) {
+        lastActive = System.nanoTime();
+        if (ready) {
+            forward(destination, payload);
+        } else if (pending.size() < table.settings().pendingLimit()) {
+            pending.add(new Pending(destination, payload));
+        } else {
+            payload.release();
+            table.metrics().dropped(UdpDrop.QUEUE_FULL);
+        }
+    }
+
+    private void forward(InetSocketAddress destination, ByteBuf payload) {
+        int n = payload.readableBytes();
+        if (tunnel.send(destination, payload)) {
+            datagramsUp++;
+            table.metrics().datagram(true, n);
+        } else {
+            table.metrics().dropped(UdpDrop.BACKPRESSURE);
+        }
+    }
+
+    @Override
+    public void ready() {
+        ready = true;
+        Pending p;
+        while ((p = pending.poll()) != null) {
+            forward(p.destination(), p.payload());
+        }
+    }
+
+    @Override
+    public void reply(InetSocketAddress source, ByteBuf payload) {
+        lastActive = System.nanoTime();
+        int n = payload.readableBytes();
+        UdpDrop drop = table.replies().send(source, client, payload);
+        if (drop == null) {
+            datagramsDown++;
+            table.metrics().datagram(false, n);
+        } else {
+            table.metrics().dropped(drop);
+        }
+    }
+
+    @Override
+    public void dropped(UdpDrop reason) {
+        table.metrics().dropped(reason);
+    }
+
+    @Override
+    public void closed(String reason) {
+        if (!ready) {
+            table.carrierFailures().log(LOG, "udp session client=" + Addresses.format(client)
+                    + ": carrier failed: " + reason);
+        }
+        end(reason);
+    }
+
+    /** Ends the session: the tunnel closes, waiting datagrams are dropped, the table forgets it. Idempotent. */
+    void end(String reason) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (tunnel != null) {
+            tunnel.close();
+        }
+        Pending p;
+        while ((p = pending.poll()) != null) {
+            p.payload().release();
+            table.metrics().dropped(UdpDrop.CARRIER_FAILED);
+        }
+        table.removed(this);
+        LOG.debug("udp session client={} ended: {} (datagrams up {}, down {})", Addresses.format(client), reason,
+                datagramsUp, datagramsDown);
+    }
+}

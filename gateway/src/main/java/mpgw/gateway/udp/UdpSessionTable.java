@@ -1,0 +1,149 @@
+package mpgw.gateway.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import mpgw.config.Cidr;
+import mpgw.jni.TransparentDatagramListener;
+
+/**
+ * The UDP path's front door: every datagram from the TPROXY listener (or a reply socket) is checked (original
+ * destination present, not denied) and handed to its client's {@link UdpSession}, which is created on first use
+ * unless {@code udp.max-sessions} are open. Sessions idle for {@code udp.idle-timeout} are ended by
+ * {@link #sweep}; a session whose client sent a single datagram (a DNS query, typically: every query comes from a
+ * new port) already after {@code udp.one-shot-idle-timeout}.
+ *
+ * <p>Threading: event-loop only; it owns the sessions and reply sockets of that loop.
+ */
+final class UdpSessionTable implements TransparentDatagramListener.Receiver, ReplySockets.Inbound {
+    private final EventLoop loop;
+    private final UdpSettings settings;
+    private final UdpCarrier carrier;
+    private final UdpMetrics metrics;
+    private final ReplySockets replies;
+    private final Map<InetSocketAddress, UdpSession> sessions = new HashMap<>();
+    /** Every new datagram retries a failed carrier, so an unreachable server would log once per datagram. */
+    private final RateLimitedLog carrierFailures = new RateLimitedLog(5_000_000_000L);
+
+    UdpSessionTable(EventLoop loop, UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics) {
+        this.loop = loop;
+        this.settings = settings;
+        this.carrier = carrier;
+        this.metrics = metrics;
+        this.replies = new ReplySockets(loop, settings.maxReplySockets(), settings.replySocketIdle().toNanos(),
+                metrics, this);
+    }
+
+    @Override
+    public void datagram(InetSocketAddress sender, InetSocketAddress destination, ByteBuf payload) {
+        UdpDrop refused = destination == null ? UdpDrop.NO_DESTINATION
+                : denied(destination.getAddress()) || isListener(destination) ? UdpDrop.DENIED : null;
+        if (refused != null) {
+            payload.release();
+            metrics.dropped(refused);
+            return;
+        }
+        UdpSession session = sessions.get(sender);
+        if (session == null) {
+            if (sessions.size() >= settings.maxSessions()) {
+                payload.release();
+                metrics.dropped(UdpDrop.SESSION_CAP);
+                return;
+            }
+            session = new UdpSession(sender, this);
+            sessions.put(sender, session);
+            metrics.sessionOpened();
+            session.start(carrier);
+        }
+        session.send(destination, payload);
+    }
+
+    @Override
+    public void oversized(InetSocketAddress sender, InetSocketAddress destination, int length) {
+        metrics.dropped(UdpDrop.OVERSIZED);
+    }
+
+    private boolean denied(InetAddress address) {
+        for (Cidr c : settings.denyDestinations()) {
+            if (c.contains(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A datagram sent straight to the listener's port on one of this host's addresses (not intercepted): carrying
+     * it would loop. Checked against the interfaces only when the port matches, which real traffic rarely does.
+     */
+    private boolean isListener(InetSocketAddress destination) {
+        if (destination.getPort() != settings.listen().getPort()) {
+            return false;
+        }
+        try {
+            return destination.getAddress().isAnyLocalAddress() || destination.getAddress().isLoopbackAddress()
+                    || NetworkInterface.getByInetAddress(destination.getAddress()) != null;
+        } catch (SocketException e) {
+            return true;
+        }
+    }
+
+    /** Ends idle sessions and closes idle reply sockets. */
+    void sweep() {
+        long now = System.nanoTime();
+        long idle = settings.idleTimeout().toNanos();
+        long oneShot = Math.min(idle, settings.oneShotIdleTimeout().toNanos());
+        for (UdpSession s : new ArrayList<>(sessions.values())) {
+            long quiet = now - s.lastActive();
+            if (quiet >= idle || (s.isOneShot() && quiet >= oneShot)) {
+                s.end("idle for " + quiet / 1_000_000 + " ms");
+            }
+        }
+        replies.sweep(now);
+    }
+
+    void removed(UdpSession session) {
+        if (sessions.remove(session.client(), session)) {
+            metrics.sessionClosed();
+        }
+    }
+
+    void closeAll() {
+        List<UdpSession> all = new ArrayList<>(sessions.values());
+        for (UdpSession s : all) {
+            s.end("gateway stopping");
+        }
+        replies.closeAll();
+    }
+
+    int size() {
+        return sessions.size();
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    UdpSettings settings() {
+        return settings;
+    }
+
+    UdpMetrics metrics() {
+        return metrics;
+    }
+
+    RateLimitedLog carrierFailures() {
+        return carrierFailures;
+    }
+
+    ReplySockets replies() {
+        return replies;
+    }
+}

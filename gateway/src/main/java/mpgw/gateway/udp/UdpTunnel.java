@@ -1,0 +1,34 @@
+package mpgw.gateway.udp;
+
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+
+/**
+ * One session's way to router B, made by a {@link UdpCarrier}. Event-loop only: every call and every callback
+ * runs on the UDP event loop.
+ */
+interface UdpTunnel {
+    /** What a tunnel reports to its session. */
+    interface Listener {
+        /** The tunnel can take datagrams now. */
+        void ready();
+
+        /** A datagram from {@code source} for the client; the listener owns {@code payload}. */
+        void reply(InetSocketAddress source, ByteBuf payload);
+
+        /** A reply was dropped inside the tunnel. */
+        void dropped(UdpDrop reason);
+
+        /** The tunnel failed to come up or ended; called at most once, never after {@link #close()}. */
+        void closed(String reason);
+    }
+
+    /**
+     * Sends {@code payload} to {@code destination}, only after {@link Listener#ready()}. Takes ownership; returns
+     * false when it had to drop the datagram (backpressure).
+     */
+    boolean send(InetSocketAddress destination, ByteBuf payload);
+
+    /** Ends the tunnel without a {@link Listener#closed} callback. Idempotent. */
+    void close();
+}

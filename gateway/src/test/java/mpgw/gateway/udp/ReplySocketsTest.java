@@ -1,0 +1,80 @@
+package mpgw.gateway.udp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import mpgw.testing.Netns;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Transparent reply sockets in a namespace: replies come from foreign sources; the cache is capped and ages out. */
+class ReplySocketsTest {
+    private static Netns ns;
+    private static MultiThreadIoEventLoopGroup group;
+    private static EventLoop loop;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        ns = Netns.create("mpgwudp-rs");
+        ns.exec("ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up"
+                + " && ip addr add 10.204.0.1/24 dev d0");
+        group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        loop = group.next();
+        ns.call(() -> loop.submit(() -> null).get()); // the loop's thread starts, and stays, in the namespace
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (ns != null) {
+            ns.close();
+        }
+    }
+
+    @Test
+    void repliesComeFromTheirSourceTheOldestSocketGoesFirstAndIdleOnesClose() throws Exception {
+        AtomicInteger open = new AtomicInteger();
+        UdpMetrics metrics = new UdpMetrics() {
+            @Override
+            public void replySockets(int delta) {
+                open.addAndGet(delta);
+            }
+        };
+        ReplySockets replies = new ReplySockets(loop, 2, TimeUnit.MILLISECONDS.toNanos(200), metrics,
+                (sender, destination, payload) -> payload.release());
+        try (DatagramSocket client = ns.call(() -> new DatagramSocket(new InetSocketAddress("10.204.0.1", 0)))) {
+            client.setSoTimeout(5000);
+            InetSocketAddress me = (InetSocketAddress) client.getLocalSocketAddress();
+            for (int i = 1; i <= 3; i++) {
+                InetSocketAddress source = new InetSocketAddress("198.51.100." + i, 53);
+                UdpDrop drop = loop.submit(() -> replies.send(source, me,
+                        Unpooled.copiedBuffer(new byte[] {(byte) 7}))).get();
+                assertNull(drop);
+                DatagramPacket p = new DatagramPacket(new byte[16], 16);
+                client.receive(p);
+                assertEquals(source, p.getSocketAddress(), "the reply comes from the address the client sent to");
+            }
+            assertEquals(2, loop.submit(replies::size).get(), "capped: the least recently used one was closed");
+            assertEquals(2, open.get());
+            Thread.sleep(300);
+            loop.submit(() -> replies.sweep(System.nanoTime())).get();
+            assertEquals(0, loop.submit(replies::size).get(), "idle sockets are closed");
+            assertEquals(0, open.get());
+            UdpDrop family = loop.submit(() -> replies.send(new InetSocketAddress("2001:db8::1", 53), me,
+                    Unpooled.copiedBuffer(new byte[1]))).get();
+            assertEquals(UdpDrop.MALFORMED, family, "an IPv6 source cannot answer an IPv4 client socket");
+        }
+    }
+}

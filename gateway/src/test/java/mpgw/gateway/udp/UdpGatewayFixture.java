@@ -1,0 +1,202 @@
+package mpgw.gateway.udp;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import mpgw.gateway.GatewayMetrics;
+import mpgw.gateway.GatewayServer;
+import mpgw.gateway.GatewaySettings;
+import mpgw.jni.MptcpSocketFactory;
+import mpgw.config.ConfigFiles;
+import mpgw.server.MicrometerServerEvents;
+import mpgw.server.ServerSettings;
+import mpgw.server.SocksServer;
+import mpgw.testing.Sh;
+
+/**
+ * The whole UDP path on a {@link UdpTestbed}: dnsmasq and iperf3 on dst, a SOCKS5 server on srv (mpgw's own
+ * {@link SocksServer}, or Dante), mpgw-rules' TPROXY rules and the gateway (TCP and UDP halves, in this JVM, their
+ * event loops started inside the gw namespace) on gw.
+ */
+final class UdpGatewayFixture implements AutoCloseable {
+    static final String DNS_NAME = "example.test";
+    static final String DNS_ANSWER = "192.0.2.1";
+    static final int BIG_TXT_RECORDS = 8;
+
+    final UdpTestbed bed;
+    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    final Path dir;
+    private SocksServer server;
+    private GatewayServer tcp;
+    UdpGateway udp;
+
+    private UdpGatewayFixture(UdpTestbed bed, Path dir) {
+        this.bed = bed;
+        this.dir = dir;
+    }
+
+    /** Which SOCKS5 server runs on srv. */
+    enum Server { MPGW, DANTE }
+
+    /** @param udpConfig extra lines for the {@code gateway.udp} block, e.g. {@code max-sessions = 10} */
+    static UdpGatewayFixture start(String mode, String udpConfig) throws Exception {
+        return start(mode, mode.equals("associate") ? Server.DANTE : Server.MPGW, udpConfig);
+    }
+
+    static UdpGatewayFixture start(String mode, Server socks, String udpConfig) throws Exception {
+        return start(mode, socks, udpConfig, "20mbit");
+    }
+
+    /** @param rate tbf rate of each gw-srv link, or {@code none} */
+    static UdpGatewayFixture start(String mode, Server socks, String udpConfig, String rate) throws Exception {
+        UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up(rate), Files.createTempDirectory("mpgw-udp"));
+        try {
+            f.startDestination();
+            String server = socks == Server.DANTE ? f.startDante() : f.startMpgwServer();
+            f.startGateway(server, "mode = " + mode + "\n" + udpConfig);
+        } catch (Exception | Error e) {
+            f.close();
+            throw e;
+        }
+        return f;
+    }
+
+    private void startDestination() throws Exception {
+        StringBuilder txt = new StringBuilder();
+        for (int i = 0; i < BIG_TXT_RECORDS; i++) {
+            txt.append(" --txt-record=big.test,").append(String.valueOf((char) ('a' + i)).repeat(250));
+        }
+        bed.spawn("dst", dir.resolve("dnsmasq.log"), "bash", "-c", "exec dnsmasq --keep-in-foreground"
+                + " --conf-file=/dev/null"
+                + " --no-resolv --no-hosts --bind-interfaces --listen-address=" + bed.get("DST_IP")
+                + " --listen-address=" + bed.get("DST_IP6") + " --user=root --pid-file= --cache-size=0"
+                + " --edns-packet-max=4096 --dns-forward-max=1000"
+                + " --address=/" + DNS_NAME + "/" + DNS_ANSWER + " --address=/" + DNS_NAME + "/2001:db8::1" + txt);
+        waitFor("dst", "ss -uln | grep -q ':53 '");
+    }
+
+    private String startMpgwServer() throws Exception {
+        server = mpgwServer(1080);
+        return bed.get("SRV_IP") + ":1080";
+    }
+
+    /** mpgw's socks-server on srv, {@code 0.0.0.0:port}; the caller closes it (or the fixture, for 1080). */
+    SocksServer mpgwServer(int port) throws Exception {
+        Path conf = dir.resolve("server-" + port + ".conf");
+        // The wildcard: MPTCP joins arrive on srv's other link addresses and need a listener there too.
+        Files.writeString(conf, "server {\n listen = [\"0.0.0.0:" + port + "\"]\n"
+                + " limits.max-connections-per-client = 5000\n}\n");
+        ServerSettings settings = ServerSettings.from(ConfigFiles.load(conf, ServerSettings.ROOT));
+        MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
+        // Started inside srv: the event loop threads begin there, so every socket they open lives there.
+        return bed.call("srv", () -> {
+            SocksServer s = new SocksServer(settings, sockets, new MicrometerServerEvents(
+                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), sockets));
+            s.start();
+            return s;
+        });
+    }
+
+    private String startDante() throws Exception {
+        Path conf = dir.resolve("danted.conf");
+        Files.writeString(conf, String.join("\n",
+                "logoutput: " + dir.resolve("danted.log"),
+                "internal: " + bed.get("SRV_IP") + " port = 1081",
+                "external: " + bed.get("SRV_DST_IP"),
+                "external: fd80::1",
+                "clientmethod: none",
+                "socksmethod: none",
+                "user.privileged: root",
+                "user.unprivileged: root",
+                "client pass {\n from: 0/0 to: 0/0\n}",
+                // 0/0: any address family (0.0.0.0/0 would match IPv4 only).
+                "socks pass {\n from: 0/0 to: 0/0\n command: connect udpassociate udpreply\n log: error\n}",
+                ""));
+        bed.spawn("srv", dir.resolve("danted.out"), "danted", "-f", conf.toString(), "-N", "1");
+        waitFor("srv", "ss -tln | grep -q ':1081 '");
+        return bed.get("SRV_IP") + ":1081";
+    }
+
+    private void startGateway(String server, String udpConfig) throws Exception {
+        Sh.check("ip netns exec " + bed.ns("gw") + " bash " + UdpTestbed.repo().resolve("iptables/mpgw-rules")
+                + " install --backend iptables --ipv6 --port 12345 --tproxy-port 12346 --server "
+                + bed.get("SRV_IP") + " --server " + bed.get("SRV_IPS").split(",")[1]);
+        // Plain routing would answer too; with forwarded UDP dropped only the gateway's path can.
+        bed.exec("gw", "iptables -A FORWARD -p udp -j DROP && ip6tables -A FORWARD -p udp -j DROP");
+        Path conf = dir.resolve("gateway.conf");
+        Files.writeString(conf, "gateway {\n servers = [\"" + server + "\"]\n metrics.listen = \"\"\n"
+                + " udp {\n" + udpConfig + "\n }\n}\n");
+        GatewaySettings settings = GatewaySettings.load(conf);
+        MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
+        bed.call("gw", () -> {
+            tcp = new GatewayServer(settings, sockets, GatewayMetrics.NONE);
+            tcp.start();
+            udp = UdpGateway.start(settings, sockets, registry);
+            return null;
+        });
+    }
+
+    private void waitFor(String role, String check) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (bed.run(role, check).exitCode() != 0) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not ready after 10 s: " + check + "\n" + logs());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    String logs() throws IOException {
+        StringBuilder b = new StringBuilder();
+        try (var files = Files.list(dir)) {
+            for (Path p : files.filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".out")).toList()) {
+                b.append("--- ").append(p.getFileName()).append('\n').append(Files.readString(p));
+            }
+        }
+        return b.toString();
+    }
+
+    /** Runs dig in the client namespace and returns its output. */
+    String dig(String args) throws IOException, InterruptedException {
+        return bed.exec("client", "dig +tries=1 +time=5 " + args);
+    }
+
+    double drops(UdpDrop reason) {
+        Counter c = registry.find("mpgw.gateway.udp.drops").tag("reason", reason.tag()).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    double counter(String name, String... tags) {
+        Counter c = registry.find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    double gauge(String name) {
+        Gauge g = registry.find(name).gauge();
+        return g == null ? 0 : g.value();
+    }
+
+    @Override
+    public void close() {
+        if (udp != null) {
+            udp.close();
+        }
+        if (tcp != null) {
+            tcp.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        bed.close();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // A temp directory left behind is harmless.
+        }
+    }
+}
