@@ -38,6 +38,9 @@ class GatewaySettingsTest {
         assertEquals(Duration.ofMillis(250), s.connectRaceDelay());
         assertEquals(PathWatcherSettings.Mode.AUTO, s.pathWatcher().mode());
         assertEquals(Duration.ofSeconds(1), s.pathWatcher().reannounceDelay());
+        assertTrue(s.fastOpen());
+        assertTrue(!s.pool().enabled(), "the pool is off by default");
+        assertEquals(Duration.ofSeconds(8), s.pool().maxIdle());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -52,6 +55,10 @@ class GatewaySettingsTest {
         "servers = [\"10.1.1.2:1080\"], udp.receive-buffer = huge | gateway.udp.receive-buffer",
         "servers = [\"10.1.1.2:1080\"], path-watcher.enabled = sometimes | gateway.path-watcher.enabled",
         "servers = [\"10.1.1.2:1080\"], upstream.conect-timeout = 1s | conect-timeout",
+        "servers = [\"10.1.1.2:1080\"], upstream.fast-open = maybe | gateway.upstream.fast-open",
+        "servers = [\"10.1.1.2:1080\"], upstream.pool.size = -1 | gateway.upstream.pool.size",
+        "servers = [\"10.1.1.2:1080\"], upstream.pool.min-subflows = 0 | gateway.upstream.pool.min-subflows",
+        "servers = [\"10.1.1.2:1080\"], upstream.pool.check-interval = 9s | gateway.upstream.pool.check-interval",
     })
     void badValuesNameTheKeyAndTheFile(String body, String key) throws Exception {
         Path f = file("gateway { " + body + " }");
