@@ -10,7 +10,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +23,7 @@ import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
 import mpgw.testbed.Subflows;
+import mpgw.testbed.Teardown;
 import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,12 +55,13 @@ class TcpInterceptionTest {
     @TempDir
     static Path work;
     private static Testbed tb;
-    private static final List<AutoCloseable> services = new ArrayList<>();
+    private static final Teardown services = new Teardown();
     private static InetSocketAddress echo;
 
     @BeforeAll
     static void testbed() throws Exception {
         tb = Testbed.up("mpgwgwt-", "--links", "2", "--rate", "20mbit", "--ipv6");
+        services.add(tb);
         installRules("");
         services.add(DanteServer.start(tb.srv(), DANTE_PORT, "out0", null, work.resolve("dante")));
         services.add(DanteServer.start(tb.srv(), DANTE_AUTH_PORT, "out0", USER, work.resolve("dante-auth")));
@@ -78,16 +79,7 @@ class TcpInterceptionTest {
 
     @AfterAll
     static void teardown() {
-        for (AutoCloseable s : services) {
-            try {
-                s.close();
-            } catch (Exception e) {
-                // teardown continues
-            }
-        }
-        if (tb != null) {
-            tb.close();
-        }
+        services.close();
     }
 
     private static String ourServer(int port, String auth) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -20,6 +19,7 @@ import mpgw.testbed.Metrics;
 import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
+import mpgw.testbed.Teardown;
 import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,12 +47,13 @@ class UpstreamPoolTest {
     @TempDir
     static Path work;
     private static Testbed tb;
-    private static final List<AutoCloseable> services = new ArrayList<>();
+    private static final Teardown services = new Teardown();
     private static InetSocketAddress echo;
 
     @BeforeAll
     static void testbed() throws Exception {
         tb = Testbed.up("mpgwzr", "--links", "2", "--rate", "20mbit");
+        services.add(tb);
         tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
                 + tb.get("LAN_CIDR"));
         services.add(SocksServerProcess.start(tb.srv(), server(MPGW_PORT, "10s"), work));
@@ -65,16 +66,7 @@ class UpstreamPoolTest {
 
     @AfterAll
     static void teardown() {
-        for (AutoCloseable s : services) {
-            try {
-                s.close();
-            } catch (Exception e) {
-                // teardown continues
-            }
-        }
-        if (tb != null) {
-            tb.close();
-        }
+        services.close();
     }
 
     private static String server(int port, String handshakeTimeout) {
