@@ -8,12 +8,8 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
-import mpgw.gateway.EarlyData;
-import mpgw.gateway.Socks5ClientHandshake;
 import mpgw.gateway.Socks5ClientSettings;
 import mpgw.gateway.UpstreamConnector;
 import mpgw.relay.WriteStallRetry;
@@ -48,92 +44,51 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
     @Override
     public UdpTunnel open(EventLoop loop, InetSocketAddress client, UdpTunnel.Listener listener) {
         StreamTunnel tunnel = new StreamTunnel(listener);
-        tunnel.connecting = connector.connect(loop);
-        tunnel.connecting.addListener(f -> tunnel.connected(loop));
+        tunnel.start(loop, connector, socks, Socks5CommandType.valueOf(FWD_UDP));
         return tunnel;
     }
 
-    private final class StreamTunnel implements UdpTunnel {
-        private final Listener listener;
-        private Future<Channel> connecting;
-        private Channel stream;
+    private final class StreamTunnel extends SocksCommandTunnel {
         private WriteStallRetry stallRetry;
-        private boolean closed;
 
         StreamTunnel(Listener listener) {
-            this.listener = listener;
+            super(listener);
         }
 
-        void connected(EventLoop loop) {
-            if (closed) {
-                if (connecting.isSuccess()) {
-                    connecting.getNow().close();
-                }
-                return;
-            }
-            if (!connecting.isSuccess()) {
-                end(connecting.cause() == null ? "upstream connect cancelled" : connecting.cause().getMessage());
-                return;
-            }
-            stream = connecting.getNow();
-            Promise<Channel> handshake = loop.newPromise();
-            stream.pipeline().addLast("socks5", new Socks5ClientHandshake((InetSocketAddress) stream.remoteAddress(),
-                    UNSPECIFIED, socks, EarlyData.NONE, handshake, Socks5CommandType.valueOf(FWD_UDP)));
-            handshake.addListener(h -> {
-                if (closed) {
-                    return;
-                }
-                if (!h.isSuccess()) {
-                    end(h.cause().getMessage());
-                    return;
-                }
-                stream.pipeline().addLast("flush", new FlushConsolidationHandler(64, true))
-                        .addLast("fwd-udp-decoder", new FwdUdpFrameDecoder())
-                        .addLast("fwd-udp-encoder", FwdUdpFrameEncoder.INSTANCE)
-                        .addLast("replies", new Replies());
-                stream.closeFuture().addListener(c -> end("stream closed by " + Addresses.format(
-                        (InetSocketAddress) stream.remoteAddress())));
-                stream.config().setWriteBufferWaterMark(writeBuffer);
-                stallRetry = new WriteStallRetry(stream);
-                stream.config().setAutoRead(true);
-                listener.ready();
-            });
+        @Override
+        InetSocketAddress requestAddress(Channel upstream) {
+            return UNSPECIFIED;
+        }
+
+        @Override
+        void established(EventLoop loop) {
+            upstream.pipeline().addLast("flush", new FlushConsolidationHandler(64, true))
+                    .addLast("fwd-udp-decoder", new FwdUdpFrameDecoder())
+                    .addLast("fwd-udp-encoder", FwdUdpFrameEncoder.INSTANCE)
+                    .addLast("replies", new Replies());
+            upstream.closeFuture().addListener(c -> end("stream closed by " + Addresses.format(
+                    (InetSocketAddress) upstream.remoteAddress())));
+            upstream.config().setWriteBufferWaterMark(writeBuffer);
+            stallRetry = new WriteStallRetry(upstream);
+            upstream.config().setAutoRead(true);
+            listener.ready();
         }
 
         @Override
         public boolean send(InetSocketAddress destination, ByteBuf payload) {
-            if (!stream.isWritable()) {
+            if (!upstream.isWritable()) {
                 payload.release();
                 return false;
             }
-            stream.writeAndFlush(new FwdUdpFrame(destination, payload), stream.voidPromise());
+            upstream.writeAndFlush(new FwdUdpFrame(destination, payload), upstream.voidPromise());
             stallRetry.armIfPending(); // MPTCP's late EPOLLOUT would otherwise stall the queue ~150 ms
             return true;
         }
 
-        private void end(String reason) {
-            if (!closed) {
-                closed = true;
-                close0();
-                listener.closed(reason);
-            }
-        }
-
         @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                close0();
-            }
-        }
-
-        private void close0() {
-            connecting.cancel(false);
+        void closeCarrier() {
             if (stallRetry != null) {
                 stallRetry.cancel();
-            }
-            if (stream != null) {
-                stream.close();
             }
         }
 

@@ -15,14 +15,11 @@ import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
-import mpgw.gateway.EarlyData;
 import mpgw.gateway.Socks5ClientHandshake;
 import mpgw.gateway.Socks5ClientSettings;
 import mpgw.gateway.UpstreamConnector;
@@ -51,57 +48,33 @@ final class UdpAssociateCarrier implements UdpCarrier {
     @Override
     public UdpTunnel open(EventLoop loop, InetSocketAddress client, UdpTunnel.Listener listener) {
         AssociateTunnel tunnel = new AssociateTunnel(listener);
-        tunnel.connecting = connector.connect(loop);
-        tunnel.connecting.addListener(f -> tunnel.connected(loop));
+        tunnel.start(loop, connector, socks, Socks5CommandType.UDP_ASSOCIATE);
         return tunnel;
     }
 
-    private final class AssociateTunnel implements UdpTunnel {
-        private final Listener listener;
-        private Future<Channel> connecting;
-        private Channel control;
+    private final class AssociateTunnel extends SocksCommandTunnel {
         private Channel udp;
         private InetSocketAddress relay;
-        private boolean closed;
 
         AssociateTunnel(Listener listener) {
-            this.listener = listener;
+            super(listener);
         }
 
-        void connected(EventLoop loop) {
-            if (closed) {
-                if (connecting.isSuccess()) {
-                    connecting.getNow().close();
-                }
-                return;
-            }
-            if (!connecting.isSuccess()) {
-                end(connecting.cause() == null ? "upstream connect cancelled" : connecting.cause().getMessage());
-                return;
-            }
-            control = connecting.getNow();
-            InetSocketAddress local = (InetSocketAddress) control.localAddress();
+        /** Where our datagrams will come from; the wildcard says "not known yet". */
+        @Override
+        InetSocketAddress requestAddress(Channel upstream) {
+            InetSocketAddress local = (InetSocketAddress) upstream.localAddress();
             boolean ipv6 = Addresses.normalize(local.getAddress()) instanceof Inet6Address;
-            // DST.ADDR/DST.PORT: where our datagrams will come from; the wildcard says "not known yet".
-            InetSocketAddress from = new InetSocketAddress(ipv6 ? "::" : "0.0.0.0", 0);
-            Promise<Channel> handshake = loop.newPromise();
-            control.pipeline().addLast("socks5", new Socks5ClientHandshake(
-                    (InetSocketAddress) control.remoteAddress(), from, socks, EarlyData.NONE, handshake,
-                    Socks5CommandType.UDP_ASSOCIATE));
-            handshake.addListener(h -> {
-                if (closed) {
-                    return;
-                }
-                if (!h.isSuccess()) {
-                    end(h.cause().getMessage());
-                    return;
-                }
-                relay = relayAddress(control);
-                control.pipeline().addLast("discard", new Discard());
-                control.closeFuture().addListener(c -> end("control connection closed"));
-                control.config().setAutoRead(true);
-                bindUdp(loop, Addresses.normalize(local.getAddress()));
-            });
+            return new InetSocketAddress(ipv6 ? "::" : "0.0.0.0", 0);
+        }
+
+        @Override
+        void established(EventLoop loop) {
+            relay = relayAddress(upstream);
+            upstream.pipeline().addLast("discard", new Discard());
+            upstream.closeFuture().addListener(c -> end("control connection closed"));
+            upstream.config().setAutoRead(true);
+            bindUdp(loop, Addresses.normalize(((InetSocketAddress) upstream.localAddress()).getAddress()));
         }
 
         private void bindUdp(EventLoop loop, InetAddress local) {
@@ -147,27 +120,8 @@ final class UdpAssociateCarrier implements UdpCarrier {
             return true;
         }
 
-        private void end(String reason) {
-            if (!closed) {
-                closed = true;
-                close0();
-                listener.closed(reason);
-            }
-        }
-
         @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                close0();
-            }
-        }
-
-        private void close0() {
-            connecting.cancel(false);
-            if (control != null) {
-                control.close();
-            }
+        void closeCarrier() {
             if (udp != null) {
                 udp.close();
             }
