@@ -21,7 +21,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * DNS over UDP through the real path, {@code dig} on the client and dnsmasq on dst: the client's datagrams are
  * TPROXY'd on gw (which drops forwarded UDP, so nothing goes around the gateway), carried by the gateway in the
- * subclass's {@code gateway.udp.mode} to mpgw's socks-server on srv, and answered from dst's address. Each case
+ * subclass's {@code gateway.udp.mode} to the socks peer on srv (mpgw's socks-server unless the subclass says
+ * otherwise), and answered from dst's address. Each case
  * also checks the gateway's UDP meters moved, the proof that the answers came through it.
  */
 @RequiresContainerEngine
@@ -39,10 +40,15 @@ abstract class UdpDnsPathTests {
     /** The carrier under test: {@code stream} or {@code associate}. */
     abstract String mode();
 
+    /** Starts the socks peer on {@code net.srv}; returns when it listens on {@link Topology#SOCKS_PORT}. */
+    void startSocksPeer(Topology net) {
+        net.startMpgwServer();
+    }
+
     @BeforeAll
     void startTopology() {
         net = new Topology(2, GatewayPathTests.LINK_MBIT + "mbit");
-        net.startMpgwServer();
+        startSocksPeer(net);
         net.startGateway(GatewayConfig.forServers(net.serverAddresses()).withUdp(mode()));
     }
 
@@ -78,7 +84,7 @@ abstract class UdpDnsPathTests {
         // srv reaches dst directly: the size of the same answer without the gateway.
         String direct = net.srv.sh("dig @" + net.dstIp() + " " + query + " +tries=1 +time=5");
         int size = messageSize(viaGateway);
-        System.out.printf("udp %s: EDNS answer of %d bytes through the gateway (%d direct)%n", mode(), size,
+        System.out.printf("%s: EDNS answer of %d bytes through the gateway (%d direct)%n", name(), size,
                 messageSize(direct));
         long records = Pattern.compile("(?m)^" + Pattern.quote(Topology.BIG_TXT_NAME) + "\\.\\s+\\d+\\s+IN\\s+TXT")
                 .matcher(viaGateway).results().count();
@@ -102,13 +108,17 @@ abstract class UdpDnsPathTests {
         Map<String, Double> after = net.gatewayMetrics();
         long answered = Arrays.stream(out.split("\n")).filter(Topology.DNS_ANSWER::equals).count();
         double sessions = after.getOrDefault(SESSIONS, 0.0) - sessionsBefore;
-        System.out.printf("udp %s: %d dig queries, %d answered in %d ms, %.0f new sessions%n", mode(), MANY_QUERIES,
+        System.out.printf("%s: %d dig queries, %d answered in %d ms, %.0f new sessions%n", name(), MANY_QUERIES,
                 answered, millis, sessions);
         assertAll(
                 () -> assertEquals(MANY_QUERIES, answered, "answered queries"),
                 () -> assertTrue(sessions >= MANY_QUERIES / 2, "dig used many source ports: " + sessions
                         + " sessions\n" + udpSeries(after)),
                 () -> assertEquals(0.0, drops(after), "no datagram dropped:\n" + udpSeries(after)));
+    }
+
+    private String name() {
+        return getClass().getSimpleName();
     }
 
     /** dig from the client to dnsmasq on dst, one try; its stdout. */
