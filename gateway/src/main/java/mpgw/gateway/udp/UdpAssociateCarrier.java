@@ -7,7 +7,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
@@ -35,6 +37,9 @@ import mpgw.socks.Socks5UdpHeader;
  * send). The datagrams themselves travel as plain UDP, over one path.
  */
 final class UdpAssociateCarrier implements UdpCarrier {
+    /** Largest relay datagram: the RFC 1928 header plus the largest UDP payload, rounded up. */
+    private static final int MAX_RELAY_DATAGRAM = 65536;
+
     private final UpstreamConnector connector;
     private final Socks5ClientSettings socks;
     private final int mark;
@@ -93,6 +98,8 @@ final class UdpAssociateCarrier implements UdpCarrier {
                         }
                         return ch;
                     })
+                    // Netty's default reads 2,048 bytes and cuts longer datagrams (a 2 KiB EDNS answer lost its tail).
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_RELAY_DATAGRAM))
                     .handler(new Replies())
                     .bind(new InetSocketAddress(local, 0));
             udp = bind.channel();

@@ -120,8 +120,17 @@ public final class Node extends GenericContainer<Node> {
 
     /** Waits until something listens on TCP {@code port}, up to {@code seconds}; fails with the log. */
     public void awaitListening(int port, int seconds, String log) {
+        awaitSocket("-Hltn", port, seconds, log);
+    }
+
+    /** Waits until a UDP socket is bound to {@code port}, up to {@code seconds}; fails with the log. */
+    public void awaitListeningUdp(int port, int seconds, String log) {
+        awaitSocket("-Hlun", port, seconds, log);
+    }
+
+    private void awaitSocket(String ssOptions, int port, int seconds, String log) {
         ExecResult r = shResult("for i in $(seq " + (seconds * 10) + "); do "
-                + "ss -Hltn \"sport = :" + port + "\" | grep -q . && exit 0; sleep 0.1; done; exit 1");
+                + "ss " + ssOptions + " \"sport = :" + port + "\" | grep -q . && exit 0; sleep 0.1; done; exit 1");
         if (r.getExitCode() != 0) {
             throw new IllegalStateException(name + ": nothing listens on port " + port + " after " + seconds
                     + " s; /var/log/" + log + ".log:\n" + log(log));

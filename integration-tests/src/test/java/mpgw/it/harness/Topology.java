@@ -3,6 +3,7 @@ package mpgw.it.harness;
 import com.github.dockerjava.api.model.Network.Ipam;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.testcontainers.containers.Network;
@@ -22,10 +23,12 @@ import org.testcontainers.lifecycle.Startables;
  * reaches dst only through the socks peer on srv. srv announces its wan2..N addresses as MPTCP {@code signal}
  * endpoints and gw accepts them ({@code iptables/mpgw-endpoints}), one endpoint style as the shared notes advise.
  *
- * <p>dst serves {@code /srv/blob} ({@value #BLOB_MIB} MiB of random bytes) over HTTP on {@value #HTTP_PORT}
- * and runs an iperf3 server on {@value #IPERF_PORT}. UDP/DNS cases plug in here later: dnsmasq is in the base
- * image; start it on dst next to the HTTP server and add the gateway's TPROXY listener to
- * {@link GatewayConfig}.
+ * <p>dst serves {@code /srv/blob} ({@value #BLOB_MIB} MiB of random bytes) over HTTP on {@value #HTTP_PORT},
+ * runs an iperf3 server on {@value #IPERF_PORT} and dnsmasq on port 53 with static records only: {@value #DNS_NAME}
+ * (and every name below it) is {@value #DNS_ANSWER}, and {@value #BIG_TXT_NAME} has {@value #BIG_TXT_RECORDS} TXT
+ * records of 250 bytes, an answer of about 2 KiB that only EDNS carries over UDP. A {@link GatewayConfig} with
+ * {@link GatewayConfig#withUdp UDP} gets the TPROXY rules too, and gw then drops forwarded UDP, so a datagram
+ * from the client reaches dst only through the gateway.
  *
  * <p>Not thread-safe; one instance per test class ({@code @BeforeAll}/{@code @AfterAll}).
  */
@@ -35,6 +38,11 @@ public final class Topology implements AutoCloseable {
     public static final int IPERF_PORT = 5201;
     public static final int SOCKS_PORT = 1080;
     public static final int GATEWAY_PORT = 12345;
+    public static final int TPROXY_PORT = 12346;
+    public static final String DNS_NAME = "dns.test";
+    public static final String DNS_ANSWER = "192.0.2.53";
+    public static final String BIG_TXT_NAME = "big.test";
+    public static final int BIG_TXT_RECORDS = 8;
     public static final int BLOB_MIB = 16;
 
     private final List<Network> networks = new ArrayList<>();
@@ -131,6 +139,15 @@ public final class Topology implements AutoCloseable {
         dst.background("iperf3", "exec iperf3 --server --port " + IPERF_PORT);
         dst.awaitListening(HTTP_PORT, 10, "http");
         dst.awaitListening(IPERF_PORT, 10, "iperf3");
+        StringBuilder bigTxt = new StringBuilder();
+        for (int i = 0; i < BIG_TXT_RECORDS; i++) {
+            bigTxt.append(" --txt-record=").append(BIG_TXT_NAME).append(',')
+                    .append(String.valueOf((char) ('a' + i)).repeat(250));
+        }
+        dst.background("dnsmasq", "exec dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts"
+                + " --bind-interfaces --listen-address=" + dstIp() + " --user=root --pid-file= --cache-size=0"
+                + " --edns-packet-max=4096 --dns-forward-max=1000 --address=/" + DNS_NAME + "/" + DNS_ANSWER + bigTxt);
+        dst.awaitListening(53, 10, "dnsmasq");
     }
 
     /** The i-th link (1-based). */
@@ -157,10 +174,23 @@ public final class Topology implements AutoCloseable {
      */
     public void startGateway(GatewayConfig config) {
         gw.sh("mkdir -p /etc/mpgw && cat >/etc/mpgw/gateway.conf <<'EOF'\n" + config.render() + "\nEOF");
-        gw.sh("bash iptables/mpgw-rules install --no-udp --port " + GATEWAY_PORT + " --lan " + lanCidr()
+        String udp = config.interceptsUdp() ? " --tproxy-port " + TPROXY_PORT : " --no-udp";
+        gw.sh("bash iptables/mpgw-rules install" + udp + " --port " + GATEWAY_PORT + " --lan " + lanCidr()
                 + serverAddresses().stream().map(a -> " --server " + a).collect(Collectors.joining()));
+        if (config.interceptsUdp()) {
+            // Plain routing must not answer for the gateway: forwarded UDP is dropped, only TPROXY'd UDP gets on.
+            gw.sh("nft -f - <<'EOF'\n"
+                    + "table inet mpgw_test_noforward {\n"
+                    + "  chain forward { type filter hook forward priority 0; meta l4proto udp drop; }\n"
+                    + "}\nEOF");
+        }
         gw.background("gateway", "exec mpgw gateway --config /etc/mpgw/gateway.conf");
         gw.awaitListening(GATEWAY_PORT, 30, "gateway");
+        // The metrics endpoint may come up a moment after the listeners; a test may read it at once.
+        gw.awaitListening(GatewayConfig.METRICS_PORT, 30, "gateway");
+        if (config.interceptsUdp()) {
+            gw.awaitListeningUdp(TPROXY_PORT, 30, "gateway");
+        }
     }
 
     /** Starts mpgw's socks-server on srv (MPTCP listener on every address); returns when it listens. */
@@ -213,6 +243,19 @@ public final class Topology implements AutoCloseable {
         } else {
             gw.sh("nft delete table inet " + table + " 2>/dev/null || true");
         }
+    }
+
+    /**
+     * The gateway's Prometheus series now, {@code mpgw_gateway_*} only, keyed by name and labels as printed
+     * ({@code mpgw_gateway_udp_datagrams_total{direction="up"}}).
+     */
+    public Map<String, Double> gatewayMetrics() {
+        String text = gw.sh("curl -sS --fail --max-time 10 http://127.0.0.1:" + GatewayConfig.METRICS_PORT + "/metrics");
+        return text.lines()
+                // "name{labels} value"; label values (paths) may hold spaces, the value never does.
+                .filter(l -> l.startsWith("mpgw_gateway_") && l.lastIndexOf(' ') > 0)
+                .collect(Collectors.toMap(l -> l.substring(0, l.lastIndexOf(' ')),
+                        l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)), (a, b) -> a));
     }
 
     /** Bytes gw has sent and received on link i so far. */

@@ -123,13 +123,7 @@ abstract class GatewayPathTests {
     @Test
     void metricsShowBothPaths() {
         iperf3Mbit(4, false);
-        String text = net.gw.sh("curl -sS --fail --max-time 10 http://127.0.0.1:" + GatewayConfig.METRICS_PORT
-                + "/metrics");
-        Map<String, Double> series = text.lines()
-                // "name{labels} value"; label values (paths) may hold spaces, the value never does.
-                .filter(l -> l.startsWith("mpgw_gateway_") && l.lastIndexOf(' ') > 0)
-                .collect(Collectors.toMap(l -> l.substring(0, l.lastIndexOf(' ')),
-                        l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)), (a, b) -> a));
+        Map<String, Double> series = net.gatewayMetrics();
         long busyPaths = series.entrySet().stream()
                 .filter(e -> e.getKey().startsWith("mpgw_gateway_path_bytes_total{") && e.getKey().contains("\"sent\""))
                 .filter(e -> e.getValue() > (1 << 20))
