@@ -32,24 +32,28 @@ def iperf(args):
 
 
 def stall(args):
-    """Failover figures from an iperf3 -J run with 0.1 s intervals: the stall after the link went down.
+    """Failover figures from an iperf3 -J --get-server-output run with 0.1 s intervals.
 
-    The stall is the time from the link-down instant until the flow again moves at least a tenth of the
-    rate it had before, measured in whole intervals (the resolution iperf3 gives)."""
+    Uses the receiver's intervals (when the sender's socket buffer is full, the sender's own intervals show
+    bursts and gaps that never reach the wire). The stall is the longest run of consecutive intervals, within
+    5 s after the link went down, in which the receiver got less than a tenth of its median rate before."""
     with open(args.file) as f:
         data = json.load(f)
-    intervals = [(i["sum"]["start"], i["sum"]["end"], i["sum"]["bits_per_second"]) for i in data["intervals"]]
+    source = data.get("server_output_json") or data
+    intervals = [(i["sum"]["start"], i["sum"]["end"], i["sum"]["bits_per_second"]) for i in source["intervals"]]
     before = [bps for s, e, bps in intervals if e <= args.down_at and s >= 1.0]
     base = statistics.median(before) if before else 0
-    stalled = 0.0
+    longest = run = 0.0
     for s, e, bps in intervals:
-        if e <= args.down_at:
+        if e <= args.down_at or s > args.down_at + 5:
             continue
-        if bps >= base / 10:
-            break
-        stalled += e - max(s, args.down_at)
+        if bps < base / 10:
+            run += e - max(s, args.down_at)
+            longest = max(longest, run)
+        else:
+            run = 0.0
     total_bytes = int(data["end"]["sum_received"]["bytes"])
-    print(f"{stalled:.1f} {base / 1e6:.1f} {total_bytes}")
+    print(f"{longest:.1f} {base / 1e6:.1f} {total_bytes}")
 
 
 def wrk(args):

@@ -188,7 +188,7 @@ iperf_run() {
 
 start_iperf_server() {
   # shellcheck disable=SC2046
-  start "$(sink_ns "$1")" iperf3 $(mp "$1") iperf3 -s
+  start "$(sink_ns "$1")" iperf3 $(mp "$1") iperf3 -s -J -i 0.1  # failover reads the receiver's 0.1 s intervals
   wait_port "$(sink_ns "$1")" 5201
 }
 
@@ -360,7 +360,7 @@ bench_failover() {
       # wan1 of router A carries the first subflow; sample its tx bytes every 0.1 s from link-up on.
       # shellcheck disable=SC2046
       ( in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((total + 30)) iperf3 -c "$(sink_ip "$stack")" -J \
-          -t "$total" -i 0.1 >"$work/fail.json" 2>/dev/null || true ) &
+          -t "$total" -i 0.1 --get-server-output >"$work/fail.json" 2>/dev/null || true ) &
       local load=$!
       sleep "$down_at"
       bash "$here/testbed.sh" link down 1 --prefix "$P"
