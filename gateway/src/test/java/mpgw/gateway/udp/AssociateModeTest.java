@@ -48,6 +48,8 @@ class AssociateModeTest {
     void hundredClientSocketsEachGetTheirOwnAssociation() throws Exception {
         InetSocketAddress dns = new InetSocketAddress(f.bed.get("DST_IP"), 53);
         double before = f.counter("mpgw.gateway.udp.sessions");
+        // A new socket may get the port of a session an earlier test left open; that session is reused.
+        double liveBefore = f.gauge("mpgw.gateway.udp.sessions.active");
         long start = System.nanoTime();
         int answered = f.bed.call("client", () -> {
             int ok = 0;
@@ -64,6 +66,8 @@ class AssociateModeTest {
         System.out.printf("udp associate (Dante): 100 sockets, %d answered in %d ms%n", answered,
                 (System.nanoTime() - start) / 1_000_000);
         assertEquals(100, answered);
-        assertEquals(before + 100, f.counter("mpgw.gateway.udp.sessions"));
+        double opened = f.counter("mpgw.gateway.udp.sessions") - before;
+        assertTrue(opened <= 100 && opened >= 100 - liveBefore, opened + " sessions opened, " + liveBefore
+                + " were open before");
     }
 }
