@@ -57,7 +57,7 @@ def stall(args):
 
 
 def wrk(args):
-    """Requests/s and latency p50/p99 (ms) from wrk --latency output."""
+    """Requests/s, latency p50/p99 (ms) and the request count from wrk --latency output."""
     text = open(args.file).read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     errors = re.search(r"Socket errors: (.*)", text)
@@ -68,8 +68,10 @@ def wrk(args):
         v, unit = float(m.group(1)), m.group(2)
         return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
     err = errors.group(1).strip() if errors else "none"
-    print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} errors={err.replace(' ', '')},non2xx={non2xx.group(1) if non2xx else 0}")
+    print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} {requests} "
+          f"errors={err.replace(' ', '')},non2xx={non2xx.group(1) if non2xx else 0}")
 
 
 def ns_pids(ns_list, exclude):

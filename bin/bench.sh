@@ -25,6 +25,7 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--quic
   --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B)
+  --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
   --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
   --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
@@ -35,7 +36,8 @@ USAGE
 }
 
 runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,share,memory,failover stacks=kernel,mpgw,ss,redsocks
-idle_flows=9000 write=1 quick=0
+idle_flows=9000 write=1 quick=0 topologies=2x20,30+10,3x20
+args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift ;;
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --stacks) stacks=$2; shift ;;
     --idle-flows) idle_flows=$2; shift ;;
+    --topologies) topologies=$2; shift ;;
     --quick) quick=1 runs=1 secs=4 idle_flows=2000 ;;
     --no-write) write=0 ;;
     -h|--help) usage; exit 0 ;;
@@ -201,6 +204,7 @@ bench_aggregation() {
   local topo links rates name stack dir vals i
   for topo in "2x20:2:20mbit" "30+10:2:30mbit,10mbit" "3x20:3:20mbit"; do
     IFS=: read -r name links rates <<<"$topo"
+    has "$topologies" "$name" || continue
     testbed "$links" "$rates"
     for stack in ${stacks//,/ }; do
       start_stack "$stack"; start_iperf_server "$stack"
@@ -266,7 +270,7 @@ EOF
 
 bench_setup() {
   testbed 1 none
-  local stack i rps p50 p99 vr v50 v99 ns
+  local stack i rps p50 p99 requests errs c0 c1 vr v50 v99 vcpu ns
   # Thousands of short connections a second: without these the ephemeral ports of one address pair run out
   # within a run (TIME_WAIT lasts 60 s) and later runs measure the port shortage, not the stack.
   for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV" "$NS_DST"; do
@@ -274,22 +278,31 @@ bench_setup() {
   done
   for stack in ${stacks//,/ }; do
     start_stack "$stack"; start_nginx "$stack"
-    # An unmeasured warm-up: the JVM's JIT and every stack's caches, so run 1 is not a cold start.
+    # An unmeasured warm-up, the same for every stack: mpgw's JIT needs ~20 s of this load to reach its steady
+    # state (measured: 2.4k -> 4k flows/s over the first 20 s), and a router runs for days, not seconds.
     # shellcheck disable=SC2046
-    in_ns "$(load_ns "$stack")" $(mp "$stack") timeout 30 wrk -t 2 -c 32 -d 3s -H 'Connection: close' \
+    in_ns "$(load_ns "$stack")" $(mp "$stack") timeout 60 wrk -t 2 -c 32 -d 20s -H 'Connection: close' \
       "http://$(sink_ip "$stack")/" >/dev/null 2>&1 || true
-    vr="" v50="" v99=""
+    vr="" v50="" v99="" vcpu=""
     for (( i = 1; i <= runs; i++ )); do
+      c0=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
       # shellcheck disable=SC2046
       in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
         -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
-      read -r rps p50 p99 errs < <(tool wrk "$work/wrk.txt" || echo "- - - -")
+      c1=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+      read -r rps p50 p99 requests errs < <(tool wrk "$work/wrk.txt" || echo "- - - 0 -")
       vr+=" $rps" v50+=" $p50" v99+=" $p99"
-      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms ($errs)"
+      # CPU of both proxies per flow (user + system, so the kernel work their sockets cause counts too).
+      if [ "$stack" != kernel ] && [ "$requests" -gt 0 ]; then
+        vcpu+=" $(python3 -c "print(f'{($c1 - $c0) * 1e6 / $requests:.0f}')")"
+      fi
+      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms, proxies' CPU $(python3 -c \
+        "print(f'{$c1 - $c0:.2f}')") s for $requests flows ($errs)"
     done
     R[setup-rps,$stack]=$(median_of "$vr" 0)
     R[setup-p50,$stack]=$(median_of "$v50" 2)
     R[setup-p99,$stack]=$(median_of "$v99" 2)
+    R[setup-cpu,$stack]=$(median_of "$vcpu" 0)
     stop_stack
   done
 }
@@ -442,7 +455,7 @@ row() {  # row LABEL KEY [TARGET]
 table() {
   local head="| figure |" sep="|---|" stack
   for stack in ${stacks//,/ }; do head+=" $stack |"; sep+="---|"; done
-  echo "Command: \`bin/mpgw bench --runs $runs --seconds $secs$([ "$quick" = 1 ] && echo ' --quick')\`  "
+  echo "Command: \`bin/mpgw bench${args:+ $args}\`  "
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | head -1)  "
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
@@ -451,7 +464,7 @@ table() {
   echo "$head target |"
   echo "$sep---|"
   if has "$only" aggregation; then
-    for t in 2x20 30+10 3x20; do
+    for t in ${topologies//,/ }; do
       row "aggregation $t, Mbit/s, client -> destination" "agg-$t-up" ">= kernel"
       row "aggregation $t, Mbit/s, destination -> client" "agg-$t-down" ">= kernel"
     done
@@ -466,6 +479,7 @@ table() {
     row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss"
     row "time to first byte p50, ms" setup-p50 "<= 10"
     row "time to first byte p99, ms" setup-p99 ""
+    row "CPU µs per flow, both proxies (user + kernel)" setup-cpu ""
   fi
   if has "$only" roundtrips; then
     row "packets between routers before the first payload byte" rt-packets ""

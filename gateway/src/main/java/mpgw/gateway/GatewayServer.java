@@ -77,7 +77,6 @@ public final class GatewayServer implements AutoCloseable {
                     // Accept with auto-read off: the flow reads the client only when it can hold the bytes.
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {

@@ -67,7 +67,6 @@ public final class SocksServer implements AutoCloseable {
                     .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
                     .handler(AcceptErrorLogger.INSTANCE)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(initializer)
                     .bind(address).awaitUninterruptibly();
             if (!bound.isSuccess()) {
