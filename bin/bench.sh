@@ -60,6 +60,9 @@ done
 [ -d "$root/socks-server/target/lib" ] && [ -d "$root/gateway/target/lib" ] || {
   echo "bench: build first: (cd $root && mvn -B -DskipTests package)" >&2; exit 2; }
 
+# One bench at a time: runs share the namespace prefix, and each one's cleanup removes the other's testbed.
+exec 9>/run/lock/mpgw-bench.lock
+flock -n 9 || { echo "bench: another bench run is under way (/run/lock/mpgw-bench.lock); waiting for it" >&2; flock 9; }
 P=mpgwbench-
 NS_CLIENT=${P}client NS_GW=${P}gw NS_SRV=${P}srv NS_DST=${P}dst
 work=$(mktemp -d /tmp/mpgw-bench.XXXXXX)
@@ -270,7 +273,7 @@ EOF
 
 bench_setup() {
   testbed 1 none
-  local stack i rps p50 p99 requests errs c0 c1 vr v50 v99 vcpu ns
+  local stack i rps p50 p99 requests errs u0 s0 u1 s1 vr v50 v99 vuser vsys ns
   # Thousands of short connections a second: without these the ephemeral ports of one address pair run out
   # within a run (TIME_WAIT lasts 60 s) and later runs measure the port shortage, not the stack.
   for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV" "$NS_DST"; do
@@ -283,26 +286,29 @@ bench_setup() {
     # shellcheck disable=SC2046
     in_ns "$(load_ns "$stack")" $(mp "$stack") timeout 60 wrk -t 2 -c 32 -d 20s -H 'Connection: close' \
       "http://$(sink_ip "$stack")/" >/dev/null 2>&1 || true
-    vr="" v50="" v99="" vcpu=""
+    vr="" v50="" v99="" vuser="" vsys=""
     for (( i = 1; i <= runs; i++ )); do
-      c0=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+      read -r u0 s0 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
       # shellcheck disable=SC2046
       in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
         -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
-      c1=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+      read -r u1 s1 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
       read -r rps p50 p99 requests errs < <(tool wrk "$work/wrk.txt" || echo "- - - 0 -")
       vr+=" $rps" v50+=" $p50" v99+=" $p99"
-      # CPU of both proxies per flow (user + system, so the kernel work their sockets cause counts too).
+      # CPU of both proxies per flow, in user space and in the kernel (system time: their sockets' work,
+      # including the network stack's processing done in their context).
       if [ "$stack" != kernel ] && [ "$requests" -gt 0 ]; then
-        vcpu+=" $(python3 -c "print(f'{($c1 - $c0) * 1e6 / $requests:.0f}')")"
+        vuser+=" $(python3 -c "print(f'{($u1 - $u0) * 1e6 / $requests:.0f}')")"
+        vsys+=" $(python3 -c "print(f'{($s1 - $s0) * 1e6 / $requests:.0f}')")"
       fi
-      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms, proxies' CPU $(python3 -c \
-        "print(f'{$c1 - $c0:.2f}')") s for $requests flows ($errs)"
+      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms, proxies' CPU user $(python3 -c \
+        "print(f'{$u1 - $u0:.2f}')") s, system $(python3 -c "print(f'{$s1 - $s0:.2f}')") s for $requests flows ($errs)"
     done
     R[setup-rps,$stack]=$(median_of "$vr" 0)
     R[setup-p50,$stack]=$(median_of "$v50" 2)
     R[setup-p99,$stack]=$(median_of "$v99" 2)
-    R[setup-cpu,$stack]=$(median_of "$vcpu" 0)
+    R[setup-user,$stack]=$(median_of "$vuser" 0)
+    R[setup-sys,$stack]=$(median_of "$vsys" 0)
     stop_stack
   done
 }
@@ -479,7 +485,8 @@ table() {
     row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss"
     row "time to first byte p50, ms" setup-p50 "<= 10"
     row "time to first byte p99, ms" setup-p99 ""
-    row "CPU µs per flow, both proxies (user + kernel)" setup-cpu ""
+    row "proxies' CPU per flow in user space, µs (both routers)" setup-user ""
+    row "proxies' CPU per flow in the kernel, µs (both routers)" setup-sys ""
   fi
   if has "$only" roundtrips; then
     row "packets between routers before the first payload byte" rt-packets ""
