@@ -99,7 +99,7 @@ delay_of() { nth_of "$delays" "$1"; }  # the one-way delay of link I, ms
 # (or another checkout's) gets its own binary and concurrent testbeds never overwrite one in use.
 delayline_bin() {
   local src=$root/bench/delayline.c hash bin
-  [ -f "$src" ] || die "$src not found"
+  [ -f "$src" ] || die "--delay needs $src (in the source tree, not in the distribution)"
   hash=$(sha256sum "$src" | cut -c1-16)
   bin=$state_dir/bin/delayline-$hash
   if [ ! -x "$bin" ]; then
