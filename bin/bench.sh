@@ -485,7 +485,7 @@ table() {
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers."
-  echo "Link delay (testbed.sh --delay, one way, per link): ${delay:+$delay ms}${delay:-none} in setup, roundtrips and share; $ttfb_delay ms in ttfb."
+  echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup, roundtrips and share; $ttfb_delay ms in ttfb."
   echo
   echo "$head target |"
   echo "$sep---|"
