@@ -64,9 +64,7 @@ class DelayedLinksTest {
         for (int link = 1; link <= 2; link++) {
             List<Double> rtts = connectRoundTrips(tb.get("SRV_WAN" + link + "_IP"), 5);
             System.out.println("link " + link + ": connect round trips " + rtts + " ms");
-            for (double rtt : rtts) {
-                assertTrue(rtt >= 2 * ONE_WAY_MS && rtt < 60, "link " + link + ": round trips " + rtts + " ms");
-            }
+            assertRoundTrips("link " + link, rtts);
         }
     }
 
@@ -135,7 +133,17 @@ class DelayedLinksTest {
         assertEquals("1", carrier(tb.srv(), "wan1"));
         // The delay line carries on after its interfaces come back.
         List<Double> rtts = connectRoundTrips(tb.get("SRV_WAN1_IP"), 3);
-        assertTrue(rtts.stream().allMatch(v -> v >= 2 * ONE_WAY_MS && v < 60), "link 1 after up: " + rtts);
+        assertRoundTrips("link 1 after up", rtts);
+    }
+
+    /**
+     * No round trip can be shorter than the two delays; the median stays well below 3 times that (a busy machine
+     * may wake the delay line late now and then, so single values are not bounded from above).
+     */
+    private static void assertRoundTrips(String what, List<Double> rtts) {
+        List<Double> sorted = rtts.stream().sorted().toList();
+        assertTrue(sorted.get(0) >= 2 * ONE_WAY_MS, what + ": round trips " + rtts + " ms");
+        assertTrue(sorted.get(sorted.size() / 2) < 60, what + ": round trips " + rtts + " ms");
     }
 
     private static String carrier(String ns, String dev) throws Exception {
