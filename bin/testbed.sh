@@ -165,7 +165,7 @@ link1_routes() {
 up() {
   command -v tc >/dev/null || die "'tc' (iproute2) not found"
   local dl_bin=
-  [ "$delays" = none ] || dl_bin=$(delayline_bin)
+  if [ "$delays" != none ]; then dl_bin=$(delayline_bin) || exit 2; fi
   down
   local ns i all_ns=("$ns_client" "$ns_gw" "$ns_srv" "$ns_dst")
   [ "$delays" = none ] || all_ns+=("$ns_dly")
