@@ -67,6 +67,16 @@ done
 
 P=mpgwbench-
 NS_CLIENT=${P}client NS_GW=${P}gw NS_SRV=${P}srv NS_DST=${P}dst
+# One bench at a time: the prefix is fixed, and a second run's testbed.sh up would tear down the first's
+# namespaces mid-measurement. The lock covers runs of this script; the namespace check also catches runs of
+# other checkouts' copies. Both come before the EXIT trap, whose cleanup would tear the other run down.
+exec 9>/run/mpgw-bench.lock
+flock -n 9 || { echo "bench: another 'mpgw bench' is running (lock /run/mpgw-bench.lock); wait for it" >&2; exit 2; }
+if ip netns list | awk '{print $1}' | grep -q "^$P"; then
+  echo "bench: namespaces ${P}* exist: another bench (maybe from another checkout) is running; if none is," \
+    "remove them: bin/testbed.sh down --prefix $P" >&2
+  exit 2
+fi
 work=$(mktemp -d /tmp/mpgw-bench.XXXXXX)
 chmod 755 "$work"  # nginx workers run as nobody
 PIDS=()
