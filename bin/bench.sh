@@ -24,7 +24,8 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  (default all)
   --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
-                 mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B)
+                 mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B; these two only differ
+                 in how a flow starts, so only setup, roundtrips, ttfb and share measure them)
   --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
   --delay MS     one-way delay of every link in ms (testbed.sh --delay: a userspace delay line per link) for
                  the parts where round trips matter: setup, roundtrips, share, ttfb (default: none, and 10 for
@@ -217,6 +218,10 @@ start_iperf_server() {
 
 declare -A R  # results: R[figure,stack]
 
+# mpgw-pool and mpgw-tfo differ from mpgw only in how a flow starts: the parts about bulk transfer, idle flows and
+# failover measure them as mpgw (and their cells stay empty).
+flow_setup_variant() { [ "$1" = mpgw-pool ] || [ "$1" = mpgw-tfo ]; }
+
 median_of() { tool median --digits "${2:-1}" $1; }
 
 # ---- 1. aggregation ------------------------------------------------------------------------------------
@@ -227,6 +232,7 @@ bench_aggregation() {
     has "$topologies" "$name" || continue
     testbed "$links" "$rates"
     for stack in ${stacks//,/ }; do
+      flow_setup_variant "$stack" && continue
       start_stack "$stack"; start_iperf_server "$stack"
       for dir in up down; do
         vals=""
@@ -247,6 +253,7 @@ bench_cpu() {
   testbed 1 none
   local stack flows vals cpus i
   for stack in ${stacks//,/ }; do
+    flow_setup_variant "$stack" && continue
     start_stack "$stack"; start_iperf_server "$stack"
     for flows in 1 8; do
       vals="" cpus=""
@@ -397,6 +404,7 @@ bench_memory() {
   testbed 2 none
   local stack rss0 rss1 heap0 heap1 opened
   for stack in ${stacks//,/ }; do
+    flow_setup_variant "$stack" && continue
     [ "$stack" = kernel ] && { R[mem-rss,$stack]="-"; continue; }
     start_stack "$stack"
     start "$NS_DST" hold-server python3 "$root/bench/benchtool.py" hold-server --port 9000 --seconds 600
@@ -426,6 +434,7 @@ bench_failover() {
   testbed 2 20mbit
   local stack i down_at=6 up_at=12 total=20 vs vr r back
   for stack in ${stacks//,/ }; do
+    flow_setup_variant "$stack" && continue
     start_stack "$stack"; start_iperf_server "$stack"
     vs="" vr=""
     for (( i = 1; i <= runs; i++ )); do
