@@ -8,6 +8,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -67,7 +68,11 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             if (buffer.size() > 0 || buffer.inputShutdown()) {
                 connectFresh(ctx);
             } else {
-                waiting = FirstBytesWait.start(buffer, ctx.executor(), fastOpenWait, () -> connectFresh(ctx));
+                waiting = FirstBytesWait.start(buffer, ctx.executor(), fastOpenWait, () -> {
+                    if (ctx.channel().isActive()) { // a RST also ends the wait, as an EOF after the close
+                        connectFresh(ctx);
+                    }
+                });
             }
         } else {
             connectFresh(ctx);
@@ -209,6 +214,20 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         if (retained != null) {
             retained.release();
             retained = null;
+        }
+    }
+
+    /**
+     * A read error on the client connection before the relay runs (a RST: the client left) closes it, so the
+     * upstream connect is cancelled or never started. Netty would otherwise only shut the input down, since the
+     * channel allows half-closure, and the flow would go on to a destination nobody listens to.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            ctx.close();
+        } else {
+            ctx.fireExceptionCaught(cause);
         }
     }
 
