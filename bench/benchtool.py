@@ -57,7 +57,7 @@ def stall(args):
 
 
 def wrk(args):
-    """Requests/s and latency p50/p99 (ms) from wrk --latency output."""
+    """Requests/s, latency p50/p99 (ms) and the request count from wrk --latency output."""
     text = open(args.file).read()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     errors = re.search(r"Socket errors: (.*)", text)
@@ -68,8 +68,10 @@ def wrk(args):
         v, unit = float(m.group(1)), m.group(2)
         return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
     err = errors.group(1).strip() if errors else "none"
-    print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} errors={err.replace(' ', '')},non2xx={non2xx.group(1) if non2xx else 0}")
+    print(f"{rps:.0f} {pct(50):.2f} {pct(99):.2f} {requests} "
+          f"errors={err.replace(' ', '')},non2xx={non2xx.group(1) if non2xx else 0}")
 
 
 def ns_pids(ns_list, exclude):
@@ -87,15 +89,20 @@ def ns_pids(ns_list, exclude):
 
 
 def cpu(args):
-    """CPU seconds (user + system) of every process in the namespaces, except the excluded commands."""
-    total = 0
+    """CPU seconds of every process in the namespaces, except the excluded commands: user + system, or with
+    --split "user system" (system time includes the kernel's network work done in the process's context)."""
+    user = system = 0
     for pid, _ in ns_pids(args.ns, set(args.exclude)):
         try:
             fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except OSError:
             pass
-    print(f"{total / CLK_TCK:.2f}")
+    if args.split:
+        print(f"{user / CLK_TCK:.2f} {system / CLK_TCK:.2f}")
+    else:
+        print(f"{(user + system) / CLK_TCK:.2f}")
 
 
 def rss(args):
@@ -236,6 +243,8 @@ def main():
     for name, fn in (("cpu", cpu), ("rss", rss)):
         s = sub.add_parser(name); s.add_argument("--ns", action="append", required=True)
         s.add_argument("--exclude", action="append", default=[]); s.set_defaults(fn=fn)
+        if name == "cpu":
+            s.add_argument("--split", action="store_true")
     s = sub.add_parser("hold-server"); s.add_argument("--host", default="0.0.0.0")
     s.add_argument("--port", type=int, required=True); s.add_argument("--seconds", type=float, default=600)
     s.set_defaults(fn=hold_server)

@@ -16,15 +16,19 @@ tool() { python3 "$root/bench/benchtool.py" "$@"; }
 
 usage() {
   cat <<'USAGE'
-usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--quick] [--no-write]
+usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--delay MS] [--quick] [--no-write]
 
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
-  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,share,memory,failover
+  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover
                  (default all)
   --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B)
+  --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
+  --delay MS     one-way delay of every link in ms (testbed.sh --delay: a userspace delay line per link) for
+                 the parts where round trips matter: setup, roundtrips, share, ttfb (default: none, and 10 for
+                 ttfb, which measures what the zero-RTT layers save and needs a real round trip)
   --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
   --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
@@ -34,8 +38,9 @@ tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3.
 USAGE
 }
 
-runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,share,memory,failover stacks=kernel,mpgw,ss,redsocks
-idle_flows=9000 write=1 quick=0
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover stacks=kernel,mpgw,ss,redsocks
+idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20
+args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift ;;
@@ -43,6 +48,8 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --stacks) stacks=$2; shift ;;
     --idle-flows) idle_flows=$2; shift ;;
+    --topologies) topologies=$2; shift ;;
+    --delay) delay=$2; shift ;;
     --quick) quick=1 runs=1 secs=4 idle_flows=2000 ;;
     --no-write) write=0 ;;
     -h|--help) usage; exit 0 ;;
@@ -50,6 +57,10 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [ -n "$delay" ] && ! [[ $delay =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+  echo "bench: --delay must be a number of milliseconds, got '$delay'" >&2; exit 2
+fi
+ttfb_delay=${delay:-10}
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces, iptables)" >&2; exit 2; }
 for cmd in iperf3 wrk nginx tcpdump mptcpize ss-redir ss-server redsocks danted python3 java; do
   command -v "$cmd" >/dev/null || { echo "bench: '$cmd' not found; see --help for the packages" >&2; exit 2; }
@@ -59,6 +70,16 @@ done
 
 P=mpgwbench-
 NS_CLIENT=${P}client NS_GW=${P}gw NS_SRV=${P}srv NS_DST=${P}dst
+# One bench at a time: the prefix is fixed, and a second run's testbed.sh up would tear down the first's
+# namespaces mid-measurement. The lock covers runs of this script; the namespace check also catches runs of
+# other checkouts' copies. Both come before the EXIT trap, whose cleanup would tear the other run down.
+exec 9>/run/mpgw-bench.lock
+flock -n 9 || { echo "bench: another 'mpgw bench' is running (lock /run/mpgw-bench.lock); wait for it" >&2; exit 2; }
+if ip netns list | awk '{print $1}' | grep -q "^$P"; then
+  echo "bench: namespaces ${P}* exist: another bench (maybe from another checkout) is running; if none is," \
+    "remove them: bin/testbed.sh down --prefix $P" >&2
+  exit 2
+fi
 work=$(mktemp -d /tmp/mpgw-bench.XXXXXX)
 chmod 755 "$work"  # nginx workers run as nobody
 PIDS=()
@@ -107,8 +128,10 @@ wait_port() {
   exit 1
 }
 
-testbed() {  # testbed LINKS RATES
-  bash "$here/testbed.sh" up --prefix "$P" --links "$1" --rate "$2" --env "$work/testbed.env" 2>/dev/null >/dev/null
+testbed() {  # testbed LINKS RATES [ONE-WAY-DELAY-MS]
+  local delay_args=(); [ -z "${3:-}" ] || delay_args=(--delay "$3")
+  bash "$here/testbed.sh" up --prefix "$P" --links "$1" --rate "$2" ${delay_args[@]+"${delay_args[@]}"} \
+    --env "$work/testbed.env" 2>/dev/null >/dev/null
   # shellcheck disable=SC1091
   . "$work/testbed.env"
   srv_list=$(IFS=,; for ip in $SRV_IPS; do printf '"%s:1080",' "$ip"; done)
@@ -201,6 +224,7 @@ bench_aggregation() {
   local topo links rates name stack dir vals i
   for topo in "2x20:2:20mbit" "30+10:2:30mbit,10mbit" "3x20:3:20mbit"; do
     IFS=: read -r name links rates <<<"$topo"
+    has "$topologies" "$name" || continue
     testbed "$links" "$rates"
     for stack in ${stacks//,/ }; do
       start_stack "$stack"; start_iperf_server "$stack"
@@ -265,8 +289,8 @@ EOF
 }
 
 bench_setup() {
-  testbed 1 none
-  local stack i rps p50 p99 vr v50 v99 ns
+  testbed 1 none "$delay"
+  local stack i rps p50 p99 requests errs u0 s0 u1 s1 vr v50 v99 vuser vsys ns
   # Thousands of short connections a second: without these the ephemeral ports of one address pair run out
   # within a run (TIME_WAIT lasts 60 s) and later runs measure the port shortage, not the stack.
   for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV" "$NS_DST"; do
@@ -274,29 +298,41 @@ bench_setup() {
   done
   for stack in ${stacks//,/ }; do
     start_stack "$stack"; start_nginx "$stack"
-    # An unmeasured warm-up: the JVM's JIT and every stack's caches, so run 1 is not a cold start.
+    # An unmeasured warm-up, the same for every stack: mpgw's JIT needs ~20 s of this load to reach its steady
+    # state (measured: 2.4k -> 4k flows/s over the first 20 s), and a router runs for days, not seconds.
     # shellcheck disable=SC2046
-    in_ns "$(load_ns "$stack")" $(mp "$stack") timeout 30 wrk -t 2 -c 32 -d 3s -H 'Connection: close' \
+    in_ns "$(load_ns "$stack")" $(mp "$stack") timeout 60 wrk -t 2 -c 32 -d 20s -H 'Connection: close' \
       "http://$(sink_ip "$stack")/" >/dev/null 2>&1 || true
-    vr="" v50="" v99=""
+    vr="" v50="" v99="" vuser="" vsys=""
     for (( i = 1; i <= runs; i++ )); do
+      read -r u0 s0 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
       # shellcheck disable=SC2046
       in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
         -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
-      read -r rps p50 p99 errs < <(tool wrk "$work/wrk.txt" || echo "- - - -")
+      read -r u1 s1 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+      read -r rps p50 p99 requests errs < <(tool wrk "$work/wrk.txt" || echo "- - - 0 -")
       vr+=" $rps" v50+=" $p50" v99+=" $p99"
-      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms ($errs)"
+      # CPU of both proxies per flow, in user space and in the kernel (system time: their sockets' work,
+      # including the network stack's processing done in their context).
+      if [ "$stack" != kernel ] && [ "$requests" -gt 0 ]; then
+        vuser+=" $(python3 -c "print(f'{($u1 - $u0) * 1e6 / $requests:.0f}')")"
+        vsys+=" $(python3 -c "print(f'{($s1 - $s0) * 1e6 / $requests:.0f}')")"
+      fi
+      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms, proxies' CPU user $(python3 -c \
+        "print(f'{$u1 - $u0:.2f}')") s, system $(python3 -c "print(f'{$s1 - $s0:.2f}')") s for $requests flows ($errs)"
     done
     R[setup-rps,$stack]=$(median_of "$vr" 0)
     R[setup-p50,$stack]=$(median_of "$v50" 2)
     R[setup-p99,$stack]=$(median_of "$v99" 2)
+    R[setup-user,$stack]=$(median_of "$vuser" 0)
+    R[setup-sys,$stack]=$(median_of "$vsys" 0)
     stop_stack
   done
 }
 
 # ---- 4. round trips before the first payload byte ----------------------------------------------------
 bench_roundtrips() {
-  testbed 2 none
+  testbed 2 none "$delay"
   local stack pk wt dst_ns
   for stack in ${stacks//,/ }; do
     start_stack "$stack"; start_nginx "$stack"
@@ -314,6 +350,33 @@ bench_roundtrips() {
     read -r pk wt < <(tool roundtrips --wan "$work/tcpdump-gw.log" --dst "$work/tcpdump-dst.log")
     R[rt-packets,$stack]=$pk R[rt-waits,$stack]=$wt
     log "round trips $stack: $pk packets between the routers, router A waited $wt time(s)"
+    stop_stack
+  done
+}
+
+# ---- 4b. time to first byte of single requests on links with a round-trip time ---------------------------
+# What the zero-RTT layers buy a user: one small request at a time, as a browser's first request to a site.
+# Each stack's round trips between the routers before the first response byte (kernel: handshake + request;
+# a fresh proxied flow: upstream handshake + pipelined request; a pool hit: the request alone) cost 2 x delay
+# each here, so the medians show how many there were.
+bench_ttfb() {
+  testbed 2 20mbit "$ttfb_delay"
+  local stack i t vals
+  for stack in ${stacks//,/ }; do
+    start_stack "$stack"; start_nginx "$stack"
+    # shellcheck disable=SC2046
+    in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null "http://$(sink_ip "$stack")/" || true  # warm-up
+    sleep 1
+    vals=""
+    for (( i = 1; i <= 20; i++ )); do
+      # shellcheck disable=SC2046
+      t=$(in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null --max-time 10 \
+        -w '%{time_starttransfer}' "http://$(sink_ip "$stack")/" || true)
+      vals+=" $(awk -v t="$t" 'BEGIN { if (t + 0 == 0) print "-"; else printf "%.2f", t * 1000 }')"
+      sleep 0.2  # single requests: the pool refills between them, as between a user's clicks
+    done
+    R[ttfb,$stack]=$(median_of "$vals" 1)
+    log "ttfb $stack (ms):$vals"
     stop_stack
   done
 }
@@ -402,8 +465,9 @@ EOF
 # ---- 5b. share of link 2 --------------------------------------------------------------------------------
 # A fresh flow's 1 MB download over 2 x 20 Mbit/s: how much of it link 2 carried (rx bytes of router A's wan2).
 # A new MPTCP connection opens its second subflow only after its first data; a pooled one has it already.
+# That costs a fresh flow a few round trips on link 1 alone, so the difference shows only with --delay.
 bench_share() {
-  testbed 2 20mbit
+  testbed 2 20mbit "$delay"
   local stack i vals a1 a2 b1 b2
   for stack in ${stacks//,/ }; do
     [ "$stack" = kernel ] && continue
@@ -429,7 +493,7 @@ bench_share() {
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
-for part in aggregation cpu setup roundtrips share memory failover; do
+for part in aggregation cpu setup roundtrips ttfb share memory failover; do
   if has "$only" "$part"; then log "== $part"; "bench_$part"; fi
 done
 
@@ -442,16 +506,17 @@ row() {  # row LABEL KEY [TARGET]
 table() {
   local head="| figure |" sep="|---|" stack
   for stack in ${stacks//,/ }; do head+=" $stack |"; sep+="---|"; done
-  echo "Command: \`bin/mpgw bench --runs $runs --seconds $secs$([ "$quick" = 1 ] && echo ' --quick')\`  "
+  echo "Command: \`bin/mpgw bench${args:+ $args}\`  "
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | head -1)  "
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers."
+  echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup, roundtrips and share; $ttfb_delay ms in ttfb."
   echo
   echo "$head target |"
   echo "$sep---|"
   if has "$only" aggregation; then
-    for t in 2x20 30+10 3x20; do
+    for t in ${topologies//,/ }; do
       row "aggregation $t, Mbit/s, client -> destination" "agg-$t-up" ">= kernel"
       row "aggregation $t, Mbit/s, destination -> client" "agg-$t-down" ">= kernel"
     done
@@ -466,10 +531,16 @@ table() {
     row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss"
     row "time to first byte p50, ms" setup-p50 "<= 10"
     row "time to first byte p99, ms" setup-p99 ""
+    row "proxies' CPU per flow in user space, µs (both routers)" setup-user ""
+    row "proxies' CPU per flow in the kernel, µs (both routers)" setup-sys ""
   fi
   if has "$only" roundtrips; then
     row "packets between routers before the first payload byte" rt-packets ""
     row "router A waits for router B before it" rt-waits "0 with pool/TFO"
+  fi
+  if has "$only" ttfb; then
+    row "time to first byte of one request, 2 x 20 Mbit/s, $ttfb_delay ms each way, median of 20, ms" ttfb \
+      "pool < no pool"
   fi
   if has "$only" share; then
     row "share of a fresh flow's 1 MB download on link 2, %" share-2 "pool > no pool"

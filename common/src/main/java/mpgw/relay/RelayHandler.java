@@ -79,10 +79,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-            if (peer instanceof DuplexChannel) {
-                ((DuplexChannel) peer).shutdownOutput().addListener(s -> closeIfDone(self));
-            } else {
+            if (!(peer instanceof DuplexChannel duplexPeer)) {
                 peer.close();
+            } else if (duplexPeer.isInputShutdown()) {
+                // The other way ended first (the usual end of a request/response flow): nothing more can come
+                // either way, and a close sends the FIN a shutdown would, without a shutdown call per flow.
+                closeOnFlush(self);
+                peer.close();
+            } else {
+                duplexPeer.shutdownOutput().addListener(s -> closeIfDone(self));
             }
         });
     }

@@ -34,7 +34,7 @@ final class PathSampler {
     private final long intervalMillis;
     private final GatewayMetrics metrics;
     /** Last counters per subflow, keyed with ports: a path may carry several subflows over time. */
-    private final Map<String, long[]> last = new HashMap<>();
+    private final Map<Subflow, Counts> last = new HashMap<>();
     private Future<?> next;
 
     private PathSampler(Channel upstream, Duration interval, GatewayMetrics metrics) {
@@ -103,17 +103,29 @@ final class PathSampler {
         }
         metrics.subflows(info.subflowsTotal());
         for (SubflowInfo s : info.subflows()) {
-            String key = s.local() + ">" + s.remote();
-            long[] prev = last.computeIfAbsent(key, k -> new long[2]);
-            long sent = Math.max(0, s.bytesSent() - prev[0]);
-            long received = Math.max(0, s.bytesReceived() - prev[1]);
-            prev[0] = s.bytesSent();
-            prev[1] = s.bytesReceived();
+            Counts prev = last.computeIfAbsent(new Subflow(s.local(), s.remote()), Counts::new);
+            long sent = Math.max(0, s.bytesSent() - prev.sent);
+            long received = Math.max(0, s.bytesReceived() - prev.received);
+            prev.sent = s.bytesSent();
+            prev.received = s.bytesReceived();
             if (sent > 0 || received > 0) {
-                metrics.pathBytes(path(s.local(), s.remote()), sent, received);
+                metrics.pathBytes(prev.path, sent, received);
             }
         }
         return true;
+    }
+
+    private record Subflow(InetSocketAddress local, InetSocketAddress remote) {
+    }
+
+    private static final class Counts {
+        final String path;
+        long sent;
+        long received;
+
+        Counts(Subflow subflow) {
+            this.path = path(subflow.local(), subflow.remote());
+        }
     }
 
     static String path(InetSocketAddress local, InetSocketAddress remote) {

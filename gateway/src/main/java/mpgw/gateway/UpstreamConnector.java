@@ -90,7 +90,6 @@ public final class UpstreamConnector {
                 .channelFactory(server.getAddress() instanceof Inet6Address ? ipv6 : ipv4)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .option(ChannelOption.AUTO_READ, false)
-                .option(ChannelOption.TCP_NODELAY, true)
                 .handler(new ChannelInboundHandlerAdapter());
         if (synData == null) {
             return b.connect(server);

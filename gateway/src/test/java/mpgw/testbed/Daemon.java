@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +48,25 @@ public final class Daemon implements AutoCloseable {
         List<String> all = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         all.addAll(command);
         return start(name, all);
+    }
+
+    /**
+     * Writes {@code hocon} to a new file in {@code workDir}, runs {@code mainClass} with {@code --config} on it in
+     * {@code ns}, and returns once it logged {@code readyLine} (30 s); a daemon that does not get there is stopped.
+     */
+    static Daemon startConfigured(String ns, String name, String mainClass, String hocon, Path workDir,
+                                  String readyLine) throws IOException, InterruptedException {
+        Files.createDirectories(workDir);
+        Path config = Files.createTempFile(workDir, name + "-", ".conf");
+        Files.writeString(config, hocon);
+        Daemon d = startIn(ns, name, java(mainClass, "--config", config.toString()));
+        try {
+            d.awaitLine(readyLine, Duration.ofSeconds(30));
+        } catch (AssertionError | InterruptedException e) {
+            d.close();
+            throw e;
+        }
+        return d;
     }
 
     /**

@@ -1,7 +1,6 @@
 package mpgw.testbed;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -19,18 +18,8 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Writes {@code hocon} to a file in {@code workDir} and runs the gateway with it in {@code ns}. */
     public static GatewayProcess start(String ns, String hocon, Path workDir) throws IOException, InterruptedException {
-        Files.createDirectories(workDir);
-        Path config = Files.createTempFile(workDir, "gateway-", ".conf");
-        Files.writeString(config, hocon);
-        Daemon d = Daemon.startIn(ns, "gateway", Daemon.java("mpgw.gateway.GatewayMain", "--config",
-                config.toString()));
-        try {
-            d.awaitLine("gateway up", Duration.ofSeconds(30));
-        } catch (AssertionError | InterruptedException e) {
-            d.close();
-            throw e;
-        }
-        return new GatewayProcess(d);
+        return new GatewayProcess(Daemon.startConfigured(ns, "gateway", "mpgw.gateway.GatewayMain", hocon, workDir,
+                "gateway up"));
     }
 
     public Daemon daemon() {

@@ -1,9 +1,7 @@
 package mpgw.testbed;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 
 /**
  * mpgw's own socks-server ({@code mpgw.server.ServerMain}) as a real process inside a namespace, started from a
@@ -18,18 +16,8 @@ public final class SocksServerProcess implements AutoCloseable {
     }
 
     public static SocksServerProcess start(String ns, String hocon, Path workDir) throws IOException, InterruptedException {
-        Files.createDirectories(workDir);
-        Path config = Files.createTempFile(workDir, "server-", ".conf");
-        Files.writeString(config, hocon);
-        Daemon d = Daemon.startIn(ns, "socks-server", Daemon.java("mpgw.server.ServerMain", "--config",
-                config.toString()));
-        try {
-            d.awaitLine("socks-server up", Duration.ofSeconds(30));
-        } catch (AssertionError | InterruptedException e) {
-            d.close();
-            throw e;
-        }
-        return new SocksServerProcess(d);
+        return new SocksServerProcess(Daemon.startConfigured(ns, "socks-server", "mpgw.server.ServerMain", hocon,
+                workDir, "socks-server up"));
     }
 
     public Daemon daemon() {

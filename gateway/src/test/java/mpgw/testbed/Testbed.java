@@ -32,9 +32,10 @@ public final class Testbed implements AutoCloseable {
 
     /**
      * Builds the testbed; {@code options} are testbed.sh's ({@code --links 2}, {@code --rate 20mbit},
-     * {@code --ipv6}). {@code base} must start with "mpgw" so CI's leftover check sees it; a random part is added
-     * ({@code mpgwgwt-3fa-}), because testbed.sh first tears down a testbed of the same prefix: two runs of the same
-     * test on one machine (a worktree and main) must not share namespaces.
+     * {@code --ipv6}, {@code --delay 10}: links with a round-trip time). {@code base} must start with "mpgw" so
+     * CI's leftover check sees it; a random part is added ({@code mpgwgwt-3fa-}), because testbed.sh first tears
+     * down a testbed of the same prefix: two runs of the same test on one machine (a worktree and main) must not
+     * share namespaces.
      */
     public static Testbed up(String base, String... options) throws IOException, InterruptedException {
         if (!base.startsWith("mpgw")) {

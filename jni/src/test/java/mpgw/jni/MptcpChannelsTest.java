@@ -9,6 +9,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -56,12 +57,16 @@ class MptcpChannelsTest {
             assertEquals(1, collector.activeCalls.get(), "channelActive fires exactly once");
 
             MptcpInfo client = MptcpInfo.of(ch);
-            MptcpInfo accepted = MptcpInfo.of(server.nextAccepted());
+            Channel acceptedChannel = server.nextAccepted();
+            MptcpInfo accepted = MptcpInfo.of(acceptedChannel);
             assertTrue(client.mptcp(), "client socket is MPTCP: " + client);
             assertTrue(accepted.mptcp(), "accepted socket is MPTCP: " + accepted);
             assertTrue(client.subflowsTotal() >= 1 && client.subflows().get(0).bytesSent() >= payload.length,
                     "subflow counters: " + client);
             assertTrue(MptcpSocketFactory.isMptcpSocket(((io.netty.channel.unix.UnixChannel) ch).fd()));
+            // The daemons rely on the epoll channel's own default instead of setting TCP_NODELAY again per flow.
+            assertTrue(ch.config().getOption(ChannelOption.TCP_NODELAY), "client TCP_NODELAY");
+            assertTrue(acceptedChannel.config().getOption(ChannelOption.TCP_NODELAY), "accepted TCP_NODELAY");
             ch.close().sync();
         }
     }

@@ -122,10 +122,8 @@ final class BindHandler extends ChannelInboundHandlerAdapter {
         done = true;
         closeListener();
         Channel client = ctx.channel();
-        ConnectionRecord.of(client).outcome(Socks5CommandStatus.SUCCESS, null);
         ConnectionRecord.of(client).resolved = from;
-        context.events().replied(Socks5CommandStatus.SUCCESS);
-        client.writeAndFlush(Replies.reply(ctx.alloc(), Socks5CommandStatus.SUCCESS, from));
+        Replies.grant(context, client, from);
         TcpRelayStart.join(context, client, peer, 0, false);
     }
 
@@ -135,9 +133,7 @@ final class BindHandler extends ChannelInboundHandlerAdapter {
         }
         done = true;
         closeListener();
-        ConnectionRecord.of(ctx.channel()).outcome(status, detail);
-        context.events().replied(status);
-        ctx.writeAndFlush(Replies.failure(ctx.alloc(), status)).addListener(ChannelFutureListener.CLOSE);
+        Replies.refuseAndClose(context, ctx.channel(), status, detail);
     }
 
     private void closeListener() {

@@ -88,10 +88,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     private void succeed(ChannelHandlerContext ctx, Channel out) {
         done = true;
         Channel in = ctx.channel();
-        ConnectionRecord.of(in).outcome(Socks5CommandStatus.SUCCESS, null);
-        context.events().replied(Socks5CommandStatus.SUCCESS);
-        InetSocketAddress bound = Addresses.normalize((InetSocketAddress) out.localAddress());
-        in.writeAndFlush(Replies.reply(ctx.alloc(), Socks5CommandStatus.SUCCESS, bound));
+        Replies.grant(context, in, Addresses.normalize((InetSocketAddress) out.localAddress()));
 
         long early = 0;
         while (!earlyData.isEmpty()) {
@@ -116,9 +113,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     private void fail(ChannelHandlerContext ctx, Socks5CommandStatus status, String detail) {
         done = true;
         releaseEarlyData();
-        ConnectionRecord.of(ctx.channel()).outcome(status, detail);
-        context.events().replied(status);
-        ctx.writeAndFlush(Replies.failure(ctx.alloc(), status)).addListener(ChannelFutureListener.CLOSE);
+        Replies.refuseAndClose(context, ctx.channel(), status, detail);
     }
 
     @Override

@@ -56,10 +56,7 @@ final class FwdUdpHandler extends ChannelInboundHandlerAdapter {
                 remoteSide.close();
             } else if (!f.isSuccess()) {
                 releaseEarlyData();
-                ConnectionRecord.of(tcp).outcome(Socks5CommandStatus.FAILURE, "udp bind: " + f.cause().getMessage());
-                context.events().replied(Socks5CommandStatus.FAILURE);
-                tcp.writeAndFlush(Replies.failure(tcp.alloc(), Socks5CommandStatus.FAILURE))
-                        .addListener(ChannelFutureListener.CLOSE);
+                Replies.refuseAndClose(context, tcp, Socks5CommandStatus.FAILURE, "udp bind: " + f.cause().getMessage());
             } else {
                 start(ctx);
             }
@@ -69,10 +66,7 @@ final class FwdUdpHandler extends ChannelInboundHandlerAdapter {
     private void start(ChannelHandlerContext ctx) {
         opened = true;
         context.events().udpSession(KIND, true);
-        ConnectionRecord.of(tcp).outcome(Socks5CommandStatus.SUCCESS, null);
-        context.events().replied(Socks5CommandStatus.SUCCESS);
-        tcp.writeAndFlush(Replies.reply(tcp.alloc(), Socks5CommandStatus.SUCCESS,
-                Addresses.normalize((InetSocketAddress) tcp.localAddress())));
+        Replies.grant(context, tcp, Addresses.normalize((InetSocketAddress) tcp.localAddress()));
         ChannelPipeline p = tcp.pipeline();
         p.remove(ServerPipeline.SOCKS_DECODER);
         p.remove(ServerPipeline.SOCKS_ENCODER);

@@ -2,6 +2,8 @@ package mpgw.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import java.io.IOException;
@@ -44,6 +46,20 @@ final class Replies {
 
     static ByteBuf failure(ByteBufAllocator alloc, Socks5CommandStatus status) {
         return reply(alloc, status, NO_ADDRESS);
+    }
+
+    /** Ends a command with a failure: recorded for the connection's log line, counted, replied, then closed. */
+    static void refuseAndClose(ServerContext context, Channel client, Socks5CommandStatus status, String detail) {
+        ConnectionRecord.of(client).outcome(status, detail);
+        context.events().replied(status);
+        client.writeAndFlush(failure(client.alloc(), status)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Grants a command: recorded for the connection's log line, counted, replied with {@code bound}. */
+    static void grant(ServerContext context, Channel client, SocketAddress bound) {
+        ConnectionRecord.of(client).outcome(Socks5CommandStatus.SUCCESS, null);
+        context.events().replied(Socks5CommandStatus.SUCCESS);
+        client.writeAndFlush(reply(client.alloc(), Socks5CommandStatus.SUCCESS, bound));
     }
 
     /** REP for an outbound connect (or resolve) failure. */

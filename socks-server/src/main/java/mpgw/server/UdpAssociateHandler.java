@@ -2,7 +2,6 @@ package mpgw.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -73,10 +72,7 @@ final class UdpAssociateHandler extends ChannelInboundHandlerAdapter {
                 closeSockets();
             } else if (!f.isSuccess()) {
                 closeSockets();
-                ConnectionRecord.of(tcp).outcome(Socks5CommandStatus.FAILURE, "udp bind: " + f.cause().getMessage());
-                context.events().replied(Socks5CommandStatus.FAILURE);
-                tcp.writeAndFlush(Replies.failure(tcp.alloc(), Socks5CommandStatus.FAILURE))
-                        .addListener(ChannelFutureListener.CLOSE);
+                Replies.refuseAndClose(context, tcp, Socks5CommandStatus.FAILURE, "udp bind: " + f.cause().getMessage());
             } else {
                 start(ctx);
             }
@@ -86,10 +82,7 @@ final class UdpAssociateHandler extends ChannelInboundHandlerAdapter {
     private void start(ChannelHandlerContext ctx) {
         opened = true;
         context.events().udpSession(KIND, true);
-        ConnectionRecord.of(tcp).outcome(Socks5CommandStatus.SUCCESS, null);
-        context.events().replied(Socks5CommandStatus.SUCCESS);
-        InetSocketAddress bound = Addresses.normalize((InetSocketAddress) clientSide.localAddress());
-        tcp.writeAndFlush(Replies.reply(tcp.alloc(), Socks5CommandStatus.SUCCESS, bound));
+        Replies.grant(context, tcp, Addresses.normalize((InetSocketAddress) clientSide.localAddress()));
         tcp.pipeline().remove(ServerPipeline.SOCKS_DECODER);
         tcp.pipeline().remove(ServerPipeline.SOCKS_ENCODER);
         clientSide.pipeline().addFirst(new IdleStateHandler(0, 0,

@@ -52,7 +52,9 @@ class UpstreamPoolTest {
 
     @BeforeAll
     static void testbed() throws Exception {
-        tb = Testbed.up("mpgwzr", "--links", "2", "--rate", "20mbit");
+        // 5 ms each way: router B's answers take at least 10 ms, so "the client's bytes left before anything came
+        // back" cannot be decided by how the machine happens to schedule the gateway's event loop.
+        tb = Testbed.up("mpgwzr", "--links", "2", "--rate", "20mbit", "--delay", "5");
         services.add(tb);
         tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
                 + tb.get("LAN_CIDR"));
