@@ -11,7 +11,7 @@ import mpgw.config.Addresses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * One flow's connect to the socks-server, racing its addresses
@@ -28,7 +28,7 @@ final class ConnectRace {
     private final UpstreamConnector connector;
     private final EventLoop loop;
     private final Promise<Channel> result;
-    private final Supplier<ByteBuf> synData;
+    private final Function<Channel, ByteBuf> synData;
     private final List<Attempt> attempts = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private int next;
@@ -38,7 +38,7 @@ final class ConnectRace {
     }
 
     ConnectRace(List<InetSocketAddress> order, long raceDelayMillis, UpstreamConnector connector, EventLoop loop,
-                Promise<Channel> result, Supplier<ByteBuf> synData) {
+                Promise<Channel> result, Function<Channel, ByteBuf> synData) {
         this.order = order;
         this.raceDelayMillis = raceDelayMillis;
         this.connector = connector;

@@ -14,7 +14,7 @@ public interface EarlyData {
      */
     ByteBuf take();
 
-    /** Calls {@code listener} after each read that buffered client bytes (null: stop). */
+    /** Calls {@code listener} after each read that buffered client bytes, and at the client's EOF (null: stop). */
     default void onArrival(Runnable listener) {
     }
 }

@@ -74,6 +74,9 @@ public final class EarlyDataBuffer extends ChannelInboundHandlerAdapter implemen
         if (evt instanceof ChannelInputShutdownEvent) {
             inputShutdown = true;
             ReferenceCountUtil.release(evt);
+            if (arrival != null) {
+                arrival.run(); // nothing more will come: whoever waits for bytes need not wait longer
+            }
         } else if (evt instanceof ChannelInputShutdownReadComplete) {
             ReferenceCountUtil.release(evt);
         } else {

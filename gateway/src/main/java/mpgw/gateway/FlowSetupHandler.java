@@ -1,5 +1,6 @@
 package mpgw.gateway;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -7,9 +8,11 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import mpgw.gateway.Socks5ClientHandshake.Opening;
 import mpgw.gateway.pool.UpstreamPool;
 import mpgw.relay.Relay;
@@ -19,6 +22,9 @@ import mpgw.relay.Relay;
  * runs the SOCKS5 handshake on it ({@link Socks5ClientHandshake}) with the client's early bytes
  * ({@link EarlyDataBuffer}), then hands both channels to {@link Relay}. Any failure on the way ends the flow and
  * resets the client connection ({@link ConnectionReset}); a client that leaves meanwhile cancels the upstream.
+ *
+ * <p>With fast open and no pool hit, the connect waits up to {@code upstream.fast-open-wait} for the client's
+ * first bytes ({@link FirstBytesWait}), which then ride in the SYN after the SOCKS request ({@link SynPayload}).
  *
  * <p>With a warm pool ({@link UpstreamPool}), a ready member replaces the connect and the greeting; a member
  * that fails before the CONNECT reply without a reply code (RST, EOF, write error) is retried once on a fresh
@@ -33,17 +39,21 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private final Socks5ClientSettings socks;
     private final GatewayMetrics metrics;
     private final Duration pathSampleInterval;
+    private final Duration fastOpenWait;
+    private FirstBytesWait waiting;
+    private SynPayload synPayload;
     private Future<Channel> connecting;
     private Channel upstream;
     private RetainingEarlyData retained;
 
     FlowSetupHandler(UpstreamConnector connector, UpstreamPool pool, Socks5ClientSettings socks,
-                     GatewayMetrics metrics, Duration pathSampleInterval) {
+                     GatewayMetrics metrics, Duration pathSampleInterval, Duration fastOpenWait) {
         this.connector = connector;
         this.pool = pool;
         this.socks = socks;
         this.metrics = metrics;
         this.pathSampleInterval = pathSampleInterval;
+        this.fastOpenWait = fastOpenWait;
     }
 
     @Override
@@ -53,16 +63,39 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
             retained = new RetainingEarlyData(buffer, ctx.alloc());
             startHandshake(ctx, pooled, Opening.GREETED);
+        } else if (carriesFirstBytes()) {
+            EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
+            if (buffer.size() > 0 || buffer.inputShutdown()) {
+                connectFresh(ctx);
+            } else {
+                waiting = FirstBytesWait.start(buffer, ctx.executor(), fastOpenWait, () -> {
+                    if (ctx.channel().isActive()) { // a RST also ends the wait, as an EOF after the close
+                        connectFresh(ctx);
+                    }
+                });
+            }
         } else {
             connectFresh(ctx);
         }
     }
 
+    /** Client bytes may go into the SYN: fast open, a wait configured, and the request need not wait for replies. */
+    private boolean carriesFirstBytes() {
+        return connector.fastOpen() && !fastOpenWait.isZero() && socks.pipelined();
+    }
+
     private void connectFresh(ChannelHandlerContext ctx) {
         Flow flow = Flow.of(ctx.channel());
-        connecting = connector.connect(ctx.channel().eventLoop(),
-                () -> Socks5ClientHandshake.request(socks, Socks5CommandType.CONNECT, flow.destination(),
-                        ctx.alloc().buffer()));
+        Supplier<ByteBuf> request = () -> Socks5ClientHandshake.request(socks, Socks5CommandType.CONNECT,
+                flow.destination(), ctx.alloc().buffer());
+        if (retained == null && carriesFirstBytes()) {
+            // Taken here, so counted once in the flow's early bytes wherever they are sent.
+            EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
+            synPayload = new SynPayload(request, buffer.take());
+            connecting = connector.connect(ctx.channel().eventLoop(), synPayload);
+        } else {
+            connecting = connector.connect(ctx.channel().eventLoop(), attempt -> request.get());
+        }
         connecting.addListener(f -> connected(ctx));
     }
 
@@ -75,7 +108,17 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             flow.refuse(FlowOutcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
             return;
         }
-        startHandshake(ctx, connecting.getNow(), connector.fastOpen() ? Opening.REQUEST_SENT : Opening.FRESH);
+        Channel channel = connecting.getNow();
+        if (synPayload != null) {
+            ByteBuf unsent = synPayload.unsentOn(channel);
+            synPayload = null;
+            if (unsent.isReadable()) {
+                channel.write(unsent); // after the request in the outbound buffer; the handshake flushes
+            } else {
+                unsent.release();
+            }
+        }
+        startHandshake(ctx, channel, connector.fastOpen() ? Opening.REQUEST_SENT : Opening.FRESH);
     }
 
     private void startHandshake(ChannelHandlerContext ctx, Channel channel, Opening opening) {
@@ -161,15 +204,39 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (waiting != null) {
+            waiting.cancel();
+        }
+        if (synPayload != null) {
+            synPayload.release();
+            synPayload = null;
+        }
         if (retained != null) {
             retained.release();
             retained = null;
         }
     }
 
+    /**
+     * A read error on the client connection before the relay runs (a RST: the client left) closes it, so the
+     * upstream connect is cancelled or never started. Netty would otherwise only shut the input down, since the
+     * channel allows half-closure, and the flow would go on to a destination nobody listens to.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            ctx.close();
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // The client left before the relay started.
+        if (waiting != null) {
+            waiting.cancel();
+        }
         if (connecting != null && !connecting.isDone()) {
             connecting.cancel(false);
         }

@@ -28,6 +28,7 @@ public record GatewaySettings(
         Duration connectRaceDelay,
         Duration badServerMemory,
         boolean fastOpen,
+        Duration fastOpenWait,
         PoolSettings pool,
         Duration idleTimeout,
         Duration shutdownGrace,
@@ -38,6 +39,7 @@ public record GatewaySettings(
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "gateway";
+    private static final Duration MAX_FAST_OPEN_WAIT = Duration.ofSeconds(1);
 
     public static GatewaySettings load(Path file) {
         return from(ConfigFiles.load(file, ROOT));
@@ -74,6 +76,7 @@ public record GatewaySettings(
                 upstream.duration("connect-race-delay", true),
                 upstream.duration("bad-server-memory", true),
                 upstream.bool("fast-open"),
+                fastOpenWait(upstream),
                 PoolSettings.from(upstream.sub("pool")),
                 c.duration("idle-timeout", true),
                 c.duration("shutdown-grace", true),
@@ -81,6 +84,17 @@ public record GatewaySettings(
                 metrics.duration("path-sample-interval", false),
                 PathWatcherSettings.from(c.sub("path-watcher")),
                 UdpSettings.from(c.sub("udp"), servers));
+    }
+
+    /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */
+    private static Duration fastOpenWait(ConfigReader c) {
+        Duration d = c.duration("fast-open-wait", true);
+        if (d.compareTo(MAX_FAST_OPEN_WAIT) > 0) {
+            throw c.error("fast-open-wait", "must be at most " + MAX_FAST_OPEN_WAIT.toMillis()
+                    + "ms (server-speaks-first flows such as SSH wait that long for nothing), got " + d.toMillis()
+                    + "ms");
+        }
+        return d;
     }
 
     /** SO_MARK: a number, or a string in decimal or {@code 0x} hex (HOCON has no hex numbers). */

@@ -17,7 +17,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import mpgw.jni.ClientSocketOptions;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpSocketFactory;
@@ -63,17 +63,18 @@ public final class UpstreamConnector {
      * whose pipeline is empty; {@link Channel#remoteAddress()} tells which server won. Cancelling the future
      * closes every attempt.
      *
-     * @param synData when fast-open is on, called once per attempt for the bytes to queue before connecting
-     *                (they are then already written when the future succeeds, see {@link #fastOpen()}); null for none
+     * @param synData when fast-open is on, called once per attempt, with that attempt's channel, for the bytes to
+     *                queue before connecting (they are then already written when the future succeeds, see
+     *                {@link #fastOpen()}); null for none
      */
-    public Future<Channel> connect(EventLoop loop, Supplier<ByteBuf> synData) {
+    public Future<Channel> connect(EventLoop loop, Function<Channel, ByteBuf> synData) {
         Promise<Channel> result = loop.newPromise();
         new ConnectRace(badServers.order(servers), raceDelayMillis, this, loop, result,
                 fastOpen ? synData : null).start();
         return result;
     }
 
-    /** {@link #connect(EventLoop, Supplier)} without bytes for the SYN. */
+    /** {@link #connect(EventLoop, Function)} without bytes for the SYN. */
     public Future<Channel> connect(EventLoop loop) {
         return connect(loop, null);
     }
@@ -83,7 +84,7 @@ public final class UpstreamConnector {
         return fastOpen;
     }
 
-    ChannelFuture attempt(EventLoop loop, InetSocketAddress server, Supplier<ByteBuf> synData) {
+    ChannelFuture attempt(EventLoop loop, InetSocketAddress server, Function<Channel, ByteBuf> synData) {
         Bootstrap b = new Bootstrap()
                 .group(loop) // same event loop as the downstream channel: the relay needs no locks
                 .channelFactory(server.getAddress() instanceof Inet6Address ? ipv6 : ipv4)
@@ -103,7 +104,7 @@ public final class UpstreamConnector {
                 return;
             }
             // Written, not flushed: a flush before connect would fail the write; doConnect0 takes it for the SYN.
-            channel.write(synData.get());
+            channel.write(synData.apply(channel));
             channel.connect(server, connected);
         });
         return connected;

@@ -39,6 +39,7 @@ class GatewaySettingsTest {
         assertEquals(PathWatcherSettings.Mode.AUTO, s.pathWatcher().mode());
         assertEquals(Duration.ofSeconds(1), s.pathWatcher().reannounceDelay());
         assertTrue(s.fastOpen());
+        assertEquals(Duration.ofMillis(2), s.fastOpenWait());
         assertTrue(!s.pool().enabled(), "the pool is off by default");
         assertEquals(Duration.ofSeconds(8), s.pool().maxIdle());
     }
@@ -56,6 +57,9 @@ class GatewaySettingsTest {
         "servers = [\"10.1.1.2:1080\"], path-watcher.enabled = sometimes | gateway.path-watcher.enabled",
         "servers = [\"10.1.1.2:1080\"], upstream.conect-timeout = 1s | conect-timeout",
         "servers = [\"10.1.1.2:1080\"], upstream.fast-open = maybe | gateway.upstream.fast-open",
+        "servers = [\"10.1.1.2:1080\"], upstream.fast-open-wait = -1ms | gateway.upstream.fast-open-wait",
+        "servers = [\"10.1.1.2:1080\"], upstream.fast-open-wait = 2s | gateway.upstream.fast-open-wait",
+        "servers = [\"10.1.1.2:1080\"], upstream.fast-open-wait = soon | gateway.upstream.fast-open-wait",
         "servers = [\"10.1.1.2:1080\"], upstream.pool.size = -1 | gateway.upstream.pool.size",
         "servers = [\"10.1.1.2:1080\"], upstream.pool.min-subflows = 0 | gateway.upstream.pool.min-subflows",
         "servers = [\"10.1.1.2:1080\"], upstream.pool.check-interval = 9s | gateway.upstream.pool.check-interval",

@@ -48,6 +48,9 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
                 record.end();
             }
         });
+        if (context.settings().fastOpenQueue() > 0) {
+            FastOpenHandshakePush.watch(ch, context.settings().timeouts().handshake());
+        }
         ChannelPipeline p = ch.pipeline();
         p.addLast(ServerPipeline.HANDSHAKE_TIMEOUT,
                 new HandshakeTimeoutHandler(context.settings().timeouts().handshake(), context.events()));

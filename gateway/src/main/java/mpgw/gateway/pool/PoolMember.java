@@ -49,7 +49,7 @@ final class PoolMember {
 
     void open() {
         Future<Channel> connecting = connector.connect(loop,
-                () -> PoolGreeting.request(socks, ByteBufAllocator.DEFAULT.buffer()));
+                attempt -> PoolGreeting.request(socks, ByteBufAllocator.DEFAULT.buffer()));
         connecting.addListener(f -> {
             if (!connecting.isSuccess()) {
                 onLost.lost(this, "connect-failed");

@@ -120,6 +120,56 @@ class DelayedLinksTest {
         }
     }
 
+    /**
+     * TCP Fast Open with the client's request in the SYN, over a 20 ms round trip: router B's answer is written
+     * before its side of the handshake completes, and the kernel leaves it queued until something pushes it. The
+     * socks-server pushes it once the handshake is done (FastOpenHandshakePush); without that the client, which
+     * waits for the answer without sending more, stalls until the gateway's 10 s handshake timeout.
+     */
+    @Test
+    void aFastOpenFlowWithItsRequestInTheSynIsAnsweredAtOnce() throws Exception {
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
+                + tb.get("LAN_CIDR") + " --server " + tb.get("SRV_IP") + " --server " + tb.get("SRV_WAN2_IP"));
+        tb.exec(tb.srv(), "sysctl -qw net.ipv4.tcp_fastopen=3");
+        String server = """
+                server { listen = ["0.0.0.0:%d"], mptcp = required, fast-open = 256, metrics-listen = "" }
+                """.formatted(SERVER_PORT + 1);
+        String gateway = """
+                gateway {
+                  servers = ["%s:%d"]
+                  metrics.listen = "%s"
+                  upstream.fast-open = on
+                  upstream.fast-open-wait = 300ms
+                }
+                """.formatted(tb.get("SRV_IP"), SERVER_PORT + 1, METRICS);
+        InetSocketAddress echo = new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT);
+        try (SocksServerProcess srv = SocksServerProcess.start(tb.srv(), server, work.resolve("srv-tfo"));
+             GatewayProcess gw = GatewayProcess.start(tb.gw(), gateway, work.resolve("gw-tfo"))) {
+            assertTrue(EchoTransfer.run(tb, tb.client(), echo, 4096, 1).intact()); // fetches the TFO cookie
+            gw.awaitLine("outcome=relayed");
+            byte[] request = new byte[300];
+            java.util.Arrays.fill(request, (byte) 'r');
+            try (Socket s = EchoTransfer.connect(tb, tb.client(), echo)) {
+                s.setSoTimeout(5_000);
+                long start = System.nanoTime();
+                s.getOutputStream().write(request); // and then silence, like an HTTP client awaiting its response
+                byte[] answer = s.getInputStream().readNBytes(request.length);
+                long millis = (System.nanoTime() - start) / 1_000_000;
+                System.out.println("fast open, request in the SYN, 20 ms round trip: echo after " + millis + " ms");
+                assertEquals(request.length, answer.length, "the echo stalled");
+                assertTrue(millis < 2_000, "the echo took " + millis + " ms");
+            }
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertTrue(m.sum("mpgw_gateway_fast_open_total", "result=\"acked\"") >= 1, m.toString());
+        } finally {
+            tb.exec(tb.srv(), "sysctl -qw net.ipv4.tcp_fastopen=1");
+            // The cached cookie would put SYN data into later tests' connections, which the kernel then makes
+            // plain TCP once router B ignores it (MPTcpExtMPCapableDataFallback).
+            tb.exec(tb.gw(), "ip tcp_metrics flush all");
+            tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " remove");
+        }
+    }
+
     @Test
     void linkDownStillTakesRouterBsCarrierAndLinkUpBringsItBack() throws Exception {
         assertEquals("1", carrier(tb.srv(), "wan1"));
