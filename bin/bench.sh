@@ -144,12 +144,15 @@ start_stack() {
   case "$1" in
     kernel) ;;
     mpgw|mpgw-pool|mpgw-tfo)
-      # mpgw: no pool; fast open is on by default but inert (router B's net.ipv4.tcp_fastopen lacks bit 2).
-      local upstream="upstream.mptcp = required"
+      # mpgw: the defaults (no pool, no fast open).
+      local upstream="upstream.mptcp = required" server_tfo=0
       [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8"
-      [ "$1" = mpgw-tfo ] && in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
+      if [ "$1" = mpgw-tfo ]; then
+        upstream+=", upstream.fast-open = on" server_tfo=256
+        in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
+      fi
       cat >"$work/server.conf" <<EOF
-server { listen = ["0.0.0.0:1080"], mptcp = required }
+server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo }
 EOF
       cat >"$work/gateway.conf" <<EOF
 gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" }

@@ -1,6 +1,7 @@
 package mpgw.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,7 +39,7 @@ class GatewaySettingsTest {
         assertEquals(Duration.ofMillis(250), s.connectRaceDelay());
         assertEquals(PathWatcherSettings.Mode.AUTO, s.pathWatcher().mode());
         assertEquals(Duration.ofSeconds(1), s.pathWatcher().reannounceDelay());
-        assertTrue(s.fastOpen());
+        assertFalse(s.fastOpen(), "off by default: the kernel's TFO download slowdown, docs/zero-rtt.md");
         assertEquals(Duration.ofMillis(2), s.fastOpenWait());
         assertTrue(!s.pool().enabled(), "the pool is off by default");
         assertEquals(Duration.ofSeconds(8), s.pool().maxIdle());
