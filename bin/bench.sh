@@ -150,6 +150,8 @@ start_stack() {
       if [ "$1" = mpgw-tfo ]; then
         upstream+=", upstream.fast-open = on" server_tfo=256
         in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
+        # The documented companion of TFO on this kernel (docs/zero-rtt.md, "TFO and the second subflow").
+        in_ns "$NS_GW" sysctl -qw net.ipv4.tcp_rmem="4096 1048576 6291456"
       fi
       cat >"$work/server.conf" <<EOF
 server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo }
@@ -195,6 +197,7 @@ EOF
 stop_stack() {
   stop_all
   in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=1 2>/dev/null || true
+  in_ns "$NS_GW" sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456" 2>/dev/null || true  # the kernel's default
   in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" remove >/dev/null 2>&1 || true
 }
 
@@ -522,7 +525,7 @@ table() {
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | head -1)  "
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
-  echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers."
+  echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers (and router A's tcp_rmem default at 1 MiB)."
   echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup, roundtrips and share; $ttfb_delay ms in ttfb."
   echo
   echo "$head target |"
