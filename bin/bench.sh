@@ -151,6 +151,7 @@ start_stack() {
         upstream+=", upstream.fast-open = on" server_tfo=256
         in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
         # The documented companion of TFO on this kernel (docs/zero-rtt.md, "TFO and the second subflow").
+        gw_rmem=$(in_ns "$NS_GW" sysctl -n net.ipv4.tcp_rmem)
         in_ns "$NS_GW" sysctl -qw net.ipv4.tcp_rmem="4096 1048576 6291456"
       fi
       cat >"$work/server.conf" <<EOF
@@ -197,7 +198,10 @@ EOF
 stop_stack() {
   stop_all
   in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=1 2>/dev/null || true
-  in_ns "$NS_GW" sysctl -qw net.ipv4.tcp_rmem="4096 131072 6291456" 2>/dev/null || true  # the kernel's default
+  if [ -n "${gw_rmem:-}" ]; then
+    in_ns "$NS_GW" sysctl -qw net.ipv4.tcp_rmem="$gw_rmem" 2>/dev/null || true
+    gw_rmem=
+  fi
   in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" remove >/dev/null 2>&1 || true
 }
 
