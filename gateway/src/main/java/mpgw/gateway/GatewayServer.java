@@ -2,6 +2,7 @@ package mpgw.gateway;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -24,7 +25,6 @@ import mpgw.gateway.pool.UpstreamPool;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
-import mpgw.net.PerLoopListeners;
 import mpgw.jni.SocketOptions;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -66,49 +66,43 @@ public final class GatewayServer implements AutoCloseable {
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
                 new LoopGuard(settings.listen(), settings.servers()), connector, pool, metrics);
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
-            List<Channel> bound;
-            try {
-                bound = PerLoopListeners.bind(group, address, () -> bootstrap(address, flowPipeline));
-            } catch (PerLoopListeners.BindFailure e) {
+            boolean ipv6 = address.getAddress() instanceof Inet6Address;
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(group)
+                    // Clients on the LAN speak plain TCP; the socket family follows the address ([::] is dual-stack).
+                    .channelFactory(MptcpChannels.server(PLAIN_TCP, ipv6))
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6))
+                    // Accept with auto-read off: the flow reads the client only when it can hold the bytes.
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childHandler(new ChannelInitializer<>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            flows.add(ch);
+                            ch.pipeline().addLast(flowPipeline);
+                        }
+                    });
+            if (settings.mode() == InterceptMode.TPROXY && !ipv6) {
+                b.option(EpollChannelOption.IP_TRANSPARENT, true);
+            }
+            ChannelFuture bound = b.bind(address).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
                 close();
                 throw new GatewayStartException("cannot listen on " + Addresses.format(address) + ": "
-                        + reason(e.getCause()), e.getCause());
+                        + reason(bound.cause()), bound.cause());
             }
-            listeners.addAll(bound);
-            log.info("listening on {} (mode {}, one socket per event loop) for intercepted TCP",
-                    Addresses.format((InetSocketAddress) bound.get(0).localAddress()),
+            listeners.add(bound.channel());
+            log.info("listening on {} (mode {}) for intercepted TCP", Addresses.format(address),
                     settings.mode().name().toLowerCase(java.util.Locale.ROOT));
         }
         pool.start();
     }
 
-    private ServerBootstrap bootstrap(InetSocketAddress address, GatewayChannelInitializer flowPipeline) {
-        boolean ipv6 = address.getAddress() instanceof Inet6Address;
-        ServerBootstrap b = new ServerBootstrap()
-                // Clients on the LAN speak plain TCP; the socket family follows the address ([::] is dual-stack).
-                .channelFactory(MptcpChannels.server(PLAIN_TCP, ipv6))
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6))
-                // Accept with auto-read off: the flow reads the client only when it can hold the bytes.
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        flows.add(ch);
-                        ch.pipeline().addLast(flowPipeline);
-                    }
-                });
-        if (settings.mode() == InterceptMode.TPROXY && !ipv6) {
-            b.option(EpollChannelOption.IP_TRANSPARENT, true);
-        }
-        return b;
-    }
-
     /** The bound listener addresses (ports resolved when 0 was configured). */
     public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(ch -> (InetSocketAddress) ch.localAddress()).distinct().toList();
+        return listeners.stream().map(ch -> (InetSocketAddress) ch.localAddress()).toList();
     }
 
     /** Client connections open now (being set up or relaying). */

@@ -2,6 +2,7 @@ package mpgw.server;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -19,7 +20,6 @@ import mpgw.config.Addresses;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.net.FastOpenSysctl;
-import mpgw.net.PerLoopListeners;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -59,20 +59,22 @@ public final class SocksServer implements AutoCloseable {
         ClientChannelInitializer initializer = new ClientChannelInitializer(context);
         warnIfFastOpenForbidden();
         for (InetSocketAddress address : settings.listen()) {
-            try {
-                listeners.addAll(PerLoopListeners.bind(group, address, () -> new ServerBootstrap()
-                        .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
-                        .option(ChannelOption.SO_BACKLOG, 1024)
-                        .option(ChannelOption.SO_REUSEADDR, true)
-                        .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
-                        .handler(AcceptErrorLogger.INSTANCE)
-                        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                        .childHandler(initializer)));
-            } catch (PerLoopListeners.BindFailure e) {
+            ChannelFuture bound = new ServerBootstrap()
+                    .group(group)
+                    .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
+                    .handler(AcceptErrorLogger.INSTANCE)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childHandler(initializer)
+                    .bind(address).awaitUninterruptibly();
+            if (!bound.isSuccess()) {
                 close();
                 throw new ServerStartException("cannot listen on " + Addresses.format(address) + ": "
-                        + reason(e.getCause()), e.getCause());
+                        + reason(bound.cause()), bound.cause());
             }
+            listeners.add(bound.channel());
         }
     }
 
@@ -87,8 +89,7 @@ public final class SocksServer implements AutoCloseable {
 
     /** The bound listener addresses (ports resolved when 0 was configured). */
     public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(ch -> Addresses.normalize((InetSocketAddress) ch.localAddress())).distinct()
-                .toList();
+        return listeners.stream().map(ch -> Addresses.normalize((InetSocketAddress) ch.localAddress())).toList();
     }
 
     /** Client connections open now (in handshake, relaying, or holding a UDP session). */
