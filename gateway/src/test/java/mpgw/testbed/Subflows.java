@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The TCP subflows of MPTCP connections in a namespace as the kernel reports them ({@code ss -tni}): established
@@ -17,8 +20,30 @@ public final class Subflows {
     /** Local address (without {@code %dev}) to bytes_acked, for established MPTCP subflows to {@code port}. */
     public static Map<String, Long> bytesAckedByLocalAddress(Testbed testbed, String ns, int port)
             throws IOException, InterruptedException {
-        String out = testbed.exec(ns, "ss -tniH state established '( dport = :" + port + " )'");
         Map<String, Long> acked = new LinkedHashMap<>();
+        forEach(testbed, ns, port, (local, details) -> acked.merge(local, counter(details, "bytes_acked:"), Long::sum));
+        return acked;
+    }
+
+    /** Local address to smoothed RTT in ms ({@code rtt:} of {@code ss -i}), for established MPTCP subflows. */
+    public static Map<String, Double> rttMsByLocalAddress(Testbed testbed, String ns, int port)
+            throws IOException, InterruptedException {
+        Map<String, Double> rtt = new LinkedHashMap<>();
+        forEach(testbed, ns, port, (local, details) -> {
+            Matcher m = RTT.matcher(details);
+            if (m.find()) {
+                rtt.put(local, Double.parseDouble(m.group(1)));
+            }
+        });
+        return rtt;
+    }
+
+    private static final Pattern RTT = Pattern.compile("\\brtt:([\\d.]+)/");
+
+    /** Calls {@code subflow} with the local address and the detail line of each established subflow to port. */
+    private static void forEach(Testbed testbed, String ns, int port, BiConsumer<String, String> subflow)
+            throws IOException, InterruptedException {
+        String out = testbed.exec(ns, "ss -tniH state established '( dport = :" + port + " )'");
         String local = null;
         for (String line : out.split("\n")) {
             if (line.isBlank()) {
@@ -33,10 +58,9 @@ public final class Subflows {
                     }
                 }
             } else if (local != null && line.contains("tcp-ulp-mptcp")) {
-                acked.merge(local, counter(line, "bytes_acked:"), Long::sum);
+                subflow.accept(local, line);
             }
         }
-        return acked;
     }
 
     private static String host(String endpoint) {

@@ -8,13 +8,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import mpgw.testbed.EchoService;
 import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
@@ -98,7 +95,7 @@ class DelayedLinksTest {
             // delay line (the subflows really cross it).
             Subflows.await(tb, tb.gw(), SERVER_PORT, m -> m.getOrDefault(wan1, 0L) > (256 << 10)
                     && m.getOrDefault(wan2, 0L) > (256 << 10), "256 KiB acknowledged on each link", 15);
-            Map<String, Double> rtt = subflowRtts(SERVER_PORT);
+            Map<String, Double> rtt = Subflows.rttMsByLocalAddress(tb, tb.gw(), SERVER_PORT);
             System.out.println("subflow smoothed RTTs during the transfer, ms: " + rtt);
             for (String local : List.of(wan1, wan2)) {
                 assertTrue(rtt.containsKey(local) && rtt.get(local) >= 2 * ONE_WAY_MS, "subflow from " + local
@@ -230,34 +227,5 @@ class DelayedLinksTest {
             }
             return out;
         });
-    }
-
-    private static final Pattern RTT = Pattern.compile("\\brtt:([\\d.]+)/");
-
-    /** Local address to smoothed RTT (ms) of the established TCP subflows towards {@code port} on router A. */
-    private static Map<String, Double> subflowRtts(int port) throws Exception {
-        String out = tb.exec(tb.gw(), "ss -tniH state established '( dport = :" + port + " )'");
-        Map<String, Double> rtt = new LinkedHashMap<>();
-        String local = null;
-        for (String line : out.split("\n")) {
-            if (line.isBlank()) {
-                continue;
-            }
-            if (!Character.isWhitespace(line.charAt(0))) {
-                local = null;
-                String[] w = line.trim().split("\\s+");
-                for (int i = 1; i < w.length; i++) {
-                    if (w[i].endsWith(":" + port)) {
-                        local = w[i - 1].substring(0, w[i - 1].lastIndexOf(':'));
-                    }
-                }
-            } else if (local != null) {
-                Matcher m = RTT.matcher(line);
-                if (m.find()) {
-                    rtt.put(local.replaceAll("%.*", ""), Double.parseDouble(m.group(1)));
-                }
-            }
-        }
-        return rtt;
     }
 }
