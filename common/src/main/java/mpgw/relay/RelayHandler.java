@@ -9,6 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One direction of a {@link Relay}: what this channel reads is written to {@code peer}.
@@ -78,16 +80,18 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             self.close();
             return;
         }
+        if (peer instanceof DuplexChannel duplexPeer && duplexPeer.isInputShutdown()) {
+            // The other way ended first (the usual end of a request/response flow): nothing more can come either
+            // way. Flush both and close; a close sends the FIN a shutdown would, without a shutdown call per flow.
+            closeOnFlush(peer);
+            closeOnFlush(self);
+            return;
+        }
         peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-            if (!(peer instanceof DuplexChannel duplexPeer)) {
-                peer.close();
-            } else if (duplexPeer.isInputShutdown()) {
-                // The other way ended first (the usual end of a request/response flow): nothing more can come
-                // either way, and a close sends the FIN a shutdown would, without a shutdown call per flow.
-                closeOnFlush(self);
-                peer.close();
-            } else {
+            if (peer instanceof DuplexChannel duplexPeer) {
                 duplexPeer.shutdownOutput().addListener(s -> closeIfDone(self));
+            } else {
+                peer.close();
             }
         });
     }
@@ -116,9 +120,19 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * Closes {@code ch} once what is queued for it is written, or after the drain limit
+     * ({@code mpgw.relay.drainLimitMillis}, 10 s) if its peer stops reading: an MPTCP peer that closed with unread
+     * data does not always reset the connection (seen on 6.18: FIN-WAIT-2, full receive queue, zero window), and
+     * the flow would otherwise stay open until the idle timeout, retrying the write every millisecond.
+     */
     static void closeOnFlush(Channel ch) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            ScheduledFuture<?> limit = ch.eventLoop().schedule(() -> {
+                ch.close();
+            }, Long.getLong("mpgw.relay.drainLimitMillis", 10_000), TimeUnit.MILLISECONDS);
+            ch.closeFuture().addListener(f -> limit.cancel(false));
         } else {
             ch.close();
         }

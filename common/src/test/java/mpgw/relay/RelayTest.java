@@ -106,6 +106,41 @@ class RelayTest {
     }
 
     /**
+     * A flow whose client is gone while bytes for the upstream are still queued, and whose upstream never reads
+     * them (as an MPTCP peer that closed with unread data and did not reset): the relay gives the queue the drain
+     * limit and then closes, instead of holding the flow until the idle timeout.
+     */
+    @Test
+    void queuedBytesThatNeverDrainDoNotHoldTheFlowOpen() throws Exception {
+        System.setProperty("mpgw.relay.drainLimitMillis", "500");
+        try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setReceiveBufferSize(4096);
+            CompletableFuture<RelayStats> ended = new CompletableFuture<>();
+            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
+            Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort());
+            try (Socket served = target.accept()) { // accepted, never read
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    try {
+                        client.getOutputStream().write(new byte[32 << 20]); // far more than every buffer holds
+                    } catch (java.io.IOException expected) {
+                        // the reset below ends the blocked write
+                    }
+                });
+                Thread.sleep(500); // the upstream's buffers and the relay's queue fill up
+                assertTrue(!writer.isDone(), "the writer must be blocked: nothing drains");
+                client.setSoLinger(true, 0);
+                client.close(); // RST: the relay's client side goes inactive with bytes queued for the upstream
+                RelayStats stats = ended.get(5, TimeUnit.SECONDS);
+                assertTrue(stats.bytesUp() > 0, "bytes were relayed before the stall: " + stats.bytesUp());
+                writer.get(5, TimeUnit.SECONDS);
+            } finally {
+                System.clearProperty("mpgw.relay.drainLimitMillis");
+                proxy.close().sync();
+            }
+        }
+    }
+
+    /**
      * After the client's FIN the accepted channel has no read interest left; a response larger than the socket
      * buffers then needs EPOLLOUT on it. Netty 4.2.18 fails that (EPOLL_CTL_MOD on a removed fd) unless
      * {@link EpollRegistrationRepair} is in place, and the client got a truncated response and a RST.
