@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
@@ -121,20 +122,32 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Closes {@code ch} once what is queued for it is written, or after the drain limit
-     * ({@code mpgw.relay.drainLimitMillis}, 10 s) if its peer stops reading: an MPTCP peer that closed with unread
-     * data does not always reset the connection (seen on 6.18: FIN-WAIT-2, full receive queue, zero window), and
-     * the flow would otherwise stay open until the idle timeout, retrying the write every millisecond.
+     * Closes {@code ch} once what is queued for it is written, or as soon as a whole drain period
+     * ({@code mpgw.relay.drainLimitMillis}, 10 s) passes without any of it being written: an MPTCP peer that closed
+     * with unread data does not always reset the connection (seen on 6.18: FIN-WAIT-2, full receive queue, zero
+     * window), and the flow would otherwise stay open until the idle timeout, retrying the write every millisecond.
+     * A slow peer that still takes bytes keeps the connection as long as it needs.
      */
     static void closeOnFlush(Channel ch) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            ScheduledFuture<?> limit = ch.eventLoop().schedule(() -> {
-                ch.close();
-            }, Long.getLong("mpgw.relay.drainLimitMillis", 10_000), TimeUnit.MILLISECONDS);
-            ch.closeFuture().addListener(f -> limit.cancel(false));
+            long period = Long.getLong("mpgw.relay.drainLimitMillis", 10_000);
+            long[] before = {queuedBytes(ch)};
+            ScheduledFuture<?> watch = ch.eventLoop().scheduleAtFixedRate(() -> {
+                long now = queuedBytes(ch);
+                if (now >= before[0]) {
+                    ch.close(); // nothing drained in a whole period
+                }
+                before[0] = now;
+            }, period, period, TimeUnit.MILLISECONDS);
+            ch.closeFuture().addListener(f -> watch.cancel(false));
         } else {
             ch.close();
         }
+    }
+
+    private static long queuedBytes(Channel ch) {
+        ChannelOutboundBuffer queue = ch.unsafe().outboundBuffer();
+        return queue == null ? 0 : queue.totalPendingWriteBytes();
     }
 }
