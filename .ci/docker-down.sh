@@ -43,7 +43,7 @@ leftovers() {
     p=${p#/proc/}
     [ "$p" = $$ ] && continue
     # 2>/dev/null first: a process may exit between the glob and the read.
-    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$exec_root" && echo "$p"
+    case "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" in *"$exec_root"*) echo "$p" ;; esac
   done
   return 0
 }

@@ -76,7 +76,7 @@ NS_CLIENT=${P}client NS_GW=${P}gw NS_SRV=${P}srv NS_DST=${P}dst
 # other checkouts' copies. Both come before the EXIT trap, whose cleanup would tear the other run down.
 exec 9>/run/mpgw-bench.lock
 flock -n 9 || { echo "bench: another 'mpgw bench' is running (lock /run/mpgw-bench.lock); wait for it" >&2; exit 2; }
-if ip netns list | awk '{print $1}' | grep -q "^$P"; then
+if ip netns list | awk -v p="$P" 'index($1, p) == 1 { found = 1 } END { exit !found }'; then
   echo "bench: namespaces ${P}* exist: another bench (maybe from another checkout) is running; if none is," \
     "remove them: bin/testbed.sh down --prefix $P" >&2
   exit 2
@@ -121,7 +121,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 # wait_port NS PORT: until something listens on TCP PORT in NS (10 s).
 wait_port() {
   for _ in $(seq 100); do
-    in_ns "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+    [ -n "$(in_ns "$1" ss -Hltn "sport = :$2")" ] && return 0
     sleep 0.1
   done
   echo "bench: nothing listens on port $2 in $1; logs:" >&2
@@ -404,7 +404,7 @@ java_heap_kib() {  # used heap after a full GC, summed over the Java daemons in 
   for pid in $(ip netns pids "$NS_GW"; ip netns pids "$NS_SRV"); do
     [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = java ] || continue
     jcmd "$pid" GC.run >/dev/null 2>&1 || continue
-    used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* total [0-9]+K, used ([0-9]+)K.*/\1/p' | head -1)
+    used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* total [0-9]+K, used ([0-9]+)K.*/\1/p' | sed -n 1p)
     total=$((total + ${used:-0}))
   done
   echo "$total"
@@ -526,7 +526,7 @@ table() {
   local head="| figure |" sep="|---|" stack
   for stack in ${stacks//,/ }; do head+=" $stack |"; sep+="---|"; done
   echo "Command: \`bin/mpgw bench${args:+ $args}\`  "
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | head -1)  "
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | sed -n 1p)  "
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers (and router A's tcp_rmem default at 1 MiB)."

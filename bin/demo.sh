@@ -72,7 +72,7 @@ cleanup() {
   done
   bash "$root/bin/testbed.sh" down --prefix "$prefix" || rc=1
   rm -rf "$work"
-  if ip netns list | awk '{print $1}' | grep -q "^$prefix"; then
+  if ip netns list | awk -v p="$prefix" 'index($1, p) == 1 { found = 1 } END { exit !found }'; then
     echo "mpgw demo: namespaces left behind: $(ip netns list | grep "^$prefix" | tr '\n' ' ')" >&2
     rc=1
   fi
@@ -93,7 +93,7 @@ in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 await_listening() {
   local ns=$1 port=$2 log=$3
   for _ in $(seq 300); do
-    in_ns "$ns" ss -Hltn "sport = :$port" | grep -q . && return 0
+    [ -n "$(in_ns "$ns" ss -Hltn "sport = :$port")" ] && return 0
     sleep 0.1
   done
   tail -20 "$log" >&2

@@ -83,7 +83,8 @@ parse_common() {
   ns_dly=${prefix}dly
 }
 
-ns_exists() { ip netns list | awk '{print $1}' | grep -qxF "$1"; }
+# awk reads all of its input: `cmd | grep -q` under pipefail fails when grep exits before cmd's last write.
+ns_exists() { ip netns list | awk -v ns="$1" '$1 == ns { found = 1 } END { exit !found }'; }
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # nth_of LIST I: item I (1-based) of a comma-separated list; the last item repeats.

@@ -9,7 +9,8 @@
 # Prints the image reference (mpgw-base:<hash>) on the last line of stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-docker=${DOCKER_CLI:-$(command -v /usr/bin/docker docker | head -1)}
+# No `cmd | head` under pipefail: head may exit before cmd writes, and SIGPIPE then fails the script.
+docker=${DOCKER_CLI:-/usr/bin/docker}
 packages_file="$here/base-packages.txt"
 
 # Bump when the recipe below changes in a way that must produce a new image.
