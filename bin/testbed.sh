@@ -72,10 +72,15 @@ parse_common() {
     shift
   done
   [[ $prefix =~ ^[A-Za-z0-9_.-]{0,40}$ ]] || die "--prefix may hold letters, digits, '_', '.', '-' (at most 40)"
-  if ! [[ $links =~ ^[0-9]+$ ]] || [ "$links" -lt 1 ] || [ "$links" -gt 8 ]; then die "--links must be 1-8"; fi
+  # tc reads a bare number as bits per second: "--rate 20" would shape every link to 20 bit/s.
+  local rate_re='(none|[0-9]+(\.[0-9]+)?([kKmMgGtT]?[bB]it|[kKmMgGtT]?[bB]ps))'
+  if ! [[ $rates =~ ^$rate_re(,$rate_re)*$ ]]; then
+    die "--rate must be 'none' or a tc rate with its unit per link, e.g. 20mbit or 30mbit,10mbit (got '$rates')"
+  fi
   if [ "$delays" != none ] && ! [[ $delays =~ ^[0-9]+(\.[0-9]+)?(,[0-9]+(\.[0-9]+)?)*$ ]]; then
     die "--delay must be 'none' or milliseconds per link, e.g. 10 or 10,40 (got '$delays')"
   fi
+  if ! [[ $links =~ ^[0-9]+$ ]] || [ "$links" -lt 1 ] || [ "$links" -gt 8 ]; then die "--links must be 1-8"; fi
   ns_client=${prefix}client
   ns_gw=${prefix}gw
   ns_srv=${prefix}srv

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  *       high water mark, and resumes when it drains. Nothing is buffered beyond the water marks.</li>
  *   <li><b>Half-close</b>: EOF from one side becomes {@code shutdownOutput()} on the other, after the
  *       bytes read before it are written. The relay ends when both directions have ended.</li>
- *   <li><b>Failure</b>: an error or reset on either side closes both (the other after a flush).</li>
+ *   <li><b>Failure</b>: an error or reset on either side resets the other at once (RST, or MP_FASTCLOSE on
+ *       MPTCP); bytes that arrive for a side already gone reset their sender. A side that closes cleanly
+ *       closes the other after a flush.</li>
  *   <li>{@code onEnd} runs exactly once, with the byte counts, when both channels are closed.</li>
  * </ul>
  *

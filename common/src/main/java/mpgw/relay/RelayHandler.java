@@ -33,8 +33,14 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ByteBuf) || !peer.isActive()) {
+        if (!(msg instanceof ByteBuf)) {
             ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!peer.isActive()) {
+            // Nowhere to deliver these bytes: tell the sender the way TCP tells a sender whose peer has closed.
+            ReferenceCountUtil.release(msg);
+            ConnectionReset.reset(ctx.channel());
             return;
         }
         int n = ((ByteBuf) msg).readableBytes();
@@ -117,7 +123,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Resets and timeouts end the relay; they are reported by the owner's end-of-relay log line.
+        // A reset (or any failure) reaches the peer as a reset, not as a FIN after a flush: a FIN would make a cut
+        // download look complete, and an MPTCP peer would go on sending into a closed socket (see ConnectionReset).
+        // Reported by the owner's end-of-relay log line.
+        ConnectionReset.reset(peer);
         ctx.close();
     }
 

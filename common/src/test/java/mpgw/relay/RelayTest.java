@@ -2,10 +2,12 @@ package mpgw.relay;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -106,37 +108,58 @@ class RelayTest {
     }
 
     /**
-     * A flow whose client is gone while bytes for the upstream are still queued, and whose upstream never reads
-     * them (as an MPTCP peer that closed with unread data and did not reset): the relay gives the queue the drain
-     * limit and then closes, instead of holding the flow until the idle timeout.
+     * Bytes queued for a peer that stopped reading (as an MPTCP peer that closed with unread data and did not
+     * reset): a close-on-flush gives up after a whole drain period without progress, instead of holding the
+     * flow until the idle timeout.
      */
     @Test
-    void queuedBytesThatNeverDrainDoNotHoldTheFlowOpen() throws Exception {
+    void aCloseOnFlushGivesUpWhenNothingDrainsForAWholePeriod() throws Exception {
         System.setProperty("mpgw.relay.drainLimitMillis", "500");
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             target.setReceiveBufferSize(4096);
-            CompletableFuture<RelayStats> ended = new CompletableFuture<>();
-            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
-            Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort());
+            Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                    .option(ChannelOption.SO_SNDBUF, 4096)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(target.getLocalSocketAddress()).sync().channel();
             try (Socket served = target.accept()) { // accepted, never read
-                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                    try {
-                        client.getOutputStream().write(new byte[32 << 20]); // far more than every buffer holds
-                    } catch (java.io.IOException expected) {
-                        // the reset below ends the blocked write
-                    }
-                });
-                Thread.sleep(500); // the upstream's buffers and the relay's queue fill up
-                assertTrue(!writer.isDone(), "the writer must be blocked: nothing drains");
-                client.setSoLinger(true, 0);
-                client.close(); // RST: the relay's client side goes inactive with bytes queued for the upstream
-                RelayStats stats = ended.get(5, TimeUnit.SECONDS);
-                assertTrue(stats.bytesUp() > 0, "bytes were relayed before the stall: " + stats.bytesUp());
-                writer.get(5, TimeUnit.SECONDS);
+                long start = System.nanoTime();
+                ch.eventLoop().submit(() -> {
+                    ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[8 << 20])); // far more than the buffers hold
+                    RelayHandler.closeOnFlush(ch);
+                }).sync();
+                assertTrue(ch.closeFuture().await(5, TimeUnit.SECONDS), "still open with nothing draining");
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertTrue(millis >= 450, "closed after " + millis + " ms, before a whole drain period");
             } finally {
                 System.clearProperty("mpgw.relay.drainLimitMillis");
-                proxy.close().sync();
+                ch.close().sync();
             }
+        }
+    }
+
+    /**
+     * A reset on one side reaches the other as a reset, while bytes are still on their way: the client must not
+     * see a clean EOF, which would make a cut download look complete.
+     */
+    @Test
+    void aResetOnOneSideResetsTheOther() throws Exception {
+        try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CompletableFuture<RelayStats> ended = new CompletableFuture<>();
+            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
+            try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort())) {
+                client.setSoTimeout(10_000);
+                client.getOutputStream().write(new byte[] {1});
+                try (Socket served = target.accept()) {
+                    assertEquals(1, served.getInputStream().read()); // the relay runs
+                    served.getOutputStream().write(new byte[100_000]);
+                    served.setSoLinger(true, 0);
+                } // RST
+                java.io.IOException e = assertThrows(java.io.IOException.class,
+                        () -> client.getInputStream().readAllBytes(), "the client saw a clean EOF");
+                assertTrue(e.getMessage().contains("reset"), "expected a reset, got " + e);
+            }
+            ended.get(5, TimeUnit.SECONDS);
+            proxy.close().sync();
         }
     }
 

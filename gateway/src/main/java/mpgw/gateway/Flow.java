@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
 import mpgw.relay.ByteMeter;
+import mpgw.relay.ConnectionReset;
 import mpgw.relay.RelayStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;

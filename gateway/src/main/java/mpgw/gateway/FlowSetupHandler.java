@@ -21,7 +21,7 @@ import mpgw.relay.Relay;
  * Carries one flow from "destination known" to "relaying": connects the upstream ({@link UpstreamConnector}),
  * runs the SOCKS5 handshake on it ({@link Socks5ClientHandshake}) with the client's early bytes
  * ({@link EarlyDataBuffer}), then hands both channels to {@link Relay}. Any failure on the way ends the flow and
- * resets the client connection ({@link ConnectionReset}); a client that leaves meanwhile cancels the upstream.
+ * resets the client connection ({@link mpgw.relay.ConnectionReset}); a client that leaves meanwhile cancels the upstream.
  *
  * <p>With fast open and no pool hit, the connect waits up to {@code upstream.fast-open-wait} for the client's
  * first bytes ({@link FirstBytesWait}), which then ride in the SYN after the SOCKS request ({@link SynPayload}).

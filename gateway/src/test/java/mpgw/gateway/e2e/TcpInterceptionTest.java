@@ -13,12 +13,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import mpgw.testbed.Daemon;
 import mpgw.testbed.DanteServer;
 import mpgw.testbed.EchoService;
 import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
 import mpgw.testbed.Metrics;
+import mpgw.testbed.ResettingService;
 import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
@@ -44,6 +46,8 @@ class TcpInterceptionTest {
     private static final int ECHO_PORT = 7000;
     private static final int CLOSED_PORT = 7999;
     private static final int SOURCE_PORT = 7001;
+    private static final int RESET_UPLOAD_PORT = 7002;
+    private static final int RESET_DOWNLOAD_PORT = 7003;
     private static final long DOWNLOAD_BYTES = 24 << 20;
     private static final int DANTE_PORT = 1080;
     private static final int DANTE_AUTH_PORT = 1082;
@@ -57,6 +61,8 @@ class TcpInterceptionTest {
     private static Testbed tb;
     private static final Teardown services = new Teardown();
     private static InetSocketAddress echo;
+    private static ResettingService resetsUpload;
+    private static ResettingService resetsDownload;
 
     @BeforeAll
     static void testbed() throws Exception {
@@ -72,6 +78,11 @@ class TcpInterceptionTest {
         // Dual-stack: IPv4 and IPv6 clients reach the same echo service.
         services.add(EchoService.start(tb, tb.dst(), new InetSocketAddress("::", ECHO_PORT)));
         services.add(SourceService.start(tb, tb.dst(), new InetSocketAddress("::", SOURCE_PORT), DOWNLOAD_BYTES));
+        resetsUpload = ResettingService.start(tb, tb.dst(), new InetSocketAddress("::", RESET_UPLOAD_PORT), 0, 1 << 20);
+        services.add(resetsUpload);
+        resetsDownload = ResettingService.start(tb, tb.dst(), new InetSocketAddress("::", RESET_DOWNLOAD_PORT),
+                1 << 20, 0);
+        services.add(resetsDownload);
         ServerSocket silent = tb.call(tb.srv(), () -> new ServerSocket(SILENT_PORT));
         services.add(silent); // accepts (the kernel does) and never answers
         echo = new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT);
@@ -233,6 +244,66 @@ class TcpInterceptionTest {
             assertEquals(-1, s.getInputStream().read(), "closed by the gateway");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             assertTrue(millis >= 800, "closed after " + millis + " ms");
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    /**
+     * The destination resets an upload after 1 MB. The reset must travel to the client as a reset, and at once:
+     * a FIN would let the client think the flow ended cleanly, and router B's MPTCP socket, closed without a
+     * reset, goes on taking the upload into its orphaned receive queue (8 MB and more per flow on 6.18), over
+     * the links the next flow needs.
+     */
+    @Test
+    void aDestinationsResetOfAnUploadReachesTheClientAsAResetAtOnce() throws Exception {
+        try (GatewayProcess gw = gateway("");
+             Socket s = EchoTransfer.connect(tb, tb.client(),
+                     new InetSocketAddress(tb.get("DST_IP"), RESET_UPLOAD_PORT))) {
+            s.setSoTimeout(15_000);
+            AtomicLong written = new AtomicLong();
+            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                byte[] chunk = new byte[64 * 1024];
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                try {
+                    while (written.get() < (256L << 20) && System.nanoTime() < deadline) {
+                        s.getOutputStream().write(chunk);
+                        written.addAndGet(chunk.length);
+                    }
+                } catch (IOException expected) {
+                    // the reset ends the upload
+                }
+            });
+            long resetAt = resetsUpload.awaitReset();
+            long writtenAtReset = written.get();
+            SocketException e = assertThrows(SocketException.class, () -> s.getInputStream().read());
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resetAt);
+            writer.get(20, TimeUnit.SECONDS);
+            System.out.println("destination reset an upload: the client saw it after " + millis + " ms, having"
+                    + " written " + (written.get() - writtenAtReset) + " more bytes");
+            assertTrue(e.getMessage().contains("reset"), "expected a reset, got " + e);
+            assertTrue(millis < 3_000, "the reset took " + millis + " ms to reach the client");
+            gw.awaitLine("outcome=relayed");
+        }
+    }
+
+    /** A download the destination resets after 1 MB must not look complete to the client: it ends in a reset. */
+    @Test
+    void aDestinationsResetOfADownloadReachesTheClientAsAReset() throws Exception {
+        try (GatewayProcess gw = gateway("");
+             Socket s = EchoTransfer.connect(tb, tb.client(),
+                     new InetSocketAddress(tb.get("DST_IP"), RESET_DOWNLOAD_PORT))) {
+            s.setSoTimeout(15_000);
+            byte[] buf = new byte[64 * 1024];
+            long[] received = {0};
+            SocketException e = assertThrows(SocketException.class, () -> {
+                int n;
+                while ((n = s.getInputStream().read(buf)) > 0) {
+                    received[0] += n;
+                }
+            }, "the download ended with a clean EOF");
+            System.out.println("destination reset a download: the client got " + received[0] + " bytes, then " + e);
+            assertTrue(e.getMessage().contains("reset"), "expected a reset, got " + e);
+            resetsDownload.awaitReset();
             gw.awaitLine("outcome=relayed");
         }
     }
