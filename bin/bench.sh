@@ -28,8 +28,9 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  in how a flow starts, so only setup, roundtrips, ttfb and share measure them)
   --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
   --delay MS     one-way delay of every link in ms (testbed.sh --delay: a userspace delay line per link) for
-                 the parts where round trips matter: setup, roundtrips, share, ttfb (default: none, and 10 for
-                 ttfb, which measures what the zero-RTT layers save and needs a real round trip)
+                 the parts where round trips matter: roundtrips, ttfb and share (default 10: they measure what
+                 the zero-RTT layers save, which needs a real round trip) and setup (default none: with a delay,
+                 flows/s would measure the delay, not the proxies)
   --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
   --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
@@ -61,7 +62,7 @@ done
 if [ -n "$delay" ] && ! [[ $delay =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
   echo "bench: --delay must be a number of milliseconds, got '$delay'" >&2; exit 2
 fi
-ttfb_delay=${delay:-10}
+rtt_delay=${delay:-10}   # roundtrips, ttfb, share; setup uses $delay alone
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces, iptables)" >&2; exit 2; }
 for cmd in iperf3 wrk nginx tcpdump mptcpize ss-redir ss-server redsocks danted python3 java; do
   command -v "$cmd" >/dev/null || { echo "bench: '$cmd' not found; see --help for the packages" >&2; exit 2; }
@@ -349,7 +350,9 @@ bench_setup() {
 
 # ---- 4. round trips before the first payload byte ----------------------------------------------------
 bench_roundtrips() {
-  testbed 2 none "$delay"
+  # Without a delay the pool's answer can beat the gateway's read of the client's bytes, and a wait is counted
+  # that is scheduling, not a round trip.
+  testbed 2 none "$rtt_delay"
   local stack pk wt dst_ns
   for stack in ${stacks//,/ }; do
     start_stack "$stack"; start_nginx "$stack"
@@ -377,7 +380,7 @@ bench_roundtrips() {
 # a fresh proxied flow: upstream handshake + pipelined request; a pool hit: the request alone) cost 2 x delay
 # each here, so the medians show how many there were.
 bench_ttfb() {
-  testbed 2 20mbit "$ttfb_delay"
+  testbed 2 20mbit "$rtt_delay"
   local stack i t vals
   for stack in ${stacks//,/ }; do
     start_stack "$stack"; start_nginx "$stack"
@@ -484,9 +487,9 @@ EOF
 # ---- 5b. share of link 2 --------------------------------------------------------------------------------
 # A fresh flow's 1 MB download over 2 x 20 Mbit/s: how much of it link 2 carried (rx bytes of router A's wan2).
 # A new MPTCP connection opens its second subflow only after its first data; a pooled one has it already.
-# That costs a fresh flow a few round trips on link 1 alone, so the difference shows only with --delay.
+# That costs a fresh flow a few round trips on link 1 alone, so the difference shows only with a delay.
 bench_share() {
-  testbed 2 20mbit "$delay"
+  testbed 2 20mbit "$rtt_delay"
   local stack i vals a1 a2 b1 b2
   for stack in ${stacks//,/ }; do
     [ "$stack" = kernel ] && continue
@@ -530,7 +533,7 @@ table() {
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers (and router A's tcp_rmem default at 1 MiB)."
-  echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup, roundtrips and share; $ttfb_delay ms in ttfb."
+  echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup; $rtt_delay ms in roundtrips, ttfb and share."
   echo
   echo "$head target |"
   echo "$sep---|"
@@ -558,7 +561,7 @@ table() {
     row "router A waits for router B before it" rt-waits "0 with pool/TFO"
   fi
   if has "$only" ttfb; then
-    row "time to first byte of one request, 2 x 20 Mbit/s, $ttfb_delay ms each way, median of 20, ms" ttfb \
+    row "time to first byte of one request, 2 x 20 Mbit/s, $rtt_delay ms each way, median of 20, ms" ttfb \
       "pool < no pool"
   fi
   if has "$only" share; then
