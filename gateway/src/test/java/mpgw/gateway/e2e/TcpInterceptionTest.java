@@ -1,6 +1,7 @@
 package mpgw.gateway.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import mpgw.testbed.Daemon;
 import mpgw.testbed.DanteServer;
 import mpgw.testbed.EchoService;
@@ -249,38 +249,33 @@ class TcpInterceptionTest {
     }
 
     /**
-     * The destination resets an upload after 1 MB. The reset must travel to the client as a reset, and at once:
-     * a FIN would let the client think the flow ended cleanly, and router B's MPTCP socket, closed without a
-     * reset, goes on taking the upload into its orphaned receive queue (8 MB and more per flow on 6.18), over
-     * the links the next flow needs.
+     * The destination resets an upload after 1 MB. The reset must reach the client at once: router B's MPTCP
+     * socket, closed without a reset, goes on taking the upload into its orphaned receive queue (8 MB and more per
+     * flow on 6.18) over the links the next flow needs, and the client's writes go on for the 10 s drain limit.
+     * One thread only: a reader beside the writer could consume the client socket's ECONNRESET and see an EOF.
      */
     @Test
     void aDestinationsResetOfAnUploadReachesTheClientAsAResetAtOnce() throws Exception {
         try (GatewayProcess gw = gateway("");
              Socket s = EchoTransfer.connect(tb, tb.client(),
                      new InetSocketAddress(tb.get("DST_IP"), RESET_UPLOAD_PORT))) {
-            s.setSoTimeout(15_000);
-            AtomicLong written = new AtomicLong();
-            CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-                byte[] chunk = new byte[64 * 1024];
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                try {
-                    while (written.get() < (256L << 20) && System.nanoTime() < deadline) {
-                        s.getOutputStream().write(chunk);
-                        written.addAndGet(chunk.length);
-                    }
-                } catch (IOException expected) {
-                    // the reset ends the upload
+            byte[] chunk = new byte[64 * 1024];
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long written = 0;
+            IOException ended = null;
+            try {
+                while (written < (256L << 20) && System.nanoTime() < deadline) {
+                    s.getOutputStream().write(chunk);
+                    written += chunk.length;
                 }
-            });
-            long resetAt = resetsUpload.awaitReset();
-            long writtenAtReset = written.get();
-            SocketException e = assertThrows(SocketException.class, () -> s.getInputStream().read());
-            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - resetAt);
-            writer.get(20, TimeUnit.SECONDS);
-            System.out.println("destination reset an upload: the client saw it after " + millis + " ms, having"
-                    + " written " + (written.get() - writtenAtReset) + " more bytes");
-            assertTrue(e.getMessage().contains("reset"), "expected a reset, got " + e);
+            } catch (IOException e) {
+                ended = e;
+            }
+            long failedAt = System.nanoTime();
+            assertNotNull(ended, "the upload was never stopped: " + written + " bytes written");
+            long millis = TimeUnit.NANOSECONDS.toMillis(failedAt - resetsUpload.awaitReset());
+            System.out.println("destination reset an upload: the client's write failed " + millis + " ms later ("
+                    + ended.getMessage() + ") after " + written + " bytes");
             assertTrue(millis < 3_000, "the reset took " + millis + " ms to reach the client");
             gw.awaitLine("outcome=relayed");
         }
