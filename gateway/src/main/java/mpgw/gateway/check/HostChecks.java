@@ -45,9 +45,18 @@ final class HostChecks {
         }
     }
 
-    /** upstream.fast-open needs the client bit of net.ipv4.tcp_fastopen, or the kernel ignores MSG_FASTOPEN. */
+    /**
+     * upstream.fast-open needs the client bit of net.ipv4.tcp_fastopen, or the kernel ignores MSG_FASTOPEN; and a
+     * receive buffer default of 1 MiB, or its downloads crawl (docs/zero-rtt.md, "TFO and the second subflow").
+     */
     static Check fastOpen(GatewaySettings settings) {
-        FastOpenSysctl sysctl = FastOpenSysctl.read();
+        return fastOpen(settings, FastOpenSysctl.read(), readString(TCP_RMEM));
+    }
+
+    static final Path TCP_RMEM = Path.of("/proc/sys/net/ipv4/tcp_rmem");
+    static final int FAST_OPEN_RMEM_DEFAULT = 1 << 20;
+
+    static Check fastOpen(GatewaySettings settings, FastOpenSysctl sysctl, String tcpRmem) {
         if (!settings.fastOpen()) {
             return Check.ok("fast-open", "upstream.fast-open = off");
         }
@@ -56,7 +65,25 @@ final class HostChecks {
                     + " flow waits one more round trip", "sysctl -w " + FastOpenSysctl.KEY + "=" + sysctl.withClient()
                     + " (and server.fast-open with bit 2 on router B)");
         }
-        return Check.ok("fast-open", sysctl + " allows it for clients (router B needs bit 2 and server.fast-open)");
+        String[] rmem = tcpRmem == null ? new String[0] : tcpRmem.trim().split("\\s+");
+        if (rmem.length == 3 && rmem[1].matches("\\d+") && rmem[2].matches("\\d+")
+                && Long.parseLong(rmem[1]) < FAST_OPEN_RMEM_DEFAULT) {
+            long max = Math.max(Long.parseLong(rmem[2]), FAST_OPEN_RMEM_DEFAULT);
+            return Check.fail("fast-open", "upstream.fast-open = on but the net.ipv4.tcp_rmem default is " + rmem[1]
+                    + ": once router B accepts TFO, a new connection's downloads lose segments when its second"
+                    + " subflow joins and run about 10 times slower (kernel; docs/zero-rtt.md)",
+                    "sysctl -w net.ipv4.tcp_rmem=\"" + rmem[0] + " " + FAST_OPEN_RMEM_DEFAULT + " " + max + "\"");
+        }
+        return Check.ok("fast-open", sysctl + " allows it for clients (router B needs bit 2 and server.fast-open),"
+                + " net.ipv4.tcp_rmem default " + (rmem.length == 3 ? rmem[1] : "unreadable"));
+    }
+
+    private static String readString(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** Limits and endpoints: without either, every connection stays on its first path. */
