@@ -2,7 +2,7 @@
 # Starts a private Docker engine for the container integration tests and builds the base image.
 # The engine runs inside its own network and mount namespace (only loopback inside): containers reach each
 # other and nothing else, a pull fails at once, and the host's interfaces, routes, firewall and mounts stay
-# untouched. Installs nothing (.ci/packages.txt brings docker.io and mmdebstrap). Idempotent: a running engine
+# untouched. Installs nothing (.ci/run brings docker.io and mmdebstrap: bin/deps.txt). Idempotent: a running engine
 # is reused. Writes the environment the tests need to $MPGW_DOCKER_RUN/env (source it), and prints it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ docker=${DOCKER_CLI:-/usr/bin/docker}
 export DOCKER_HOST=unix://$socket
 
 for tool in dockerd "$docker" unshare nsenter ip mmdebstrap; do
-  command -v "$tool" >/dev/null || { echo "docker-up: missing $tool (see .ci/packages.txt)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "docker-up: missing $tool (bin/deps.txt; bin/deps.sh install test)" >&2; exit 1; }
 done
 
 engine_pid() {

@@ -7,7 +7,7 @@
 # installs the interception rules in gw, then sends an iperf3 upload from client to dst for --seconds and
 # prints one line per second: each link's rate and the total, read from gw's WAN interface byte counters.
 # Link 2 goes down a third of the way through and comes back at two thirds. Everything it made is removed
-# on exit, also on Ctrl-C. Needs root, Linux with MPTCP, iproute2, iptables or nft, iperf3 and Java 17.
+# on exit, also on Ctrl-C. Needs root and Linux with MPTCP; installs the Debian packages it lacks (bin/deps.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 root=$(dirname "$here")
@@ -47,10 +47,14 @@ if [ "$(id -u)" != 0 ]; then
   echo "           run: sudo $root/bin/mpgw demo" >&2
   exit 1
 fi
-for tool in ip tc iperf3 "${JAVA:-java}"; do
-  command -v "$tool" >/dev/null || die "'$tool' not found (Debian: apt-get install iproute2 iperf3 openjdk-17-jre-headless)"
-done
-command -v nft >/dev/null || command -v iptables >/dev/null || die "neither nft nor iptables found"
+# Installs what is missing from Debian's packages (one line says which, first), or names it and stops.
+# shellcheck source=deps.sh
+. "$root/bin/deps.sh"
+purposes=(demo)
+if [ ! -d "$root/lib" ] && { [ ! -d "$root/gateway/target/lib" ] || [ ! -d "$root/socks-server/target/lib" ]; }; then
+  purposes+=(build)
+fi
+mpgw_deps_install "mpgw demo" "${purposes[@]}" || exit 2
 
 # A distribution has lib/; a source tree is built here once.
 if [ ! -d "$root/lib" ] && { [ ! -d "$root/gateway/target/lib" ] || [ ! -d "$root/socks-server/target/lib" ]; }; then
@@ -179,9 +183,9 @@ for (( t = 1; t <= seconds; t++ )); do
     echo "--- link 2 DOWN (gw's end of wan2): the flow carries on over the other link(s)"
   elif [ "$t" = "$restore_at" ]; then
     bash "$root/bin/testbed.sh" link up 2 --prefix "$prefix"
-    # The kernel does not re-create a subflow that closed on error; re-announcing the address makes it.
-    in_ns "$NS_SRV" bash "$root/iptables/mpgw-endpoints" --reannounce wan2 >/dev/null 2>&1 || true
-    echo "--- link 2 UP again: a new subflow joins the same flow"
+    # The kernel does not re-create a subflow that closed on error: the socks-server's path watcher sees wan2
+    # come back and re-announces router B's address on it (its log line is shown at the end).
+    echo "--- link 2 UP again: router B's path watcher re-announces it, a new subflow joins the same flow"
   fi
 done
 wait "$client_pid" || { tail -20 "$work/iperf3.log" >&2; die "iperf3 failed (gateway log: see above)"; }
@@ -191,3 +195,7 @@ for (( i = 1; i <= links; i++ )); do all=$(( all + last[i] )); done
 echo "total: $(mbit $(( all - first_bytes )) $(( last_ns - start_ns )) | tr -d ' ') Mbit/s on average over $seconds s on $links link(s) of $rate each"
 receiver=$(grep -E 'receiver$' "$work/iperf3.log" | tail -1 | awk '{ print $(NF-2), $(NF-1) }')
 echo "iperf3 receiver: ${receiver:-?} (application bytes that reached dst; the one TCP flow lasted the whole run)"
+if [ "$links" -ge 2 ]; then
+  watcher=$(grep -m1 -o "re-announced MPTCP endpoint.*" "$work/server.log" || true)
+  echo "router B's path watcher: ${watcher:-no re-announce logged (see docs/gateway.md, path watcher)}"
+fi

@@ -30,7 +30,7 @@ public final class DanteServer implements AutoCloseable {
     public static DanteServer start(String ns, int port, String external, Credentials user, Path workDir)
             throws IOException, InterruptedException {
         if (Sh.run(List.of("bash", "-c", "command -v danted")).exitCode() != 0) {
-            throw new IllegalStateException("danted not found: apt-get install dante-server (.ci/packages.txt lists it)");
+            throw new IllegalStateException("danted not found: apt-get install dante-server (bin/deps.txt lists it)");
         }
         Files.createDirectories(workDir);
         Path conf = workDir.resolve("danted-" + port + ".conf");
