@@ -35,8 +35,9 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
   --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
   --no-write     print the table only; leave docs/BENCHMARKS.md alone
-Needs root, the project built (mvn -DskipTests package) and the Debian packages iperf3, wrk, nginx-light,
-tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3.
+Needs root; builds the project if needed (mvn -DskipTests package); installs the Debian packages it lacks (bin/deps.txt:
+iperf3, wrk, nginx-light, tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3), or, with
+MPGW_NO_INSTALL=1 or without apt-get, names them and stops.
 USAGE
 }
 
@@ -64,11 +65,16 @@ if [ -n "$delay" ] && ! [[ $delay =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
 fi
 rtt_delay=${delay:-10}   # roundtrips, ttfb, share; setup uses $delay alone
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces, iptables)" >&2; exit 2; }
-for cmd in iperf3 wrk nginx tcpdump mptcpize ss-redir ss-server redsocks danted python3 java; do
-  command -v "$cmd" >/dev/null || { echo "bench: '$cmd' not found; see --help for the packages" >&2; exit 2; }
-done
-[ -d "$root/socks-server/target/lib" ] && [ -d "$root/gateway/target/lib" ] || {
-  echo "bench: build first: (cd $root && mvn -B -DskipTests package)" >&2; exit 2; }
+# Installs the Debian packages of the stacks and tools it lacks (one line says which, first), or names them.
+# shellcheck source=deps.sh
+. "$root/bin/deps.sh"
+if [ -d "$root/socks-server/target/lib" ] && [ -d "$root/gateway/target/lib" ]; then
+  mpgw_deps_install "bench" bench || exit 2
+else
+  mpgw_deps_install "bench" bench build || exit 2
+  echo "== building mpgw (mvn -q -DskipTests package)" >&2
+  (cd "$root" && mvn -B -ntp -q -DskipTests package) >&2 || { echo "bench: build failed" >&2; exit 2; }
+fi
 
 P=mpgwbench-
 NS_CLIENT=${P}client NS_GW=${P}gw NS_SRV=${P}srv NS_DST=${P}dst

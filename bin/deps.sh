@@ -49,19 +49,28 @@ mpgw_deps_install() {
     mpgw_deps_check "$label" "$@"
     return 1
   fi
-  local pkgs log=/tmp/mpgw-apt.$$.log
+  local pkgs log=/tmp/mpgw-apt.$$.log policy=/usr/sbin/policy-rc.d own_policy=0
   pkgs=$(awk '{ print $2 }' <<<"$missing" | sort -u | paste -sd' ' -)
   echo "$label: installing Debian packages: $pkgs (for $(awk '{ print $1 }' <<<"$missing" | paste -sd' ' -))" >&2
+  # The packages' own services (nginx, ss-server, danted, docker) stay stopped: mpgw's scripts start what they
+  # need inside their namespaces, and a system dockerd or nginx would change the host's ports and firewall.
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# mpgw deps.sh: no service starts while it installs packages\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+  fi
   # An install from stale package lists fails on a fresh machine; update only then, to keep warm runs fast.
   # shellcheck disable=SC2086
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs >"$log" 2>&1; then
     if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs; } >"$log" 2>&1; then
+      [ "$own_policy" = 0 ] || rm -f "$policy"
       tail -20 "$log" >&2
       echo "$label: apt-get install $pkgs failed (log above, in $log)" >&2
       return 1
     fi
   fi
+  [ "$own_policy" = 0 ] || rm -f "$policy"
   rm -f "$log"
   mpgw_deps_check "$label" "$@"
 }
