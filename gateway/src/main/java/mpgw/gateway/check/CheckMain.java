@@ -14,7 +14,8 @@ import mpgw.gateway.GatewaySettings;
 
 /**
  * {@code mpgw check --config FILE [--subflows N]}: diagnoses router A for the gateway and prints one line per
- * check, {@code OK} or {@code FAIL ...; fix: ...}: the config loads; MPTCP is on in the kernel; the path manager
+ * check, {@code OK} or {@code FAIL ...; fix: ...}: the config loads; the kernel release has the MPTCP features mpgw
+ * uses (and which it lacks); MPTCP is on in the kernel; the path manager
  * has limits and endpoints; the interception rules are installed, aimed at the listen port and skip the upstream
  * mark; and each socks-server address answers SOCKS5 over MPTCP with N subflows (default: one per configured
  * server address, at least 2). Changes nothing.
@@ -68,6 +69,7 @@ public final class CheckMain {
         // Netty's native epoll library must be loaded before any socket is made outside an event loop.
         io.netty.channel.epoll.Epoll.ensureAvailability();
         int wanted = subflows > 0 ? subflows : Math.max(2, settings.servers().size());
+        checks.add(report(HostChecks.kernel(settings), out));
         checks.add(report(HostChecks.mptcpEnabled(), out));
         checks.add(report(HostChecks.pathManager(wanted), out));
         checks.add(report(HostChecks.rules(settings), out));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -32,7 +33,7 @@ final class HostChecks {
         try {
             if (!Files.exists(sysctl)) {
                 return Check.fail("mptcp", "this kernel has no MPTCP (net.mptcp.enabled is missing)",
-                        "a kernel built with CONFIG_MPTCP (Linux 5.6+, 6.x recommended)");
+                        "a kernel built with CONFIG_MPTCP (Linux 5.16 or later, 6.5+ recommended: docs/kernel.md)");
             }
             if (!Files.readString(sysctl).trim().equals("1")) {
                 return Check.fail("mptcp", "net.mptcp.enabled = 0", "sysctl -w net.mptcp.enabled=1");
@@ -43,6 +44,98 @@ final class HostChecks {
             return Check.fail("mptcp", "cannot create an MPTCP socket: " + e.getMessage(),
                     "sysctl -w net.mptcp.enabled=1 (per network namespace)");
         }
+    }
+
+    /** A kernel feature mpgw uses, the release that brought it, and what mpgw loses without it. */
+    record KernelFeature(int major, int minor, String name, String without) {
+        String since() {
+            return major + "." + minor;
+        }
+    }
+
+    static final KernelFeature KERNEL_FAST_OPEN = new KernelFeature(6, 2,
+            "TCP Fast Open on MPTCP sockets (MSG_FASTOPEN, TCP_FASTOPEN on listeners)",
+            "upstream.fast-open and server.fast-open cannot work; leave them off");
+
+    /**
+     * The MPTCP features mpgw relies on, oldest first (docs/kernel.md has the kernel commits). Below 5.16 the
+     * gateway cannot read a connection's subflows at all; the others degrade or turn one option off.
+     */
+    static final List<KernelFeature> KERNEL_FEATURES = List.of(
+            new KernelFeature(5, 15, "endpoint flag fullmesh",
+                    "'mpgw-endpoints --fullmesh' (and the path watcher re-adding such an endpoint) fails"),
+            new KernelFeature(5, 16, "MPTCP_INFO and per-subflow addresses (MPTCP_TCPINFO, MPTCP_SUBFLOW_ADDRS)",
+                    "no subflow counts or per-path bytes: mpgw check's subflow check, the pool's min-subflows and"
+                            + " mpgw_gateway_path_bytes_total fail"),
+            KERNEL_FAST_OPEN,
+            new KernelFeature(6, 5, "MPTCP_FULL_INFO",
+                    "subflow info is read with two calls (MPTCP_TCPINFO + MPTCP_SUBFLOW_ADDRS), which may disagree"
+                            + " when a subflow joins or leaves between them"));
+
+    /** The oldest release mpgw runs on: below it the subflow information is missing. */
+    static final int[] KERNEL_REQUIRED = {5, 16};
+
+    static final Path OSRELEASE = Path.of("/proc/sys/kernel/osrelease");
+
+    /**
+     * The features of {@link #KERNEL_FEATURES} that a kernel release string (uname -r, e.g. "5.15.0-91-generic")
+     * lacks, oldest first; null when the string does not start with MAJOR.MINOR.
+     */
+    static List<KernelFeature> missingKernelFeatures(String release) {
+        int[] v = kernelVersion(release);
+        if (v == null) {
+            return null;
+        }
+        List<KernelFeature> missing = new ArrayList<>();
+        for (KernelFeature f : KERNEL_FEATURES) {
+            if (older(v, f.major(), f.minor())) {
+                missing.add(f);
+            }
+        }
+        return missing;
+    }
+
+    private static int[] kernelVersion(String release) {
+        Matcher m = Pattern.compile("^\\s*(\\d+)\\.(\\d+)").matcher(release == null ? "" : release);
+        return m.find() ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))} : null;
+    }
+
+    private static boolean older(int[] v, int major, int minor) {
+        return v[0] < major || (v[0] == major && v[1] < minor);
+    }
+
+    static Check kernel(GatewaySettings settings) {
+        return kernel(readString(OSRELEASE), settings.fastOpen());
+    }
+
+    /**
+     * The kernel release against {@link #KERNEL_FEATURES}: FAIL below 5.16 (mpgw needs the subflow information),
+     * or below 6.2 with upstream.fast-open on; otherwise OK, naming what is missing and what it costs.
+     */
+    static Check kernel(String release, boolean fastOpen) {
+        String name = release == null ? "unreadable" : release.trim();
+        List<KernelFeature> missing = missingKernelFeatures(release);
+        if (missing == null) {
+            return Check.fail("kernel", "cannot read the kernel release from '" + name + "'",
+                    "Linux " + KERNEL_REQUIRED[0] + "." + KERNEL_REQUIRED[1] + " or later (docs/kernel.md)");
+        }
+        if (missing.isEmpty()) {
+            return Check.ok("kernel", "Linux " + name + " has every MPTCP feature mpgw uses (" + String.join(", ",
+                    KERNEL_FEATURES.stream().map(f -> f.name().replaceFirst(" \\(.*", "") + " " + f.since()).toList())
+                    + ")");
+        }
+        String list = String.join("; ", missing.stream()
+                .map(f -> f.name() + " (" + f.since() + "): " + f.without()).toList());
+        int[] v = kernelVersion(release);
+        if (older(v, KERNEL_REQUIRED[0], KERNEL_REQUIRED[1])) {
+            return Check.fail("kernel", "Linux " + name + " lacks " + list, "Linux " + KERNEL_REQUIRED[0] + "."
+                    + KERNEL_REQUIRED[1] + " or later, 6.5+ for every feature (docs/kernel.md)");
+        }
+        if (fastOpen && missing.contains(KERNEL_FAST_OPEN)) {
+            return Check.fail("kernel", "Linux " + name + " lacks " + list, "set upstream.fast-open = off, or run"
+                    + " Linux 6.2 or later (docs/kernel.md)");
+        }
+        return Check.ok("kernel", "Linux " + name + " runs mpgw; missing: " + list);
     }
 
     /**
@@ -102,7 +195,7 @@ final class HostChecks {
             }
             if (endpoints.isEmpty() && addAddrAccepted < 1) {
                 return Check.fail("path-manager", seen + ": every connection stays on one path",
-                        "on router B '" + ENDPOINTS + " --role server --wan <each extra WAN>', here '" + ENDPOINTS
+                        "on router B '" + ENDPOINTS + " --role server --wan <every WAN>', here '" + ENDPOINTS
                                 + " --role gateway'");
             }
             if (subflows < paths - 1) {
