@@ -9,9 +9,9 @@ import java.util.concurrent.TimeUnit;
 import mpgw.jni.MptcpSocketFactory;
 
 /**
- * Works around a late write wake-up of non-blocking MPTCP sockets: once the send buffer fills,
- * the kernel reports EPOLLOUT only after ~130-200 ms although space frees up within a few ms
- * (docs/mptcp-kernel-notes). While an MPTCP channel has unwritten bytes after a flush, this retries its write
+ * Works around a late write wake-up of non-blocking MPTCP sockets: once the send buffer fills, the kernel reports
+ * EPOLLOUT much later than space frees up, and a relay that waits for it gets about a tenth of a fast link
+ * (docs/kernel.md, with the measurements). While an MPTCP channel has unwritten bytes after a flush, this retries its write
  * every {@link #PERIOD_MICROS} µs through Netty's EPOLLOUT path, which is what the wake-up would
  * have done. Plain TCP channels are left to epoll. Event-loop confined.
  */
