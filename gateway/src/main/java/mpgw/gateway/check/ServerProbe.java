@@ -139,7 +139,7 @@ final class ServerProbe {
         if (subflows < wanted) {
             return Check.fail(check, "MPTCP with " + subflows + " subflow(s), expected " + wanted + " (one per path)"
                     + (paths.isEmpty() ? "" : ": " + paths), "endpoints: on router B 'iptables/mpgw-endpoints --role"
-                    + " server --wan <each extra WAN>', here 'iptables/mpgw-endpoints --role gateway'; and a route to"
+                    + " server --wan <every WAN>', here 'iptables/mpgw-endpoints --role gateway'; and a route to"
                     + " each of router B's addresses over its own link");
         }
         return Check.ok(check, "MPTCP with " + subflows + " subflows: " + paths);
