@@ -222,9 +222,11 @@ public final class Daemon implements AutoCloseable {
     /** SIGTERM, then SIGKILL after 15 s; true when the SIGKILL was needed. */
     private boolean stopAndTell() throws InterruptedException {
         if (process.isAlive()) {
-            process.destroy();
+            // The handle only signals: Process.destroy() would also close our end of the output pipe, losing what
+            // the daemon logs while it stops (and a shell daemon would die of SIGPIPE writing it).
+            process.toHandle().destroy();
             if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
+                process.toHandle().destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
                 return true;
             }

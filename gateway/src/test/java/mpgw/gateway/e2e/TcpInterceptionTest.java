@@ -447,10 +447,12 @@ class TcpInterceptionTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(1500);
+            // Mid-transfer: once link 1 has carried 1 MiB of the flow.
+            Subflows.await(tb, tb.gw(), MPGW_PORT, m -> m.getOrDefault(wan1, 0L) > 1 << 20,
+                    "link 1 to carry 1 MiB of the flow", 10);
             tb.link(1, false);
             try {
-                Thread.sleep(2000);
+                Thread.sleep(2000); // the outage itself: 2 s without link 1, not a wait for readiness
                 long before = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), MPGW_PORT).getOrDefault(wan1, 0L);
                 tb.link(1, true);
                 long up = System.nanoTime();
@@ -463,7 +465,7 @@ class TcpInterceptionTest {
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - up) + " ms");
                 assertTrue(carried >= 256 << 10, "link 1 carried only " + carried + " bytes after coming back");
                 EchoTransfer.Result r = transfer.get(60, TimeUnit.SECONDS);
-                System.out.println("link 1 down from 1.5 s to 3.5 s: " + r);
+                System.out.println("link 1 down for 2 s mid-transfer: " + r);
                 assertTrue(r.intact(), r.toString());
             } finally {
                 tb.link(1, true);

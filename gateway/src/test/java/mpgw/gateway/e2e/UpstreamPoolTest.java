@@ -244,8 +244,9 @@ class UpstreamPoolTest {
      */
     @Test
     void membersTheServerClosedAreReplacedNotHandedOut() throws Exception {
-        try (SocksServerProcess own = SocksServerProcess.start(tb.srv(), server(1092, "10s"), work);
-             GatewayProcess gw = gateway(1092, "size = 4")) {
+        // Members neither expire nor time out at the server during the test: only their close can drop them.
+        try (SocksServerProcess own = SocksServerProcess.start(tb.srv(), server(1092, "60s"), work);
+             GatewayProcess gw = gateway(1092, "size = 4, max-idle = 60s")) {
             awaitReady(4);
             own.close(); // closes every member at the end of its 1 s grace, then exits
             // The server takes seconds to start again: the gateway has seen every member close long before.
@@ -258,7 +259,9 @@ class UpstreamPoolTest {
             }
             assertTrue(m.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_replaced_total") >= 4,
                     "the 4 members the server closed were not all dropped from the pool: " + m);
-            try (SocksServerProcess again = SocksServerProcess.start(tb.srv(), server(1092, "10s"), work)) {
+            assertEquals(0, m.sumOrZeroIfAbsent("mpgw_gateway_pool_replaced_total", "reason=\"expired\""),
+                    "dropped for their close, not their age: " + m);
+            try (SocksServerProcess again = SocksServerProcess.start(tb.srv(), server(1092, "60s"), work)) {
                 EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 3);
                 assertTrue(r.intact(), r.toString());
                 String flow = gw.awaitLine("outcome=relayed");

@@ -61,7 +61,7 @@ class StreamModeIperfTest {
         f.bed.link("down", 1);
         try {
             Result failover = run.get();
-            System.out.printf("udp stream iperf3 -u -b %s, 8 s, link 1 down at 3 s, stream-write-buffer %s:"
+            System.out.printf("udp stream iperf3 -u -b %s, 8 s, link 1 down 2 s into it, stream-write-buffer %s:"
                     + " %.2f Mbit/s received, loss %.2f%%, drops(backpressure) %.0f%n", RATE,
                     System.getProperty("mpgw.udp.stream-write-buffer", "default"), failover.mbps,
                     failover.lossPercent, f.drops(UdpDrop.BACKPRESSURE));
