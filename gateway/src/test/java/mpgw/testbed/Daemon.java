@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -16,17 +17,23 @@ import java.util.function.Predicate;
  * A long-running process for a test (a daemon of ours, a third-party server), usually inside a network
  * namespace: its output (stdout and stderr merged) is kept line by line so tests can wait for a line
  * ({@link #awaitLine}) and assert on the log; {@link #close()} stops it with SIGTERM, by its PID, then SIGKILL
- * if it does not exit within 10 s.
+ * if it does not exit within 15 s, and fails (naming the daemon, with the tail of its log) when the daemon had
+ * died before it was stopped, needed the SIGKILL, or exited with another status than the ones it documents for
+ * SIGTERM ({@link #expectStopStatus}; by default 0 or 143, a clean exit or the default action of SIGTERM).
  *
  * <p>Thread-safe.
  */
 public final class Daemon implements AutoCloseable {
-    private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+    // Longer than the daemons' own default drain (shutdown-grace 10 s), so a daemon draining open flows is not killed.
+    private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
     private final String name;
     private final Process process;
     private final List<String> lines = new ArrayList<>();
     private boolean readerAlive = true;
+    private volatile Set<Integer> stopStatuses = Set.of(0, 143);
+    private volatile boolean exitAwaited;
+    private boolean closed;
 
     private Daemon(String name, Process process) {
         this.name = name;
@@ -60,13 +67,26 @@ public final class Daemon implements AutoCloseable {
         Path config = Files.createTempFile(workDir, name + "-", ".conf");
         Files.writeString(config, hocon);
         Daemon d = startIn(ns, name, java(mainClass, "--config", config.toString()));
+        d.expectStopStatus(STOPPED_BY_SIGTERM);
         try {
             d.awaitLine(readyLine, Duration.ofSeconds(30));
         } catch (AssertionError | InterruptedException e) {
-            d.close();
+            d.stop(); // the failure above already carries the log
             throw e;
         }
         return d;
+    }
+
+    /**
+     * The exit status of our daemons (GatewayMain, ServerMain) after SIGTERM: the JVM runs the shutdown hook that
+     * drains and stops the daemon, then exits with 128 + 15 (docs/socks-server.md, "Exit status").
+     */
+    static final int STOPPED_BY_SIGTERM = 143;
+
+    /** The exit statuses {@link #close()} accepts after its SIGTERM (by default 0 and 143). */
+    public Daemon expectStopStatus(Integer... statuses) {
+        stopStatuses = Set.of(statuses);
+        return this;
     }
 
     /**
@@ -174,39 +194,89 @@ public final class Daemon implements AutoCloseable {
 
     /** Waits for the process to exit by itself (a command rather than a daemon); returns its exit status. */
     public int awaitExit(Duration timeout) throws InterruptedException {
+        exitAwaited = true;
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            close();
+            stop();
             throw new AssertionError(name + " still running after " + timeout.toMillis() + " ms; log:\n" + log());
         }
+        awaitReader();
+        return process.exitValue();
+    }
+
+    /** Lets the reader thread take the last lines (at most 2 s). */
+    private void awaitReader() throws InterruptedException {
         synchronized (lines) {
-            // let the reader thread take the last lines
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
             while (readerAlive && System.nanoTime() < deadline) {
                 lines.wait(100);
             }
         }
+    }
+
+    /** SIGTERM, then SIGKILL after 15 s; returns the exit status, without judging it (see {@link #close()}). */
+    public int stop() throws InterruptedException {
+        stopAndTell();
         return process.exitValue();
     }
 
-    /** SIGTERM, then SIGKILL after 10 s; returns the exit status. */
-    public int stop() throws InterruptedException {
+    /** SIGTERM, then SIGKILL after 15 s; true when the SIGKILL was needed. */
+    private boolean stopAndTell() throws InterruptedException {
         if (process.isAlive()) {
-            process.destroy();
+            // The handle only signals: Process.destroy() would also close our end of the output pipe, losing what
+            // the daemon logs while it stops (and a shell daemon would die of SIGPIPE writing it).
+            process.toHandle().destroy();
             if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
+                process.toHandle().destroyForcibly();
                 process.waitFor(5, TimeUnit.SECONDS);
+                return true;
             }
         }
-        return process.exitValue();
+        return false;
     }
 
+    /** The last {@code n} lines of the log, for failure messages. */
+    public String tail(int n) {
+        List<String> all = lines();
+        return String.join("\n", all.subList(Math.max(0, all.size() - n), all.size()));
+    }
+
+    /**
+     * Stops the daemon (SIGTERM, SIGKILL after 15 s) and fails unless it stopped the way it documents: it was
+     * still running, exited within the grace period, with one of the {@link #expectStopStatus} statuses. A command
+     * whose exit was awaited ({@link #awaitExit}) is not judged here.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean diedBefore = !process.isAlive();
+        boolean killed;
         try {
-            stop();
+            killed = stopAndTell();
+            awaitReader();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
+            return;
+        }
+        if (exitAwaited) {
+            return;
+        }
+        String where = name + " (pid " + process.pid() + ")";
+        if (killed) {
+            throw new AssertionError(where + " did not exit within " + STOP_GRACE.toSeconds()
+                    + " s of SIGTERM and was killed with SIGKILL; log tail:\n" + tail(30));
+        }
+        int status = process.exitValue();
+        if (diedBefore) {
+            throw new AssertionError(where + " had already exited with status " + status
+                    + " before the test stopped it (crashed?); log tail:\n" + tail(30));
+        }
+        if (!stopStatuses.contains(status)) {
+            throw new AssertionError(where + " exited with status " + status + " after SIGTERM, expected "
+                    + stopStatuses + "; log tail:\n" + tail(30));
         }
     }
 }

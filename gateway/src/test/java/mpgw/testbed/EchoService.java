@@ -46,11 +46,14 @@ public final class EchoService implements AutoCloseable {
     private void acceptLoop() {
         while (!listener.isClosed()) {
             try {
+                listener.setSoTimeout(1_000); // wakes up to see close(), never blocks for good
                 Socket s = listener.accept();
                 accepted.incrementAndGet();
                 Thread t = new Thread(() -> echo(s), "echo-" + s.getRemoteSocketAddress());
                 t.setDaemon(true);
                 t.start();
+            } catch (java.net.SocketTimeoutException e) {
+                // nobody connected within the second: look at isClosed() again
             } catch (IOException e) {
                 return; // closed
             }
@@ -59,6 +62,7 @@ public final class EchoService implements AutoCloseable {
 
     private static void echo(Socket s) {
         try (s) {
+            s.setSoTimeout(60_000); // a client that vanishes without a FIN or RST does not hold a thread forever
             InputStream in = s.getInputStream();
             OutputStream out = s.getOutputStream();
             byte[] buf = new byte[64 * 1024];

@@ -31,9 +31,25 @@ public final class GatewayProcess implements AutoCloseable {
         return daemon.awaitLine(text, Duration.ofSeconds(20));
     }
 
+    /** SIGTERM; fails unless it exits with 143 within 15 s (see {@link Daemon#close()}) and without a leak report. */
     @Override
     public void close() {
-        daemon.close();
-        daemon.assertNoLeaks();
+        AssertionError stopped = null;
+        try {
+            daemon.close();
+        } catch (AssertionError e) {
+            stopped = e;
+        }
+        try {
+            daemon.assertNoLeaks();
+        } catch (AssertionError leak) {
+            if (stopped == null) {
+                throw leak;
+            }
+            stopped.addSuppressed(leak);
+        }
+        if (stopped != null) {
+            throw stopped;
+        }
     }
 }

@@ -48,10 +48,13 @@ public final class ResettingService implements AutoCloseable {
     private void acceptLoop() {
         while (!listener.isClosed()) {
             try {
+                listener.setSoTimeout(1_000); // wakes up to see close(), never blocks for good
                 Socket s = listener.accept();
                 Thread t = new Thread(() -> serve(s), "resetting-" + s.getRemoteSocketAddress());
                 t.setDaemon(true);
                 t.start();
+            } catch (java.net.SocketTimeoutException e) {
+                // nobody connected within the second: look at isClosed() again
             } catch (IOException e) {
                 return;
             }

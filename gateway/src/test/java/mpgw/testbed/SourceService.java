@@ -36,10 +36,13 @@ public final class SourceService implements AutoCloseable {
     private void acceptLoop() {
         while (!listener.isClosed()) {
             try {
+                listener.setSoTimeout(1_000); // wakes up to see close(), never blocks for good
                 Socket s = listener.accept();
                 Thread t = new Thread(() -> send(s), "source-" + s.getRemoteSocketAddress());
                 t.setDaemon(true);
                 t.start();
+            } catch (java.net.SocketTimeoutException e) {
+                // nobody connected within the second: look at isClosed() again
             } catch (IOException e) {
                 return;
             }
@@ -48,6 +51,7 @@ public final class SourceService implements AutoCloseable {
 
     private void send(Socket s) {
         try (s) {
+            s.setSoTimeout(60_000); // the wait for the client's close below is bounded
             OutputStream out = s.getOutputStream();
             Random random = new Random(bytes);
             byte[] buf = new byte[64 * 1024];

@@ -15,14 +15,29 @@ public final class Teardown implements AutoCloseable {
         return item;
     }
 
+    /**
+     * Closes everything; the first failure (a daemon that crashed or did not stop on SIGTERM, say) is thrown once
+     * the rest is closed, the others added to it as suppressed.
+     */
     @Override
     public void close() {
+        Throwable first = null;
         while (!started.isEmpty()) {
             try {
                 started.pop().close();
-            } catch (Exception e) {
-                // the rest still closes
+            } catch (Exception | AssertionError e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
             }
+        }
+        if (first instanceof AssertionError a) {
+            throw a;
+        }
+        if (first != null) {
+            throw new AssertionError("teardown failed: " + first, first);
         }
     }
 }

@@ -154,7 +154,9 @@ class DelayedLinksTest {
                 long millis = (System.nanoTime() - start) / 1_000_000;
                 System.out.println("fast open, request in the SYN, 20 ms round trip: echo after " + millis + " ms");
                 assertEquals(request.length, answer.length, "the echo stalled");
-                assertTrue(millis < 2_000, "the echo took " + millis + " ms");
+                // 45-49 ms measured under the test lock (a 20 ms round trip: docs/zero-rtt.md says 44-45 ms); a stall
+                // until the handshake timeout, or an extra round trip or two, would show.
+                assertTrue(millis < 250, "the echo took " + millis + " ms");
             }
             Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
             assertTrue(m.sum("mpgw_gateway_fast_open_total", "result=\"acked\"") >= 1, m.toString());

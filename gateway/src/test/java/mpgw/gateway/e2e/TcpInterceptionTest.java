@@ -243,7 +243,10 @@ class TcpInterceptionTest {
             long start = System.nanoTime();
             assertEquals(-1, s.getInputStream().read(), "closed by the gateway");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("idle flow closed after " + millis + " ms (idle-timeout 1 s)");
             assertTrue(millis >= 800, "closed after " + millis + " ms");
+            // 1007-1011 ms measured under the test lock.
+            assertTrue(millis < 1_250, "closed only after " + millis + " ms");
             gw.awaitLine("outcome=relayed");
         }
     }
@@ -276,7 +279,9 @@ class TcpInterceptionTest {
             long millis = TimeUnit.NANOSECONDS.toMillis(failedAt - resetsUpload.awaitReset());
             System.out.println("destination reset an upload: the client's write failed " + millis + " ms later ("
                     + ended.getMessage() + ") after " + written + " bytes");
-            assertTrue(millis < 3_000, "the reset took " + millis + " ms to reach the client");
+            // 2-7 ms measured under the test lock (docs/gateway.md: 4 ms); the failure this guards against is the
+            // 10 s drain. 5x the worst seen is 35 ms; 50 leaves room for a scheduling hiccup on a shared machine.
+            assertTrue(millis < 50, "the reset took " + millis + " ms to reach the client");
             gw.awaitLine("outcome=relayed");
         }
     }
@@ -370,7 +375,8 @@ class TcpInterceptionTest {
             System.out.println("refused CONNECT (" + server + "): client saw the reset after " + millis + " ms");
             String line = gw.awaitLine("outcome=refused");
             assertTrue(line.contains("CONNECTION_REFUSED") || line.contains("reply 0x05"), line);
-            assertTrue(millis < 5_000, "reset after " + millis + " ms (the handshake timeout is 10 s)");
+            // 103-150 ms measured under the test lock (docs/gateway.md: 81 ms mpgw, 121 ms Dante).
+            assertTrue(millis < 750, "reset after " + millis + " ms (the handshake timeout is 10 s)");
         }
     }
 
@@ -384,6 +390,8 @@ class TcpInterceptionTest {
             System.out.println("silent server: client saw the reset after " + millis + " ms");
             assertTrue(gw.awaitLine("outcome=handshake-timeout").contains("timeout after 1000 ms"));
             assertTrue(millis >= 900, "reset after " + millis + " ms, before the 1 s handshake timeout");
+            // 1084-1097 ms measured under the test lock (docs/gateway.md: 1.05 s).
+            assertTrue(millis < 1_500, "reset only " + millis + " ms after the connect (handshake timeout 1 s)");
         }
     }
 
@@ -398,7 +406,10 @@ class TcpInterceptionTest {
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 System.out.println("first address blackholed, flow " + i + ": " + millis + " ms, " + r);
                 assertTrue(r.intact(), r.toString());
-                assertTrue(millis < 1_000, "flow " + i + " took " + millis + " ms");
+                // Measured under the test lock: the first flow 400-415 ms (it waits out the 250 ms race delay), the
+                // next ones 33-43 ms, as bad-server memory sends them to the second address first.
+                long bound = i == 0 ? 1_000 : 250;
+                assertTrue(millis < bound, "flow " + i + " took " + millis + " ms (bound " + bound + " ms)");
             }
             List<String> flows = gw.daemon().awaitLines("outcome=relayed", 3, java.time.Duration.ofSeconds(10));
             flows.forEach(f -> assertTrue(f.contains("server=" + tb.list("SRV_IPS").get(1)), f));
@@ -447,10 +458,12 @@ class TcpInterceptionTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(1500);
+            // Mid-transfer: once link 1 has carried 1 MiB of the flow.
+            Subflows.await(tb, tb.gw(), MPGW_PORT, m -> m.getOrDefault(wan1, 0L) > 1 << 20,
+                    "link 1 to carry 1 MiB of the flow", 10);
             tb.link(1, false);
             try {
-                Thread.sleep(2000);
+                Thread.sleep(2000); // the outage itself: 2 s without link 1, not a wait for readiness
                 long before = Subflows.bytesAckedByLocalAddress(tb, tb.gw(), MPGW_PORT).getOrDefault(wan1, 0L);
                 tb.link(1, true);
                 long up = System.nanoTime();
@@ -463,7 +476,7 @@ class TcpInterceptionTest {
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - up) + " ms");
                 assertTrue(carried >= 256 << 10, "link 1 carried only " + carried + " bytes after coming back");
                 EchoTransfer.Result r = transfer.get(60, TimeUnit.SECONDS);
-                System.out.println("link 1 down from 1.5 s to 3.5 s: " + r);
+                System.out.println("link 1 down for 2 s mid-transfer: " + r);
                 assertTrue(r.intact(), r.toString());
             } finally {
                 tb.link(1, true);

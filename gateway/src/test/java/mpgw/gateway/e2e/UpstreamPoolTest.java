@@ -127,8 +127,7 @@ class UpstreamPoolTest {
             // A first flow loads the gateway's classes (a cold JVM takes milliseconds per new path); the second
             // one, on a refilled pool, is the one measured.
             assertTrue(EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 2).intact());
-            gw.awaitLine("outcome=relayed");
-            Thread.sleep(500);
+            gw.awaitLine("outcome=relayed"); // the flow took its member: the pool refills from 3
             awaitReady(4);
 
             List<String> wan;
@@ -137,7 +136,10 @@ class UpstreamPoolTest {
                 capWan.awaitLine("listening on", Duration.ofSeconds(10));
                 EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 1);
                 assertTrue(r.intact(), r.toString());
-                Thread.sleep(300);
+                // The echo's FIN to the client is the flow's last packet the analysis needs before it: once
+                // tcpdump printed it (-l -U, in order), every earlier packet is in the capture too.
+                capWan.awaitLine(l -> l.contains("." + ECHO_PORT + " >") && l.contains("Flags [F"),
+                        "the echo's FIN", Duration.ofSeconds(10));
                 wan = capWan.lines();
             }
             // 0 round trips: once the client's first bytes reached router A, they left towards router B before
@@ -236,20 +238,38 @@ class UpstreamPoolTest {
         }
     }
 
-    /** Members closed by the server (here: all of them, by a restart) are replaced, never handed out. */
+    /**
+     * Members closed by the server (here: all of them, by a restart) are replaced, never handed out: a dead member
+     * handed out would cost the flow a retry ({@code pool_retries_total}), which must stay 0.
+     */
     @Test
     void membersTheServerClosedAreReplacedNotHandedOut() throws Exception {
-        try (SocksServerProcess own = SocksServerProcess.start(tb.srv(), server(1092, "10s"), work);
-             GatewayProcess gw = gateway(1092, "size = 4")) {
+        // Members neither expire nor time out at the server during the test: only their close can drop them.
+        try (SocksServerProcess own = SocksServerProcess.start(tb.srv(), server(1092, "60s"), work);
+             GatewayProcess gw = gateway(1092, "size = 4, max-idle = 60s")) {
             awaitReady(4);
-            own.close();
-            try (SocksServerProcess again = SocksServerProcess.start(tb.srv(), server(1092, "10s"), work)) {
+            own.close(); // closes every member at the end of its 1 s grace, then exits
+            // The server takes seconds to start again: the gateway has seen every member close long before.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            while (m.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_replaced_total") < 4
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                m = Metrics.scrape(tb, tb.gw(), METRICS);
+            }
+            assertTrue(m.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_replaced_total") >= 4,
+                    "the 4 members the server closed were not all dropped from the pool: " + m);
+            assertEquals(0, m.sumOrZeroIfAbsent("mpgw_gateway_pool_replaced_total", "reason=\"expired\""),
+                    "dropped for their close, not their age: " + m);
+            try (SocksServerProcess again = SocksServerProcess.start(tb.srv(), server(1092, "60s"), work)) {
                 EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 256 << 10, 3);
                 assertTrue(r.intact(), r.toString());
-                gw.awaitLine("outcome=relayed");
-                Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
-                assertTrue(m.sum("mpgw_gateway_pool_replaced_total", "reason=\"closed\"")
-                        + m.sum("mpgw_gateway_pool_retries_total") >= 1, m.toString());
+                String flow = gw.awaitLine("outcome=relayed");
+                m = Metrics.scrape(tb, tb.gw(), METRICS);
+                assertEquals(0, m.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_retries_total"),
+                        "a dead member was handed out (the flow had to retry on a fresh connection): " + flow
+                                + "\n" + m);
+                assertEquals(1, m.sum("mpgw_gateway_pool_takes_total"), "one flow asked the pool: " + m);
             }
         }
     }
@@ -259,13 +279,23 @@ class UpstreamPoolTest {
     void membersAreReplacedBeforeTheServerTimesThemOut() throws Exception {
         try (GatewayProcess gw = gateway(SHORT_TIMEOUT_PORT, "size = 2, max-idle = 1s, check-interval = 200ms")) {
             awaitReady(2);
-            Thread.sleep(3000);
+            // Three generations of both members (max-idle 1 s each) take at least 3 s: past the server's 2 s
+            // handshake timeout for the first ones, had they not been rotated.
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            Metrics rotated = Metrics.scrape(tb, tb.gw(), METRICS);
+            while (rotated.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_replaced_total", "reason=\"expired\"") < 6
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                rotated = Metrics.scrape(tb, tb.gw(), METRICS);
+            }
+            assertTrue(rotated.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_replaced_total",
+                    "reason=\"expired\"") >= 6, "members were not rotated every second: " + rotated);
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 64 << 10, 5);
             assertTrue(r.intact(), r.toString());
             gw.awaitLine("outcome=relayed");
             Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
             assertTrue(m.sum("mpgw_gateway_pool_replaced_total", "reason=\"expired\"") >= 2, m.toString());
-            assertEquals(0, m.sum("mpgw_gateway_pool_replaced_total", "reason=\"closed\""), m.toString());
+            assertEquals(0, m.sumOrZeroIfAbsent("mpgw_gateway_pool_replaced_total", "reason=\"closed\""), m.toString());
         }
     }
 
@@ -288,7 +318,7 @@ class UpstreamPoolTest {
             assertTrue(r.intact(), r.toString());
             gw.awaitLine("outcome=relayed");
             Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
-            assertEquals(0, m.sum("mpgw_gateway_pool_takes_total"), m.toString());
+            assertEquals(0, m.sumOrZeroIfNeverRegistered("mpgw_gateway_pool_takes_total"), m.toString());
             assertEquals(0, m.sum("mpgw_gateway_pool_ready"), m.toString());
         }
         assertTrue(subflowPorts(MPGW_PORT).isEmpty(), "no idle connections left: " + subflowPorts(MPGW_PORT));

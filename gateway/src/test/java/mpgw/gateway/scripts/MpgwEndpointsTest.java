@@ -2,6 +2,9 @@ package mpgw.gateway.scripts;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,8 +51,13 @@ class MpgwEndpointsTest {
     }
   }
 
+  /**
+   * The end state equals the start state, so comparing them cannot tell a reannounce from a no-op: the script runs
+   * with an {@code ip} on its PATH that records, after every endpoint change, what the kernel then holds. The
+   * endpoint must be gone after the delete and back after the add, and the other one never touched.
+   */
   @Test
-  void reannounceDeletesAndReaddsTheSameEndpoint() {
+  void reannounceDeletesAndReaddsTheSameEndpoint() throws Exception {
     try (ScratchNamespace ns = withWans()) {
       ns.script(Repo.endpoints(), "--role", "gateway", "--wan", "wan1", "--wan", "wan2").assertOk();
       String before = endpoints(ns);
@@ -57,7 +65,35 @@ class MpgwEndpointsTest {
       Expect.contains(dry.out(), "ip mptcp endpoint delete id 201",
           "ip mptcp endpoint add 10.72.0.1 id 201 subflow dev wan2");
       Expect.lacks(dry.out(), "id 200");
-      ns.script(Repo.endpoints(), "--reannounce", "wan2").assertOk();
+      assertEquals(before, endpoints(ns), "a dry run changes nothing");
+
+      Path dir = Files.createTempDirectory("mpgw-ip-trace");
+      try {
+        Path trace = dir.resolve("trace");
+        Path ip = dir.resolve("ip");
+        // Runs the real ip; after an endpoint add or delete, appends the command and the endpoints it left.
+        Files.writeString(ip, String.join("\n",
+            "#!/bin/bash",
+            "/usr/sbin/ip \"$@\"; rc=$?",
+            "if [ \"$1 $2\" = 'mptcp endpoint' ] && { [ \"$3\" = add ] || [ \"$3\" = delete ]; }; then",
+            "  { echo \"> ip $* (exit $rc)\"; /usr/sbin/ip mptcp endpoint show; } >> " + trace,
+            "fi",
+            "exit $rc", ""));
+        Files.setPosixFilePermissions(ip, PosixFilePermissions.fromString("rwx------"));
+        ns.exec("env", "PATH=" + dir + ":" + System.getenv("PATH"), "bash", Repo.endpoints(), "--reannounce", "wan2")
+            .assertOk();
+        String log = Files.exists(trace) ? Files.readString(trace) : "";
+        String[] steps = log.split("(?m)^> ");
+        assertEquals(3, steps.length, "one delete, then one add:\n" + log);
+        Expect.contains(steps[1], "ip mptcp endpoint delete id 201 (exit 0)", "10.71.0.1 id 200 subflow dev wan1");
+        Expect.lacks(steps[1], "10.72.0.1");
+        Expect.contains(steps[2], "ip mptcp endpoint add 10.72.0.1 id 201 subflow dev wan2 (exit 0)",
+            "10.71.0.1 id 200 subflow dev wan1", "10.72.0.1 id 201 subflow dev wan2");
+      } finally {
+        try (var files = Files.walk(dir)) {
+          files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+      }
       assertEquals(before, endpoints(ns));
     }
   }

@@ -26,13 +26,21 @@ final class DnsQuery {
         return out.toByteArray();
     }
 
-    /** Sends one query and waits for the answer with the same id; returns nanoseconds, or -1 on timeout. */
+    /**
+     * Sends one query and waits for the answer with the same id; returns nanoseconds, or -1 on timeout (the socket's
+     * SO_TIMEOUT, which callers must set).
+     */
     static long ask(DatagramSocket socket, InetSocketAddress server, int id, String name) throws Exception {
+        if (socket.getSoTimeout() == 0) {
+            throw new IllegalArgumentException("set SO_TIMEOUT first: an unanswered query would block for good");
+        }
         byte[] q = a(id, name);
         long start = System.nanoTime();
         socket.send(new DatagramPacket(q, q.length, server));
         byte[] buf = new byte[4096];
-        while (true) {
+        // Answers to other ids do not extend the wait beyond the socket's timeout.
+        long deadline = start + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(socket.getSoTimeout());
+        while (System.nanoTime() < deadline) {
             DatagramPacket p = new DatagramPacket(buf, buf.length);
             try {
                 socket.receive(p);
@@ -46,5 +54,6 @@ final class DnsQuery {
                 return System.nanoTime() - start;
             }
         }
+        return -1;
     }
 }

@@ -24,9 +24,7 @@ class StreamModeIperfTest {
         // -Dmpgw.udp.stream-write-buffer=1MiB measures another queue size (docs/udp.md has the numbers).
         String buffer = System.getProperty("mpgw.udp.stream-write-buffer");
         f = UdpGatewayFixture.start("stream", buffer == null ? "" : "stream-write-buffer = " + buffer);
-        f.bed.spawn("dst", f.dir.resolve("iperf3.log"), "iperf3", "-s", "--forceflush", "-B",
-                f.bed.get("DST_IP"));
-        Thread.sleep(300);
+        f.startIperfServer("--forceflush");
     }
 
     @AfterAll
@@ -51,11 +49,19 @@ class StreamModeIperfTest {
                 throw new IllegalStateException(e);
             }
         });
-        Thread.sleep(3000);
+        // Mid-test: once the gateway carried 2 s of the run (8 Mbit/s of 1200-byte datagrams: 833 a second).
+        double upBefore = f.counter("mpgw.gateway.udp.datagrams", "direction", "up");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(15);
+        while (f.counter("mpgw.gateway.udp.datagrams", "direction", "up") < upBefore + 2 * 833
+                && System.nanoTime() < deadline && !run.isDone()) {
+            Thread.sleep(20); // poll interval, bounded by the deadline
+        }
+        assertTrue(!run.isDone() && f.counter("mpgw.gateway.udp.datagrams", "direction", "up") >= upBefore + 2 * 833,
+                "iperf3 never got 2 s into its run: " + f.logs());
         f.bed.link("down", 1);
         try {
             Result failover = run.get();
-            System.out.printf("udp stream iperf3 -u -b %s, 8 s, link 1 down at 3 s, stream-write-buffer %s:"
+            System.out.printf("udp stream iperf3 -u -b %s, 8 s, link 1 down 2 s into it, stream-write-buffer %s:"
                     + " %.2f Mbit/s received, loss %.2f%%, drops(backpressure) %.0f%n", RATE,
                     System.getProperty("mpgw.udp.stream-write-buffer", "default"), failover.mbps,
                     failover.lossPercent, f.drops(UdpDrop.BACKPRESSURE));

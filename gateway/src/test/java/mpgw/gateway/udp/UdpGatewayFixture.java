@@ -141,14 +141,24 @@ final class UdpGatewayFixture implements AutoCloseable {
         });
     }
 
-    private void waitFor(String role, String check) throws Exception {
+    /** Waits (10 s at most) until {@code check} exits 0 in namespace {@code role}; fails with the logs if never. */
+    void waitFor(String role, String check) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (bed.run(role, check).exitCode() != 0) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("not ready after 10 s: " + check + "\n" + logs());
             }
-            Thread.sleep(50);
+            Thread.sleep(50); // poll interval, bounded by the deadline
         }
+    }
+
+    /** Starts {@code iperf3 -s} (plus {@code options}) on dst and waits until it listens on 5201. */
+    void startIperfServer(String... options) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("iperf3", "-s", "-B",
+                bed.get("DST_IP")));
+        cmd.addAll(java.util.List.of(options));
+        bed.spawn("dst", dir.resolve("iperf3.log"), cmd.toArray(String[]::new));
+        waitFor("dst", "ss -tln | grep -q ':5201 '");
     }
 
     String logs() throws IOException {

@@ -20,8 +20,7 @@ class UdpThroughputBench {
     })
     void iperf3AtARate(String mode, UdpGatewayFixture.Server server, int length, String rate) throws Exception {
         try (UdpGatewayFixture f = UdpGatewayFixture.start(mode, server, "", "none")) {
-            f.bed.spawn("dst", f.dir.resolve("iperf3.log"), "iperf3", "-s", "-1", "-B", f.bed.get("DST_IP"));
-            Thread.sleep(300);
+            f.startIperfServer("-1");
             Sh.Result r = f.bed.run("client", "timeout 30 iperf3 -u -c " + f.bed.get("DST_IP")
                     + " -b " + rate + " -l " + length + " -t 5 -f m");
             String summary = r.output().lines().filter(l -> l.contains("receiver") || l.contains("sender"))
