@@ -1,5 +1,6 @@
 package mpgw.tls;
 
+import io.netty.handler.ssl.OpenSslCertificateException;
 import java.net.Socket;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -16,11 +17,19 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * renewal into an outage, and a clock that is wrong at boot (routers without an RTC) into a refused peer.
  * {@code mpgw keys} writes certificates valid until 9999 anyway.
  *
+ * <p>The TLS engines get an unpinned peer as an {@link OpenSslCertificateException} with code
+ * {@code X509_V_ERR_CERT_REJECTED} whose cause is the {@link UnpinnedPeerException}: BoringSSL then sends the peer a
+ * {@code bad_certificate} alert (with a plain CertificateException Netty reports an unspecified error and the peer
+ * gets {@code internal_error}, which says nothing about its certificate); the JDK sends {@code certificate_unknown}.
+ *
  * <p>Being an {@link X509ExtendedTrustManager}, the JDK uses it as it is (a plain X509TrustManager would be
  * wrapped and get the JDK's endpoint and algorithm checks added). Thread-safe: it holds only immutable state.
  */
 public final class PinningTrustManager extends X509ExtendedTrustManager {
     private static final X509Certificate[] NO_ISSUERS = new X509Certificate[0];
+
+    /** OpenSSL's and BoringSSL's X509_V_ERR_CERT_REJECTED (x509_vfy.h). */
+    private static final int X509_V_ERR_CERT_REJECTED = 28;
 
     private final PinnedPeers peers;
 
@@ -31,10 +40,19 @@ public final class PinningTrustManager extends X509ExtendedTrustManager {
     /**
      * Checks the peer's chain.
      *
-     * @throws UnpinnedPeerException when the leaf's fingerprint is not pinned
+     * @throws CertificateException caused by an {@link UnpinnedPeerException} when the leaf's fingerprint is not
+     *                              pinned
      * @throws CertificateException when the peer sent no certificate
      */
     public void check(X509Certificate[] chain) throws CertificateException {
+        try {
+            checkPinned(chain);
+        } catch (UnpinnedPeerException e) {
+            throw new OpenSslCertificateException(e.getMessage(), e, X509_V_ERR_CERT_REJECTED);
+        }
+    }
+
+    private void checkPinned(X509Certificate[] chain) throws CertificateException {
         if (chain == null || chain.length == 0) {
             throw new CertificateException("peer sent no certificate");
         }
