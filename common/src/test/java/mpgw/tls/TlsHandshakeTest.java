@@ -88,8 +88,8 @@ class TlsHandshakeTest {
         try {
             Channel client = TlsLoopback.client(group,
                     TlsContexts.client(CLIENT, pins(SERVER), clientProvider), server, c);
-            HandshakeResult cr = c.result();
-            HandshakeResult sr = s.result();
+            HandshakeResult cr = show("client", c.result());
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
             assertEquals(HandshakeOutcome.OK, sr.outcome(), sr::toString);
             assertEquals(SERVER.fingerprint(), cr.peer());
@@ -123,8 +123,8 @@ class TlsHandshakeTest {
             for (int i = 0; i < 3; i++) {
                 TlsLoopback.End c = new TlsLoopback.End();
                 Channel client = TlsLoopback.client(group, clientContext, server, c);
-                HandshakeResult cr = c.result();
-                HandshakeResult sr = s.result();
+                HandshakeResult cr = show("client", c.result());
+                HandshakeResult sr = show("server", s.result());
                 System.out.printf("resume %s->%s #%d client %s | server %s%n", clientProvider, serverProvider, i, cr,
                         sr);
                 assertEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
@@ -151,11 +151,11 @@ class TlsHandshakeTest {
         Channel server = TlsLoopback.server(group, server(provider, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
         try {
             TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(STRANGER), provider), server, c);
-            HandshakeResult cr = c.result();
+            HandshakeResult cr = show("client", c.result());
             assertEquals(HandshakeOutcome.UNKNOWN_PEER, cr.outcome(), cr::toString);
             assertEquals(SERVER.fingerprint(), cr.peer(), "the client reports the fingerprint it saw");
             assertTrue(cr.detail().contains(SERVER.fingerprint().toString()), cr::toString);
-            HandshakeResult sr = s.result();
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.BAD_CERTIFICATE, sr.outcome(), sr::toString);
             assertEquals(List.of(), s.pastTls);
             assertEquals(List.of(), c.pastTls);
@@ -173,15 +173,23 @@ class TlsHandshakeTest {
         try {
             Channel client = TlsLoopback.client(group, TlsContexts.client(STRANGER, pins(SERVER), provider),
                     server, c);
-            HandshakeResult sr = s.result();
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.UNKNOWN_PEER, sr.outcome(), sr::toString);
             assertEquals(STRANGER.fingerprint(), sr.peer());
             // In TLS 1.3 the client's handshake ends before the server has judged its certificate: the client may
             // report ok and learn of the refusal only from the alert and close that follow.
-            HandshakeResult cr = c.result();
+            HandshakeResult cr = show("client", c.result());
             assertTrue(cr.outcome() == HandshakeOutcome.OK || cr.outcome() == HandshakeOutcome.BAD_CERTIFICATE,
                     cr::toString);
             assertTrue(client.closeFuture().await(5, TimeUnit.SECONDS), "the server closes the refused client");
+            if (cr.isOk()) {
+                // Then the refusal arrives after the handshake: sometimes as an exception for the protocol handlers
+                // (the alert, which the same classifier names), sometimes only as the close (seen both ways, with
+                // both providers). A client must take a close before its first answer as a possible refusal.
+                System.out.println("serverRefusesAnUnpinnedClient client after ok: " + c.pastTls);
+                assertTrue(c.pastTls.size() <= 1, c.pastTls::toString);
+                c.pastTls.forEach(e -> assertEquals(HandshakeOutcome.BAD_CERTIFICATE, HandshakeFailures.outcomeOf(e)));
+            }
             assertEquals(List.of(), s.pastTls);
         } finally {
             server.close().sync();
@@ -200,7 +208,7 @@ class TlsHandshakeTest {
                 Channel client = TlsLoopback.client(group, TlsContexts.client(keys, pins(SERVER), provider),
                         server, c);
                 assertEquals(HandshakeOutcome.OK, c.result().outcome());
-                HandshakeResult sr = s.result();
+                HandshakeResult sr = show("server", s.result());
                 assertEquals(HandshakeOutcome.OK, sr.outcome(), sr::toString);
                 assertEquals(keys.fingerprint(), sr.peer());
                 client.close().sync();
@@ -233,7 +241,7 @@ class TlsHandshakeTest {
         Channel server = TlsLoopback.server(group, server(provider, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
         try {
             assertClosedAfter(server, new byte[] {0x05, 0x01, 0x00});
-            HandshakeResult sr = s.result();
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.PLAINTEXT_CLIENT, sr.outcome(), sr::toString);
             assertTrue(sr.detail().contains("0x05"), sr::toString);
             assertEquals(List.of(), s.pastTls);
@@ -256,7 +264,7 @@ class TlsHandshakeTest {
                 socket.setSoTimeout(5000);
                 assertThrows(IOException.class, socket::startHandshake);
             }
-            HandshakeResult sr = s.result();
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.PROTOCOL_VERSION, sr.outcome(), sr::toString);
             assertEquals(List.of(), s.pastTls);
         } finally {
@@ -275,7 +283,7 @@ class TlsHandshakeTest {
             System.arraycopy(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc}, 0,
                     truncated, 0, 9);
             assertClosedAfter(server, truncated);
-            HandshakeResult sr = s.result();
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.OTHER, sr.outcome(), sr::toString);
             assertEquals(List.of(), s.pastTls);
         } finally {
@@ -296,7 +304,7 @@ class TlsHandshakeTest {
                 random.nextBytes(garbage);
                 System.arraycopy(header, 0, garbage, 0, header.length);
                 assertClosedAfter(server, garbage);
-                HandshakeResult sr = s.result();
+                HandshakeResult sr = show("server", s.result());
                 assertNotEquals(HandshakeOutcome.OK, sr.outcome());
                 assertTrue(sr.detail().length() <= HandshakeFailures.MAX_DESCRIPTION + 3, sr::toString);
                 assertTrue(sr.detail().chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f), sr::toString);
@@ -313,7 +321,7 @@ class TlsHandshakeTest {
         TlsLoopback.End s = new TlsLoopback.End();
         Channel server = TlsLoopback.server(group, server(provider, pins(CLIENT)), Duration.ofMillis(300), s);
         try (Socket socket = new Socket("127.0.0.1", TlsLoopback.port(server))) {
-            HandshakeResult sr = s.result();
+            HandshakeResult sr = show("server", s.result());
             assertEquals(HandshakeOutcome.TIMEOUT, sr.outcome(), sr::toString);
             socket.setSoTimeout(5000);
             assertEquals(-1, readToEnd(socket.getInputStream()));
@@ -321,6 +329,13 @@ class TlsHandshakeTest {
         } finally {
             server.close().sync();
         }
+    }
+
+    /** Prints a result with the test's name, for the record of what each provider says (surefire output file). */
+    private static HandshakeResult show(String side, HandshakeResult r) {
+        String test = StackWalker.getInstance().walk(f -> f.skip(1).findFirst().orElseThrow().getMethodName());
+        System.out.printf("%s %s: %s%n", test, side, r);
+        return r;
     }
 
     /** Sends {@code bytes} and expects the server to close (FIN or reset) without answering data. */
