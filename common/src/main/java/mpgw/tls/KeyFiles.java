@@ -192,7 +192,8 @@ public final class KeyFiles {
         }
     }
 
-    private static void writeNew(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
+    /** Writes a new file with {@code mode}; the final hard link refuses an existing file, even one made meanwhile. */
+    static void writeNew(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
         Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp",
                 PosixFilePermissions.asFileAttribute(mode));
         try {

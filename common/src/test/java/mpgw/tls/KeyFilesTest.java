@@ -64,6 +64,17 @@ class KeyFilesTest {
     }
 
     @Test
+    void theLastStepRefusesAFileThatAppearedAfterTheCheck() throws Exception {
+        Files.writeString(key(), "raced");
+        assertThrows(FileAlreadyExistsException.class, () -> KeyFiles.writeNew(key(), new byte[] {1},
+                PosixFilePermissions.fromString("rw-------")));
+        assertEquals("raced", Files.readString(key()));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left behind");
+        }
+    }
+
+    @Test
     void aKeyOpenToOthersLoadsWithAWarning() throws Exception {
         written();
         Files.setPosixFilePermissions(key(), PosixFilePermissions.fromString("rw-r--r--"));
