@@ -107,6 +107,32 @@ class TlsHandshakeTest {
     }
 
     /**
+     * What the gateway's pipelined SOCKS5 start relies on: bytes written before the handshake ends are held by the
+     * SslHandler and delivered once it is done, with any provider pair.
+     */
+    @ParameterizedTest(name = "server {0}, client {1}")
+    @MethodSource("providerPairs")
+    void bytesWrittenBeforeTheHandshakeEndsArriveAfterIt(TlsProvider serverProvider, TlsProvider clientProvider)
+            throws Exception {
+        TlsLoopback.End s = new TlsLoopback.End();
+        TlsLoopback.End c = new TlsLoopback.End();
+        Channel server = TlsLoopback.server(group, server(serverProvider, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
+        try {
+            Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), clientProvider),
+                    server, c);
+            boolean handshakeDone = client.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture()
+                    .isDone();
+            client.writeAndFlush(Unpooled.copiedBuffer("early", StandardCharsets.US_ASCII));
+            assertEquals(false, handshakeDone, "written before the handshake ended");
+            assertEquals("early", s.received.poll(5, TimeUnit.SECONDS));
+            assertEquals("early", c.received.poll(5, TimeUnit.SECONDS));
+            client.close().sync();
+        } finally {
+            server.close().sync();
+        }
+    }
+
+    /**
      * The client context's session cache resumes a second connection to the same server (TLS 1.3 ticket): no
      * certificate is checked on either side, which the counting trust managers show with any provider pair.
      */
