@@ -341,6 +341,51 @@ class TlsHandshakeTest {
         }
     }
 
+    /**
+     * A client certificate chain of 250 linked certificates (a 69 KB handshake message): the JDK stops at its 32 KB
+     * message limit ({@code other}); BoringSSL (100 KB limit) reads it and the unpinned leaf is refused
+     * ({@code unknown-peer}). Clean close, classified, nothing past the TLS handlers.
+     */
+    @ParameterizedTest
+    @EnumSource(TlsProvider.class)
+    void aHugeCertificateChainEndsCleanly(TlsProvider provider) throws Exception {
+        java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        int n = 250;
+        java.security.KeyPair[] keys = new java.security.KeyPair[n];
+        for (int i = 0; i < n; i++) {
+            keys[i] = generator.generateKeyPair();
+        }
+        List<X509Certificate> chain = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int issuer = Math.min(i + 1, n - 1);
+            var builder = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(
+                    new org.bouncycastle.asn1.x500.X500Name("CN=c" + issuer), java.math.BigInteger.valueOf(i + 1),
+                    new java.util.Date(0), new java.util.Date(253402300799000L),
+                    new org.bouncycastle.asn1.x500.X500Name("CN=c" + i), keys[i].getPublic());
+            chain.add(new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(builder.build(
+                    new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA")
+                            .build(keys[issuer].getPrivate()))));
+        }
+        SslContext huge = io.netty.handler.ssl.SslContextBuilder.forClient()
+                .keyManager(keys[0].getPrivate(), chain).trustManager(new PinningTrustManager(pins(SERVER)))
+                .endpointIdentificationAlgorithm(null).protocols(TlsContexts.TLS13)
+                .sslProvider(provider == TlsProvider.JDK ? io.netty.handler.ssl.SslProvider.JDK
+                        : io.netty.handler.ssl.SslProvider.OPENSSL).build();
+        TlsLoopback.End s = new TlsLoopback.End();
+        TlsLoopback.End c = new TlsLoopback.End();
+        Channel server = TlsLoopback.server(group, server(provider, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
+        try {
+            Channel client = TlsLoopback.client(group, huge, server, c);
+            HandshakeResult sr = show("server", s.result());
+            assertNotEquals(HandshakeOutcome.OK, sr.outcome());
+            assertTrue(client.closeFuture().await(5, TimeUnit.SECONDS));
+            assertEquals(List.of(), s.pastTls);
+        } finally {
+            server.close().sync();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TlsProvider.class)
     void aSilentClientTimesOut(TlsProvider provider) throws Exception {
