@@ -1,8 +1,8 @@
 package mpgw.tls;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -65,9 +65,11 @@ public final class KeysCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The kernel's host name, without a DNS lookup (a router may have no working resolver yet). */
     private static String hostName() {
         try {
-            return InetAddress.getLocalHost().getHostName();
+            String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+            return name.isEmpty() ? "mpgw" : name;
         } catch (IOException e) {
             return "mpgw";
         }
