@@ -14,4 +14,9 @@ class TlsProviderTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TlsProvider.parse("boring"));
         assertTrue(e.getMessage().contains("use jdk or openssl"), e.getMessage());
     }
+
+    @Test
+    void boringSslIsPreferredWhereItLoads() {
+        assertEquals(TlsProvider.OPENSSL, TlsProvider.preferred());
+    }
 }
