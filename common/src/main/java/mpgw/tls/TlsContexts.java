@@ -1,0 +1,76 @@
+package mpgw.tls;
+
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.util.List;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * Builds the two ends of the hop between the routers: TLS 1.3 only, each side presenting its own
+ * {@link KeyMaterial} and accepting only pinned peers ({@link PinningTrustManager}); the server requires a client
+ * certificate. No CA store and no host name check take part.
+ *
+ * <p><b>Resumption.</b> The client context keeps a session cache, so a new connection to the same server resumes
+ * (TLS 1.3 PSK from a ticket: no certificate exchange, no signatures) when its {@code SslHandler} is made with
+ * {@link SslContext#newHandler(io.netty.buffer.ByteBufAllocator, String, int)}: the cache is keyed by the
+ * server's host and port. A resumed session was authenticated by the pinning check when it was first made; its
+ * tickets are encrypted with keys that live only as long as the server's context, so a server restarted with a
+ * fingerprint removed does not resume that peer's old sessions.
+ *
+ * <p>A built {@link SslContext} is thread-safe and meant to be shared by all connections of a listener or
+ * upstream.
+ */
+public final class TlsContexts {
+    public static final String TLS13 = "TLSv1.3";
+    /** Client sessions kept for resumption (one per server address and ticket; the hop has a handful). */
+    static final long CLIENT_SESSION_CACHE = 256;
+    /** Seconds a client offers a ticket for; the server's own ticket lifetime may be shorter. */
+    static final long SESSION_TIMEOUT_SECONDS = 3600;
+
+    private TlsContexts() {
+    }
+
+    /** The server end: requires and pins a client certificate. */
+    public static SslContext server(KeyMaterial own, PinnedPeers peers, TlsProvider provider) throws SSLException {
+        return server(own, new PinningTrustManager(peers), provider, null);
+    }
+
+    /** The client end: pins the server's certificate and presents its own. */
+    public static SslContext client(KeyMaterial own, PinnedPeers peers, TlsProvider provider) throws SSLException {
+        return client(own, new PinningTrustManager(peers), provider, null);
+    }
+
+    /**
+     * The server end with a given trust manager and, when {@code ciphers} is not null, those TLS 1.3 suites
+     * ({@code TLS_AES_128_GCM_SHA256}, {@code TLS_CHACHA20_POLY1305_SHA256}, ...) in that order of preference.
+     */
+    public static SslContext server(KeyMaterial own, X509ExtendedTrustManager trust, TlsProvider provider,
+                                    List<String> ciphers) throws SSLException {
+        SslContextBuilder b = SslContextBuilder.forServer(own.privateKey(), own.certificate())
+                .clientAuth(ClientAuth.REQUIRE);
+        return common(b, trust, provider, ciphers).build();
+    }
+
+    /** The client end with a given trust manager and optional cipher suites, as {@link #server}. */
+    public static SslContext client(KeyMaterial own, X509ExtendedTrustManager trust, TlsProvider provider,
+                                    List<String> ciphers) throws SSLException {
+        SslContextBuilder b = SslContextBuilder.forClient()
+                .keyManager(own.privateKey(), own.certificate())
+                // Netty 4.2 checks the host name on clients by default; the pin is the server's identity.
+                .endpointIdentificationAlgorithm(null)
+                .sessionCacheSize(CLIENT_SESSION_CACHE)
+                .sessionTimeout(SESSION_TIMEOUT_SECONDS);
+        return common(b, trust, provider, ciphers).build();
+    }
+
+    private static SslContextBuilder common(SslContextBuilder b, X509ExtendedTrustManager trust,
+                                            TlsProvider provider, List<String> ciphers) {
+        b.sslProvider(provider.netty()).protocols(TLS13).trustManager(trust);
+        if (ciphers != null) {
+            b.ciphers(ciphers);
+        }
+        return b;
+    }
+}
