@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import mpgw.log.LogLimiter;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class AcceptBackoffTest {
@@ -19,6 +20,11 @@ class AcceptBackoffTest {
     private final AcceptBackoff backoff = new AcceptBackoff("0.0.0.0:1080", failures::incrementAndGet,
             new LogLimiter(Duration.ofMinutes(1), 16), Duration.ofMillis(50), Duration.ofSeconds(1));
     private final EmbeddedChannel listener = new EmbeddedChannel(backoff);
+
+    @BeforeEach
+    void onlyTheTestMovesTheClock() {
+        listener.freezeTime(); // a slow machine must not run the resume task early
+    }
 
     @Test
     void aFailedAcceptStopsAcceptingUntilThePauseEndsAndIsConsumed() {
