@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import mpgw.gateway.Socks5ClientHandshake.Opening;
 import mpgw.gateway.pool.UpstreamPool;
 import mpgw.relay.Relay;
+import mpgw.relay.RelaySettings;
 
 /**
  * Carries one flow from "destination known" to "relaying": connects the upstream ({@link UpstreamConnector}),
@@ -40,6 +41,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private final GatewayMetrics metrics;
     private final Duration pathSampleInterval;
     private final Duration fastOpenWait;
+    private final RelaySettings relay;
     private FirstBytesWait waiting;
     private SynPayload synPayload;
     private Future<Channel> connecting;
@@ -47,7 +49,9 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private RetainingEarlyData retained;
 
     FlowSetupHandler(UpstreamConnector connector, UpstreamPool pool, Socks5ClientSettings socks,
-                     GatewayMetrics metrics, Duration pathSampleInterval, Duration fastOpenWait) {
+                     GatewayMetrics metrics, Duration pathSampleInterval, Duration fastOpenWait,
+                     RelaySettings relay) {
+        this.relay = relay;
         this.connector = connector;
         this.pool = pool;
         this.socks = socks;
@@ -194,7 +198,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().remove(GatewayPipeline.EARLY_DATA);
         ctx.pipeline().remove(this);
         flow.relaying(early.taken());
-        Relay.join(downstream, upstream, flow.meter(), flow::relayEnded);
+        Relay.join(downstream, upstream, relay, flow.meter(), flow::relayEnded);
         if (early.inputShutdown()) {
             // The client's FIN came during the handshake; the relay passes it on like one it read itself.
             downstream.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);

@@ -65,7 +65,7 @@ public final class GatewayMain {
     static Running start(GatewaySettings settings) throws DaemonStartException {
         Logger log = LogManager.getLogger(GatewayMain.class);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
-        StartupSteps.probeRequiredMptcp(sockets, "upstream.mptcp");
+        StartupSteps.probeRequiredMptcp(sockets, "gateway.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
         GatewayServer server = new GatewayServer(settings, sockets, metrics);

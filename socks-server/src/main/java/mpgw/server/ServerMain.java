@@ -19,7 +19,7 @@ import org.apache.logging.log4j.LogManager;
  *
  * <p>Exit status: 2 for a usage or config error (the message names the key and file; no stack trace), 1 when
  * it cannot start (a listen port in use, MPTCP required but refused, no permission). SIGTERM stops accepting
- * and lets open connections finish for {@code server.shutdown-grace-period}.
+ * and lets open connections finish for {@code server.shutdown-grace}.
  */
 public final class ServerMain {
     static final int EXIT_USAGE = DaemonCommand.EXIT_USAGE;
@@ -47,7 +47,7 @@ public final class ServerMain {
     record Running(SocksServer server, Optional<MetricsEndpoint> metrics, Optional<PathWatcher> pathWatcher) {
         void stop(ServerSettings settings) {
             pathWatcher.ifPresent(PathWatcher::close);
-            server.stop(settings.shutdownGracePeriod());
+            server.stop(settings.shutdownGrace());
             metrics.ifPresent(MetricsEndpoint::close);
             LogManager.getLogger(ServerMain.class).info("socks-server stopped");
         }

@@ -35,7 +35,7 @@ final class TcpRelayStart {
             p.addLast(ServerPipeline.IDLE_CLOSE, new IdleCloseHandler("idle-timeout"));
         }
         context.events().bytes(earlyBytes, 0);
-        Relay.join(client, peer, context.events()::bytes, stats -> {
+        Relay.join(client, peer, context.settings().relay(), context.events()::bytes, stats -> {
             record.bytesUp = stats.bytesUp() + earlyBytes;
             record.bytesDown = stats.bytesDown();
             record.end();

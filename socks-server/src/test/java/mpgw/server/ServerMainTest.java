@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import mpgw.testing.Netns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The launcher contract: exit codes and messages, the "up" line, metrics, and SIGTERM with a grace period. */
 class ServerMainTest {
@@ -75,6 +77,19 @@ class ServerMainTest {
         assertTrue(noFile.err.contains("no such file"), noFile.err);
     }
 
+    /** Renamed keys have no aliases: exit 2, one line naming the file, the line and the new key. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "metrics-listen = \"\"        | server.metrics-listen was renamed to server.metrics.listen",
+        "shutdown-grace-period = 1s | server.shutdown-grace-period was renamed to server.shutdown-grace",
+    })
+    void anOldKeyIsAnErrorThatNamesTheNewOne(String line, String message) throws Exception {
+        Path f = config("server {\n  " + line + "\n}\n");
+        Outcome old = run("--config", f.toString());
+        assertEquals(2, old.status);
+        assertEquals("server: " + f + ":2: " + message + System.lineSeparator(), old.err);
+    }
+
     @Test
     void portInUseExitsWith1() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
@@ -110,8 +125,8 @@ class ServerMainTest {
     void processServesMetricsAndDrainsOnSigterm() throws Exception {
         int port = freePort();
         int metricsPort = freePort();
-        Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics-listen = \"127.0.0.1:" + metricsPort
-                + "\"\n shutdown-grace-period = 3s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
+        Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics.listen = \"127.0.0.1:" + metricsPort
+                + "\"\n shutdown-grace = 3s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
         Path log = dir.resolve("server.log");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "mpgw.server.ServerMain", "--config", f.toString())

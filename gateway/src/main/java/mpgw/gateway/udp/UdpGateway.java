@@ -62,7 +62,8 @@ public final class UdpGateway implements AutoCloseable {
                 new BadServerMemory(gateway.badServerMemory()),
                 GatewayMetrics.NONE);
         UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
-                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer())
+                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer(),
+                        gateway.relay().writeStallRetry())
                 : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
         return start(settings, carrier, new MicrometerUdpMetrics(registry));
     }

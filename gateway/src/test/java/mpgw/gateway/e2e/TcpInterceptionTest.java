@@ -99,8 +99,8 @@ class TcpInterceptionTest {
                   listen = ["[::]:%d"]
                   mptcp = required
                   auth { %s }
-                  metrics-listen = ""
-                  shutdown-grace-period = 1s
+                  metrics.listen = ""
+                  shutdown-grace = 1s
                 }
                 """.formatted(port, auth);
     }
@@ -232,10 +232,10 @@ class TcpInterceptionTest {
         }
     }
 
-    /** A flow with no bytes either way for idle-timeout is closed. */
+    /** A flow with no bytes either way for timeouts.idle is closed. */
     @Test
     void anIdleFlowIsClosed() throws Exception {
-        try (GatewayProcess gw = gateway("idle-timeout = 1s");
+        try (GatewayProcess gw = gateway("timeouts.idle = 1s");
              Socket s = EchoTransfer.connect(tb, tb.client(), echo)) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(42);
@@ -243,7 +243,7 @@ class TcpInterceptionTest {
             long start = System.nanoTime();
             assertEquals(-1, s.getInputStream().read(), "closed by the gateway");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            System.out.println("idle flow closed after " + millis + " ms (idle-timeout 1 s)");
+            System.out.println("idle flow closed after " + millis + " ms (timeouts.idle 1 s)");
             assertTrue(millis >= 800, "closed after " + millis + " ms");
             // 1007-1011 ms measured under the test lock.
             assertTrue(millis < 1_250, "closed only after " + millis + " ms");
@@ -382,7 +382,7 @@ class TcpInterceptionTest {
 
     @Test
     void resetsTheClientWhenTheServerStaysSilent() throws Exception {
-        String silent = "servers = [\"%s:%d\"]\nsocks.handshake-timeout = 1s".formatted(tb.get("SRV_IP"), SILENT_PORT);
+        String silent = "servers = [\"%s:%d\"]\ntimeouts.handshake = 1s".formatted(tb.get("SRV_IP"), SILENT_PORT);
         try (GatewayProcess gw = gateway(silent)) {
             long start = System.nanoTime();
             assertReset(EchoTransfer.connect(tb, tb.client(), echo));
