@@ -27,9 +27,6 @@ import org.apache.logging.log4j.Logger;
  * lets open flows finish for {@code gateway.shutdown-grace}.
  */
 public final class GatewayMain {
-    static final int EXIT_USAGE = DaemonCommand.EXIT_USAGE;
-    static final int EXIT_START = DaemonCommand.EXIT_START;
-
     private GatewayMain() {
     }
 

@@ -40,7 +40,7 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
         ConnectionRecord record = new ConnectionRecord(ch, client);
         ch.attr(ConnectionRecord.KEY).set(record);
         context.events().connectionOpened();
-        context.clients().add(ch);
+        context.listeners().track(ch);
         ch.closeFuture().addListener(f -> {
             context.limits().release(ip);
             context.events().connectionClosed();

@@ -22,9 +22,6 @@ import org.apache.logging.log4j.LogManager;
  * and lets open connections finish for {@code server.shutdown-grace}.
  */
 public final class ServerMain {
-    static final int EXIT_USAGE = DaemonCommand.EXIT_USAGE;
-    static final int EXIT_START = DaemonCommand.EXIT_START;
-
     private ServerMain() {
     }
 
