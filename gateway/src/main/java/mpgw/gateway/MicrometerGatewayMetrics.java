@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import mpgw.config.Addresses;
 import mpgw.jni.MptcpSocketFactory;
+import mpgw.metrics.ByteCounters;
 
 /**
  * The gateway's meters (Prometheus names after the registry's conversion):
@@ -50,8 +51,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final MeterRegistry registry;
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong poolReady = new AtomicLong();
-    private final Counter bytesUp;
-    private final Counter bytesDown;
+    private final ByteCounters bytes;
     private final Timer handshake;
     private final DistributionSummary subflows;
     private final Map<FlowOutcome, Counter> flows = new EnumMap<>(FlowOutcome.class);
@@ -66,10 +66,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
         this.registry = registry;
         Gauge.builder("mpgw.gateway.flows.active", active, AtomicLong::get)
                 .description("Flows accepted and not yet ended").register(registry);
-        bytesUp = Counter.builder("mpgw.gateway.bytes").tag("direction", "up")
-                .description("Relayed bytes (up: client to server)").register(registry);
-        bytesDown = Counter.builder("mpgw.gateway.bytes").tag("direction", "down")
-                .description("Relayed bytes (up: client to server)").register(registry);
+        bytes = new ByteCounters(registry, "mpgw.gateway.bytes", "Relayed bytes (up: client to server)");
         handshake = Timer.builder("mpgw.gateway.socks.handshake")
                 .description("Upstream connected to SOCKS5 CONNECT reply").register(registry);
         subflows = DistributionSummary.builder("mpgw.gateway.upstream.subflows")
@@ -105,12 +102,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
 
     @Override
     public void bytes(long up, long down) {
-        if (up > 0) {
-            bytesUp.increment(up);
-        }
-        if (down > 0) {
-            bytesDown.increment(down);
-        }
+        bytes.add(up, down);
     }
 
     @Override
