@@ -13,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import mpgw.connection.Outcome;
 import mpgw.gateway.Socks5ClientHandshake.Opening;
 import mpgw.gateway.pool.UpstreamPool;
 import mpgw.relay.Relay;
@@ -109,7 +110,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!connecting.isSuccess()) {
-            flow.refuse(FlowOutcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
+            flow.refuse(Outcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
             return;
         }
         Channel channel = connecting.getNow();
@@ -184,9 +185,9 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (cause != null) {
-            FlowOutcome outcome = reply > 0 ? FlowOutcome.REFUSED
-                    : cause instanceof Socks5HandshakeException e && e.isTimeout() ? FlowOutcome.HANDSHAKE_TIMEOUT
-                    : FlowOutcome.HANDSHAKE_FAILED;
+            Outcome outcome = reply > 0 ? Outcome.REFUSED
+                    : cause instanceof Socks5HandshakeException e && e.isTimeout() ? Outcome.HANDSHAKE_TIMEOUT
+                    : Outcome.HANDSHAKE_FAILED;
             flow.refuse(outcome, cause.getMessage());
             return;
         }

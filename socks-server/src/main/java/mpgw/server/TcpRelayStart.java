@@ -5,6 +5,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import mpgw.connection.ConnectionRecord;
 import mpgw.relay.Relay;
 
 /**
@@ -23,7 +24,7 @@ final class TcpRelayStart {
      */
     static void join(ServerContext context, Channel client, Channel peer, long earlyBytes, boolean clientEof) {
         ConnectionRecord record = ConnectionRecord.of(client);
-        record.relaying = true;
+        record.relaying();
         ChannelPipeline p = client.pipeline();
         // The reply went through the encoder synchronously; the SOCKS codec is no longer needed.
         p.remove(ServerPipeline.SOCKS_DECODER);
@@ -36,9 +37,7 @@ final class TcpRelayStart {
         }
         context.events().bytes(earlyBytes, 0);
         Relay.join(client, peer, context.settings().relay(), context.events()::bytes, stats -> {
-            record.bytesUp = stats.bytesUp() + earlyBytes;
-            record.bytesDown = stats.bytesDown();
-            record.end();
+            record.relayEnded(stats.bytesUp() + earlyBytes, stats.bytesDown());
         });
         if (clientEof) {
             // The socket reports EOF once; replay it for the relay, which then shuts the peer's output.

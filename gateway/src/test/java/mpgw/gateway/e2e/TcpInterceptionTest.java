@@ -146,7 +146,7 @@ class TcpInterceptionTest {
             assertTrue(r.intact(), r.toString());
 
             String flow = gw.awaitLine("outcome=relayed");
-            assertTrue(flow.contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT), flow);
+            assertTrue(flow.contains("dest=" + tb.get("DST_IP") + ":" + ECHO_PORT), flow);
             assertTrue(flow.contains("up=" + (6 << 20) + " down=" + (6 << 20)), flow);
             Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
             assertTrue(m.sum("mpgw_gateway_upstream_subflows_max") >= 2, "subflows: " + m);
@@ -333,7 +333,7 @@ class TcpInterceptionTest {
             InetSocketAddress echo6 = new InetSocketAddress(tb.get("DST_IP6"), ECHO_PORT);
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo6, 1 << 20, 3);
             assertTrue(r.intact(), r.toString());
-            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=[" + tb.get("DST_IP6") + "]:" + ECHO_PORT));
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dest=[" + tb.get("DST_IP6") + "]:" + ECHO_PORT));
         }
     }
 
@@ -348,7 +348,7 @@ class TcpInterceptionTest {
         try (GatewayProcess gw = gateway("mode = tproxy\nlisten = [\"0.0.0.0:12346\"]")) {
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 1 << 20, 4);
             assertTrue(r.intact(), r.toString());
-            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT));
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dest=" + tb.get("DST_IP") + ":" + ECHO_PORT));
         } finally {
             tb.exec(tb.gw(), tproxy.formatted("D") + " && ip rule del fwmark 0x1/0x1 lookup 100"
                     + " && ip route del local 0.0.0.0/0 dev lo table 100");
