@@ -39,10 +39,11 @@ public final class GatewayMain {
 
     /** Starts the gateway and blocks until SIGTERM; returns an exit status when it cannot start. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        return DaemonCommand.run("gateway", args, out, err, GatewaySettings::load, settings -> {
-            Running running = start(settings);
-            return () -> running.stop(settings);
-        });
+        return DaemonCommand.run("gateway", "the transparent multipath gateway (router A)", args, out, err,
+                GatewaySettings::load, settings -> {
+                    Running running = start(settings);
+                    return () -> running.stop(settings);
+                });
     }
 
     /** A started gateway: the TCP server, the UDP half and, if configured, the metrics endpoint and path watcher. */

@@ -12,7 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import mpgw.config.ConfigError;
-import mpgw.daemon.DaemonCommand;
+import mpgw.daemon.Cli;
 import mpgw.paths.PathWatcherSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,11 +105,11 @@ class GatewaySettingsTest {
         Path f = file("gateway.servers = []");
         int status = GatewayMain.run(new String[] {"--config", f.toString()}, System.out,
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(DaemonCommand.EXIT_USAGE, status);
+        assertEquals(Cli.EXIT_USAGE, status);
         String message = err.toString(StandardCharsets.UTF_8);
         assertTrue(message.startsWith("gateway: ") && message.contains("gateway.servers"), message);
         assertTrue(!message.contains("\tat "), "no stack trace: " + message);
-        assertEquals(DaemonCommand.EXIT_USAGE, GatewayMain.run(new String[0], System.out,
+        assertEquals(Cli.EXIT_USAGE, GatewayMain.run(new String[0], System.out,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
     }
 }

@@ -34,10 +34,11 @@ public final class ServerMain {
 
     /** Starts the server and blocks until SIGTERM; returns an exit status when it cannot start. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        return DaemonCommand.run("server", args, out, err, ServerSettings::load, settings -> {
-            Running running = start(settings);
-            return () -> running.stop(settings);
-        });
+        return DaemonCommand.run("server", "the SOCKS5 server over MPTCP (router B)", args, out, err,
+                ServerSettings::load, settings -> {
+                    Running running = start(settings);
+                    return () -> running.stop(settings);
+                });
     }
 
     /** A started server and, if configured, its metrics endpoint. */

@@ -50,14 +50,29 @@ class ServerMainTest {
     }
 
     @Test
-    void usageErrorsExitWith2() {
+    void usageErrorsExitWith2AndOneLine() {
         Outcome unknown = run("--bogus");
         assertEquals(2, unknown.status);
-        assertTrue(unknown.err.contains("unknown option '--bogus'"), unknown.err);
+        assertEquals("server: Unknown option: '--bogus' (see 'mpgw server --help')" + System.lineSeparator(),
+                unknown.err);
         Outcome missing = run();
         assertEquals(2, missing.status);
-        assertTrue(missing.err.contains("--config FILE is required"), missing.err);
-        assertEquals(0, run("--help").status);
+        assertEquals("server: Missing required option: '--config=FILE' (see 'mpgw server --help')"
+                + System.lineSeparator(), missing.err);
+        Outcome noValue = run("--config");
+        assertEquals(2, noValue.status);
+        assertTrue(noValue.err.startsWith("server: Missing required parameter for option '--config'"), noValue.err);
+        assertEquals(1, noValue.err.lines().count(), noValue.err);
+    }
+
+    @Test
+    void helpPrintsTheUsageAndExits0() {
+        Outcome help = run("--help");
+        assertEquals(0, help.status);
+        assertTrue(help.out.startsWith("Usage: mpgw server [-h] --config=FILE"), help.out);
+        assertTrue(help.out.contains("the SOCKS5 server over MPTCP (router B)") && help.out.contains("--config=FILE"),
+                help.out);
+        assertEquals("", help.err);
     }
 
     @Test
