@@ -11,9 +11,12 @@ import mpgw.config.Addresses;
  * What happened to one client connection, filled in as it goes and ended once, with one log line in the same
  * words in both daemons:
  * <pre>
- * conn=7f3a client=10.0.0.2:50312 cmd=CONNECT dest=example.org:443 via=93.184.215.14:443 up=812 down=20433 ms=1834 outcome=relayed
- * conn=8fcb client=192.168.70.2:49650 dest=192.168.80.2:7999 server=10.1.1.2:1080 up=0 down=0 ms=70 outcome=refused detail="..."
+ * conn=7f3a client=10.0.0.2:50312 cmd=CONNECT dest=example.org:443 via=93.184.215.14:443 up=812 down=20433
+ *     ms=1834 outcome=relayed
+ * conn=8fcb client=192.168.70.2:49650 dest=192.168.80.2:7999 server=10.1.1.2:1080 up=0 down=0 ms=70
+ *     outcome=refused detail="..."
  * </pre>
+ * (one line each).
  * Fields: {@code conn} (channel id), {@code client}, {@code cmd} (socks-server only), {@code dest} (where the client
  * wanted to go, as it named it), the peer field (gateway: {@code server}, the socks-server it used; socks-server:
  * {@code via}, the resolved destination), {@code up} (client to destination) and {@code down} bytes, {@code ms}

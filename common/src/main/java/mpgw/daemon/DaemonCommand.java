@@ -11,8 +11,8 @@ import picocli.CommandLine.Option;
 /**
  * The command line both daemons share, {@code mpgw NAME --config FILE}: argument parsing ({@link Cli}), loading the
  * settings, starting, and waiting for SIGTERM. Exit statuses: 0 after SIGTERM or for {@code --help};
- * {@link Cli#EXIT_USAGE} for a usage or config error (the message names the key and file, never a stack trace); {@link #EXIT_START} when
- * the daemon cannot start (a listen port in use, MPTCP required but refused, no permission).
+ * {@link Cli#EXIT_USAGE} for a usage or config error (the message names the key and file, never a stack trace);
+ * {@link #EXIT_START} when the daemon cannot start (a listen port in use, MPTCP required but refused, no permission).
  */
 public final class DaemonCommand {
     public static final int EXIT_START = 1;

@@ -35,7 +35,7 @@ public final class Relay {
         return join(downstream, upstream, settings, ByteMeter.NONE, onEnd);
     }
 
-    /** Like {@link #join(Channel, Channel, RelaySettings, Consumer)}, and reports bytes to {@code meter} as they move. */
+    /** As {@link #join(Channel, Channel, RelaySettings, Consumer)}, and reports bytes to {@code meter} as they move. */
     public static RelayStats join(Channel downstream, Channel upstream, RelaySettings settings, ByteMeter meter,
                                   Consumer<RelayStats> onEnd) {
         if (downstream.eventLoop() != upstream.eventLoop()) {

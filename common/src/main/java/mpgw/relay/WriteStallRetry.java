@@ -12,9 +12,9 @@ import mpgw.jni.MptcpSocketFactory;
 /**
  * Works around a late write wake-up of non-blocking MPTCP sockets: once the send buffer fills, the kernel reports
  * EPOLLOUT much later than space frees up, and a relay that waits for it gets about a tenth of a fast link
- * (docs/kernel.md, with the measurements). While an MPTCP channel has unwritten bytes after a flush, this retries its write
- * period ({@code relay.write-stall-retry}, zero = never) through Netty's EPOLLOUT path, which is what the
- * wake-up would have done. Plain TCP channels are left to epoll. Event-loop confined.
+ * (docs/kernel.md, with the measurements). While an MPTCP channel has unwritten bytes after a flush, this retries
+ * its write once a period ({@code relay.write-stall-retry}; zero = never) through Netty's EPOLLOUT path, which is
+ * what the wake-up would have done. Plain TCP channels are left to epoll. Event-loop confined.
  */
 public final class WriteStallRetry {
     private final Channel channel;

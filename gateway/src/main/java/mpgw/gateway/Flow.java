@@ -17,8 +17,8 @@ import org.apache.logging.log4j.Logger;
  * metrics once.
  *
  * <p>Log line ({@link ConnectionRecord#line()}, the socks-server's words):
- * {@code conn=1a2b3c4d client=… dest=… server=… up=… down=… ms=… outcome=… [detail="…"]}; relayed flows at info,
- * {@code client-gone} at debug (client-side noise), refusals at warn.
+ * {@code conn=1a2b3c4d client=… dest=… server=… up=… down=… ms=… outcome=… [detail="…"]}; relayed flows at
+ * info, {@code client-gone} at debug (client-side noise), refusals at warn.
  *
  * <p>Threading: attached to the downstream channel and touched only on its event loop.
  */
