@@ -152,7 +152,7 @@ start_stack() {
     kernel) ;;
     mpgw|mpgw-pool|mpgw-tfo)
       # mpgw: the defaults (no pool, no fast open).
-      local upstream="upstream.mptcp = required" server_tfo=0
+      local upstream="mptcp = required" server_tfo=0
       [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8"
       if [ "$1" = mpgw-tfo ]; then
         upstream+=", upstream.fast-open = on" server_tfo=256

@@ -117,7 +117,7 @@ gateway {
   listen = ["0.0.0.0:12345"]
   mode = redirect
   servers = [${servers%, }]
-  upstream.mptcp = required
+  mptcp = required
   metrics.listen = "127.0.0.1:9464"
 }
 EOF

@@ -16,7 +16,8 @@ import java.util.TreeSet;
  *
  * <p>Contract: every daemon keeps its keys under one root ({@code server}, {@code gateway}) so both
  * reference files can share a class path. The file must exist and parse; a key the reference does not
- * define is an error (a typo would otherwise be ignored silently); {@code ${?VAR}} substitutions resolve
+ * define is an error (a typo would otherwise be ignored silently), and so is a renamed one, whose error names the
+ * new key ({@link RenamedKeys}); {@code ${?VAR}} substitutions resolve
  * against the environment. Every failure is a {@link ConfigError} naming the file and key.
  *
  * <p>Threading: stateless; call once at startup.
@@ -49,6 +50,7 @@ public final class ConfigFiles {
         } catch (ConfigException e) {
             throw new ConfigError(name + ": " + e.getMessage(), e);
         }
+        RenamedKeys.reject(user, name);
         rejectUnknownKeys(user, reference, name);
         try {
             Config merged = overrides.atPath(root).withFallback(user).withFallback(reference)
@@ -64,6 +66,7 @@ public final class ConfigFiles {
     public static ConfigReader fromString(String hocon, String root) {
         Config reference = ConfigFactory.defaultReference(ConfigFiles.class.getClassLoader());
         Config user = ConfigFactory.parseString(hocon).atPath(root);
+        RenamedKeys.reject(user, "(inline config)");
         rejectUnknownKeys(user, reference, "(inline config)");
         try {
             Config merged = user.withFallback(reference).resolve();

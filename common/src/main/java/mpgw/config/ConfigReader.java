@@ -46,10 +46,6 @@ public final class ConfigReader {
         return read(key, () -> new ConfigReader(config.getConfig(key), root + "." + key, file));
     }
 
-    public boolean has(String key) {
-        return config.hasPath(key);
-    }
-
     public String string(String key) {
         return read(key, () -> config.getString(key).trim());
     }

@@ -2,17 +2,19 @@ package mpgw.daemon;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import mpgw.config.ConfigError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
- * The command line both daemons share, {@code mpgw NAME --config FILE}: argument parsing, loading the settings,
- * starting, and waiting for SIGTERM. Exit statuses: 0 after SIGTERM or for {@code --help}; {@link #EXIT_USAGE}
- * for a usage or config error (the message names the key and file, never a stack trace); {@link #EXIT_START} when
- * the daemon cannot start (a listen port in use, MPTCP required but refused, no permission).
+ * The command line both daemons share, {@code mpgw NAME --config FILE}: argument parsing ({@link Cli}), loading the
+ * settings, starting, and waiting for SIGTERM. Exit statuses: 0 after SIGTERM or for {@code --help};
+ * {@link Cli#EXIT_USAGE} for a usage or config error (the message names the key and file, never a stack trace);
+ * {@link #EXIT_START} when the daemon cannot start (a listen port in use, MPTCP required but refused, no permission).
  */
 public final class DaemonCommand {
-    public static final int EXIT_USAGE = 2;
     public static final int EXIT_START = 1;
 
     /** Reads and validates a config file. */
@@ -30,37 +32,36 @@ public final class DaemonCommand {
     private DaemonCommand() {
     }
 
-    /** Runs daemon {@code name} and blocks until SIGTERM; returns the exit status. */
-    public static <S> int run(String name, String[] args, PrintStream out, PrintStream err, SettingsLoader<S> loader,
-                              Starter<S> starter) {
-        String usage = "usage: mpgw " + name + " --config FILE";
-        Path config = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) {
-                out.println(usage);
-                return 0;
-            } else if (a.equals("--config") && i + 1 < args.length) {
-                config = Path.of(args[++i]);
-            } else if (a.startsWith("--config=")) {
-                config = Path.of(a.substring("--config=".length()));
-            } else {
-                err.println(name + ": " + (a.equals("--config") ? "--config needs a file" : "unknown option '" + a + "'"));
-                err.println(usage);
-                return EXIT_USAGE;
-            }
+    /** The options of {@code mpgw server} and {@code mpgw gateway}. */
+    @Command(sortOptions = false)
+    static final class Options {
+        @Option(names = "--config", paramLabel = "FILE", required = true,
+                description = "the daemon's config file (HOCON; every key and its default is in its reference.conf)")
+        Path config;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+        boolean help;
+    }
+
+    /**
+     * Runs daemon {@code name} and blocks until SIGTERM; returns the exit status.
+     *
+     * @param description one line for {@code --help}: what the daemon is
+     */
+    public static <S> int run(String name, String description, String[] args, PrintStream out, PrintStream err,
+                              SettingsLoader<S> loader, Starter<S> starter) {
+        Options options = new Options();
+        OptionalInt exit = Cli.parse(name, description, options, args, out, err);
+        if (exit.isPresent()) {
+            return exit.getAsInt();
         }
-        if (config == null) {
-            err.println(name + ": --config FILE is required");
-            err.println(usage);
-            return EXIT_USAGE;
-        }
+        Path config = options.config;
         S settings;
         try {
             settings = loader.load(config);
         } catch (ConfigError e) {
             err.println(name + ": " + e.getMessage());
-            return EXIT_USAGE;
+            return Cli.EXIT_USAGE;
         }
         try {
             Runnable stop = starter.start(settings);

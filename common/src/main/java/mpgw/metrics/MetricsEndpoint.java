@@ -21,12 +21,10 @@ import java.util.concurrent.TimeUnit;
  * traffic). Thread-safe; {@link #close()} is idempotent.
  */
 public final class MetricsEndpoint implements AutoCloseable {
-    private final PrometheusMeterRegistry registry;
     private final HttpServer http;
     private final ExecutorService executor;
 
-    private MetricsEndpoint(PrometheusMeterRegistry registry, HttpServer http, ExecutorService executor) {
-        this.registry = registry;
+    private MetricsEndpoint(HttpServer http, ExecutorService executor) {
         this.http = http;
         this.executor = executor;
     }
@@ -48,7 +46,7 @@ public final class MetricsEndpoint implements AutoCloseable {
         http.setExecutor(executor);
         http.createContext("/", exchange -> handle(exchange, registry));
         http.start();
-        return new MetricsEndpoint(registry, http, executor);
+        return new MetricsEndpoint(http, executor);
     }
 
     private static void handle(HttpExchange exchange, PrometheusMeterRegistry registry) throws IOException {
@@ -78,10 +76,6 @@ public final class MetricsEndpoint implements AutoCloseable {
 
     public InetSocketAddress address() {
         return http.getAddress();
-    }
-
-    public PrometheusMeterRegistry registry() {
-        return registry;
     }
 
     @Override

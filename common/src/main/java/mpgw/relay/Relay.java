@@ -30,19 +30,20 @@ public final class Relay {
     private Relay() {
     }
 
-    public static RelayStats join(Channel downstream, Channel upstream, Consumer<RelayStats> onEnd) {
-        return join(downstream, upstream, ByteMeter.NONE, onEnd);
+    public static RelayStats join(Channel downstream, Channel upstream, RelaySettings settings,
+                                  Consumer<RelayStats> onEnd) {
+        return join(downstream, upstream, settings, ByteMeter.NONE, onEnd);
     }
 
-    /** Like {@link #join(Channel, Channel, Consumer)}, and reports bytes to {@code meter} as they move. */
-    public static RelayStats join(Channel downstream, Channel upstream, ByteMeter meter,
+    /** As {@link #join(Channel, Channel, RelaySettings, Consumer)}, and reports bytes to {@code meter} as they move. */
+    public static RelayStats join(Channel downstream, Channel upstream, RelaySettings settings, ByteMeter meter,
                                   Consumer<RelayStats> onEnd) {
         if (downstream.eventLoop() != upstream.eventLoop()) {
             throw new IllegalArgumentException("relay halves must share one event loop");
         }
         RelayStats stats = new RelayStats(meter, onEnd);
-        RelayHandler down = new RelayHandler(upstream, stats, true);
-        RelayHandler up = new RelayHandler(downstream, stats, false);
+        RelayHandler down = new RelayHandler(upstream, stats, true, settings);
+        RelayHandler up = new RelayHandler(downstream, stats, false, settings);
         for (Channel ch : new Channel[] {downstream, upstream}) {
             ch.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
             EpollRegistrationRepair.install(ch); // half-closed channels need it (Netty 4.2.18 epoll bug)

@@ -11,6 +11,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,12 +24,14 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final RelayStats stats;
     private final boolean upstreamBound;
     private final WriteStallRetry stallRetry;
+    private final Duration drainLimit;
 
-    RelayHandler(Channel peer, RelayStats stats, boolean upstreamBound) {
+    RelayHandler(Channel peer, RelayStats stats, boolean upstreamBound, RelaySettings settings) {
         this.peer = peer;
         this.stats = stats;
         this.upstreamBound = upstreamBound;
-        this.stallRetry = new WriteStallRetry(peer);
+        this.stallRetry = new WriteStallRetry(peer, settings.writeStallRetry());
+        this.drainLimit = settings.drainLimit();
     }
 
     @Override
@@ -90,8 +93,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (peer instanceof DuplexChannel duplexPeer && duplexPeer.isInputShutdown()) {
             // The other way ended first (the usual end of a request/response flow): nothing more can come either
             // way. Flush both and close; a close sends the FIN a shutdown would, without a shutdown call per flow.
-            closeOnFlush(peer);
-            closeOnFlush(self);
+            closeOnFlush(peer, drainLimit);
+            closeOnFlush(self, drainLimit);
             return;
         }
         peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
@@ -118,7 +121,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         stallRetry.cancel();
-        closeOnFlush(peer);
+        closeOnFlush(peer, drainLimit);
     }
 
     @Override
@@ -132,15 +135,15 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * Closes {@code ch} once what is queued for it is written, or as soon as a whole drain period
-     * ({@code mpgw.relay.drainLimitMillis}, 10 s) passes without any of it being written: an MPTCP peer that closed
+     * ({@code relay.drain-limit}) passes without any of it being written: an MPTCP peer that closed
      * with unread data does not always reset the connection (seen on 6.18: FIN-WAIT-2, full receive queue, zero
      * window), and the flow would otherwise stay open until the idle timeout, retrying the write every millisecond.
      * A slow peer that still takes bytes keeps the connection as long as it needs.
      */
-    static void closeOnFlush(Channel ch) {
+    static void closeOnFlush(Channel ch, Duration drainLimit) {
         if (ch.isActive()) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-            long period = Long.getLong("mpgw.relay.drainLimitMillis", 10_000);
+            long period = drainLimit.toMillis();
             long[] before = {queuedBytes(ch)};
             ScheduledFuture<?> watch = ch.eventLoop().scheduleAtFixedRate(() -> {
                 long now = queuedBytes(ch);

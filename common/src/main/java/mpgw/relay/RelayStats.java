@@ -10,7 +10,6 @@ import java.util.function.Consumer;
 public final class RelayStats {
     private final ByteMeter meter;
     private final Consumer<RelayStats> onEnd;
-    private final long startNanos = System.nanoTime();
     private long bytesUp;
     private long bytesDown;
     private int open;
@@ -53,9 +52,5 @@ public final class RelayStats {
     /** Bytes read from the upstream side and written downstream (to the client). */
     public long bytesDown() {
         return bytesDown;
-    }
-
-    public long durationNanos() {
-        return System.nanoTime() - startNanos;
     }
 }

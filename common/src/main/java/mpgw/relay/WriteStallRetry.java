@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.epoll.MpgwEpollAccess;
 import io.netty.channel.unix.UnixChannel;
+import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import mpgw.jni.MptcpSocketFactory;
@@ -11,27 +12,27 @@ import mpgw.jni.MptcpSocketFactory;
 /**
  * Works around a late write wake-up of non-blocking MPTCP sockets: once the send buffer fills, the kernel reports
  * EPOLLOUT much later than space frees up, and a relay that waits for it gets about a tenth of a fast link
- * (docs/kernel.md, with the measurements). While an MPTCP channel has unwritten bytes after a flush, this retries its write
- * every {@link #PERIOD_MICROS} µs through Netty's EPOLLOUT path, which is what the wake-up would
- * have done. Plain TCP channels are left to epoll. Event-loop confined.
+ * (docs/kernel.md, with the measurements). While an MPTCP channel has unwritten bytes after a flush, this retries
+ * its write once a period ({@code relay.write-stall-retry}; zero = never) through Netty's EPOLLOUT path, which is
+ * what the wake-up would have done. Plain TCP channels are left to epoll. Event-loop confined.
  */
 public final class WriteStallRetry {
-    static final long PERIOD_MICROS = Long.getLong("mpgw.relay.writeRetryMicros", 1000);
-
     private final Channel channel;
+    private final long periodMicros;
     private Boolean mptcp;
     private ScheduledFuture<?> timer;
 
-    public WriteStallRetry(Channel channel) {
+    public WriteStallRetry(Channel channel, Duration period) {
         this.channel = channel;
+        this.periodMicros = TimeUnit.NANOSECONDS.toMicros(period.toNanos());
     }
 
     /** Call after a flush: starts retrying if bytes are still waiting for the socket. */
     public void armIfPending() {
-        if (timer != null || !hasPendingBytes() || PERIOD_MICROS <= 0 || !isMptcp()) {
+        if (timer != null || !hasPendingBytes() || periodMicros <= 0 || !isMptcp()) {
             return;
         }
-        timer = channel.eventLoop().scheduleWithFixedDelay(this::retry, PERIOD_MICROS, PERIOD_MICROS,
+        timer = channel.eventLoop().scheduleWithFixedDelay(this::retry, periodMicros, periodMicros,
                 TimeUnit.MICROSECONDS);
     }
 

@@ -22,6 +22,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,9 @@ import org.junit.jupiter.api.Test;
  * The "proxy" here joins each accepted channel with a fresh connection to the target.
  */
 class RelayTest {
+    /** The defaults of both daemons' reference.conf. */
+    static final RelaySettings SETTINGS = new RelaySettings(Duration.ofMillis(1), Duration.ofSeconds(10));
+
     private static EventLoopGroup group;
 
     @BeforeAll
@@ -69,7 +73,7 @@ class RelayTest {
                                     }
                                     upstreamSeen.set(up);
                                     ctx.pipeline().remove(this);
-                                    Relay.join(down, up, ended::complete);
+                                    Relay.join(down, up, SETTINGS, ended::complete);
                                 });
                     }
                 }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
@@ -114,7 +118,6 @@ class RelayTest {
      */
     @Test
     void aCloseOnFlushGivesUpWhenNothingDrainsForAWholePeriod() throws Exception {
-        System.setProperty("mpgw.relay.drainLimitMillis", "500");
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             target.setReceiveBufferSize(4096);
             Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
@@ -125,13 +128,12 @@ class RelayTest {
                 long start = System.nanoTime();
                 ch.eventLoop().submit(() -> {
                     ch.writeAndFlush(Unpooled.wrappedBuffer(new byte[8 << 20])); // far more than the buffers hold
-                    RelayHandler.closeOnFlush(ch);
+                    RelayHandler.closeOnFlush(ch, Duration.ofMillis(500));
                 }).sync();
                 assertTrue(ch.closeFuture().await(5, TimeUnit.SECONDS), "still open with nothing draining");
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                 assertTrue(millis >= 450, "closed after " + millis + " ms, before a whole drain period");
             } finally {
-                System.clearProperty("mpgw.relay.drainLimitMillis");
                 ch.close().sync();
             }
         }

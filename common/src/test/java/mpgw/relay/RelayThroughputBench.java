@@ -15,6 +15,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import mpgw.jni.ClientSocketOptions;
@@ -26,24 +27,27 @@ import mpgw.testing.Netns;
 /**
  * Throughput of one relayed flow, client (TCP, loopback) -> relay -> MPTCP upstream over
  * an unshaped veth link between two namespaces -> sink.
- * Shows the effect of the write-stall retry: run with -Dmpgw.relay.writeRetryMicros=0 to turn it off.
+ * Shows the effect of the write-stall retry ({@code relay.write-stall-retry}): give 0 as the retry period to turn
+ * it off.
  *
- * <pre>mvn -q -o -pl common exec:java -Dexec.classpathScope=test -Dexec.mainClass=mpgw.relay.RelayThroughputBench [-Dexec.args=SECONDS]</pre>
+ * <pre>mvn -q -o -pl common exec:java -Dexec.classpathScope=test -Dexec.mainClass=mpgw.relay.RelayThroughputBench [-Dexec.args="SECONDS [RETRY_MICROS]"]</pre>
  */
 public final class RelayThroughputBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        long retryMicros = args.length > 1 ? Long.parseLong(args[1]) : 1000;
         // The MPTCP leg crosses a veth link between two namespaces (the late wake-up shows there, not on lo).
         try (Netns a = Netns.create("mpgwbench-a"); Netns b = Netns.create("mpgwbench-b")) {
             Netns.link(a, "v0", "10.203.0.1/24", b, "v0", "10.203.0.2/24");
             a.call(() -> {
-                run(seconds, b);
+                run(seconds, retryMicros, b);
                 return null;
             });
         }
     }
 
-    private static void run(int seconds, Netns sinkNs) throws Exception {
+    private static void run(int seconds, long retryMicros, Netns sinkNs) throws Exception {
+        RelaySettings settings = new RelaySettings(Duration.ofNanos(retryMicros * 1000), Duration.ofSeconds(10));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EventLoopGroup sinkGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         MptcpSocketFactory sockets = new MptcpSocketFactory(MptcpMode.REQUIRED);
@@ -69,7 +73,7 @@ public final class RelayThroughputBench {
                                     .handler(new ChannelInboundHandlerAdapter())
                                     .connect(sink.localAddress()).addListener(f -> {
                                         ctx.pipeline().remove(this);
-                                        Relay.join(down, ((ChannelFuture) f).channel(), s -> { });
+                                        Relay.join(down, ((ChannelFuture) f).channel(), settings, s -> { });
                                     });
                         }
                     }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
@@ -85,7 +89,7 @@ public final class RelayThroughputBench {
                 double secs = (System.nanoTime() - start) / 1e9;
                 Thread.sleep(200);
                 System.out.printf("relay TCP->MPTCP, writeRetryMicros=%d: %.0f Mbit/s over %.1f s%n",
-                        WriteStallRetry.PERIOD_MICROS, (sunk.get() - before) * 8 / secs / 1e6, secs);
+                        retryMicros, (sunk.get() - before) * 8 / secs / 1e6, secs);
             }
             proxy.close().sync();
             sink.close().sync();

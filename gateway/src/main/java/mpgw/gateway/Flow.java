@@ -3,8 +3,8 @@ package mpgw.gateway;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
-import mpgw.config.Addresses;
+import mpgw.connection.ConnectionRecord;
+import mpgw.connection.Outcome;
 import mpgw.relay.ByteMeter;
 import mpgw.relay.ConnectionReset;
 import mpgw.relay.RelayStats;
@@ -13,57 +13,52 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * One intercepted TCP connection, from accept to close: what the handlers learn about it (original destination,
- * socks-server used) and its single end, which writes the flow's log line and metrics once.
+ * socks-server used), kept in its {@link ConnectionRecord}, and its single end, which writes the flow's log line and
+ * metrics once.
  *
- * <p>Log line: {@code flow 1a2b3c4d client=… dst=… server=… up=… down=… duration=…ms outcome=… [detail]}.
+ * <p>Log line ({@link ConnectionRecord#line()}, the socks-server's words):
+ * {@code conn=1a2b3c4d client=… dest=… server=… up=… down=… ms=… outcome=… [detail="…"]}; relayed flows at
+ * info, {@code client-gone} at debug (client-side noise), refusals at warn.
  *
  * <p>Threading: attached to the downstream channel and touched only on its event loop.
  */
 final class Flow {
-    static final AttributeKey<Flow> KEY = AttributeKey.valueOf("mpgw.gateway.flow");
+    private static final AttributeKey<Flow> FLOW = AttributeKey.valueOf("mpgw.gateway.flow");
     private static final Logger log = LogManager.getLogger(Flow.class);
 
     private final Channel downstream;
     private final GatewayMetrics metrics;
-    private final long startNanos = System.nanoTime();
-    private InetSocketAddress destination;
-    private InetSocketAddress server;
-    private long earlyBytes;
-    private boolean relaying;
-    private boolean ended;
+    private final ConnectionRecord record;
 
     private Flow(Channel downstream, GatewayMetrics metrics) {
         this.downstream = downstream;
         this.metrics = metrics;
+        this.record = ConnectionRecord.attach(downstream, (InetSocketAddress) downstream.remoteAddress(), "server",
+                this::ended);
     }
 
     /** Attaches a new flow to an accepted channel; a close before the relay starts ends it as client-gone. */
     static Flow start(Channel downstream, GatewayMetrics metrics) {
         Flow flow = new Flow(downstream, metrics);
-        downstream.attr(KEY).set(flow);
+        downstream.attr(FLOW).set(flow);
         metrics.flowStarted();
-        downstream.closeFuture().addListener(f -> {
-            if (!flow.relaying) {
-                flow.end(FlowOutcome.CLIENT_GONE, 0, 0, null);
-            }
-        });
         return flow;
     }
 
     static Flow of(Channel downstream) {
-        return downstream.attr(KEY).get();
+        return downstream.attr(FLOW).get();
     }
 
     InetSocketAddress destination() {
-        return destination;
+        return record.destination();
     }
 
     void destination(InetSocketAddress destination) {
-        this.destination = destination;
+        record.destination(destination);
     }
 
     void server(InetSocketAddress server) {
-        this.server = server;
+        record.peer(server);
     }
 
     /**
@@ -71,8 +66,8 @@ final class Flow {
      * handshake, which the relay's count does not include.
      */
     void relaying(long earlyBytes) {
-        this.earlyBytes = earlyBytes;
-        relaying = true;
+        record.relaying();
+        record.addBytes(earlyBytes, 0);
         metrics.bytes(earlyBytes, 0);
     }
 
@@ -82,40 +77,24 @@ final class Flow {
     }
 
     void relayEnded(RelayStats stats) {
-        end(FlowOutcome.RELAYED, earlyBytes + stats.bytesUp(), stats.bytesDown(), null);
+        record.relayEnded(stats.bytesUp(), stats.bytesDown());
     }
 
     /** Ends the flow with a refusal and resets the client connection. */
-    void refuse(FlowOutcome outcome, String detail) {
-        end(outcome, 0, 0, detail);
+    void refuse(Outcome outcome, String detail) {
+        record.outcome(outcome, detail);
+        record.end();
         ConnectionReset.reset(downstream);
     }
 
-    /** A short name for other log lines about this flow. */
-    String describe() {
-        return "flow " + downstream.id().asShortText() + " client=" + Addresses.format(client()) + " dst="
-                + Addresses.format(destination);
-    }
-
-    private InetSocketAddress client() {
-        return (InetSocketAddress) downstream.remoteAddress();
-    }
-
-    private void end(FlowOutcome outcome, long up, long down, String detail) {
-        if (ended) {
-            return;
-        }
-        ended = true;
-        metrics.flowEnded(outcome, up, down);
-        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        String line = describe() + " server=" + Addresses.format(server) + " up=" + up + " down=" + down
-                + " duration=" + millis + "ms outcome=" + outcome.tag() + (detail == null ? "" : " " + detail);
-        if (outcome == FlowOutcome.RELAYED) {
-            log.info(line);
-        } else if (outcome == FlowOutcome.CLIENT_GONE) {
-            log.debug(line); // client-side noise logs lower than upstream failures
+    private void ended(ConnectionRecord r) {
+        metrics.flowEnded(r.outcome(), r.bytesUp(), r.bytesDown());
+        if (r.outcome() == Outcome.RELAYED) {
+            log.info(r.line());
+        } else if (r.outcome() == Outcome.CLIENT_GONE) {
+            log.debug(r.line()); // client-side noise logs lower than upstream failures
         } else {
-            log.warn(line);
+            log.warn(r.line());
         }
     }
 }

@@ -13,9 +13,11 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import mpgw.connection.Outcome;
 import mpgw.gateway.Socks5ClientHandshake.Opening;
 import mpgw.gateway.pool.UpstreamPool;
 import mpgw.relay.Relay;
+import mpgw.relay.RelaySettings;
 
 /**
  * Carries one flow from "destination known" to "relaying": connects the upstream ({@link UpstreamConnector}),
@@ -40,6 +42,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private final GatewayMetrics metrics;
     private final Duration pathSampleInterval;
     private final Duration fastOpenWait;
+    private final RelaySettings relay;
     private FirstBytesWait waiting;
     private SynPayload synPayload;
     private Future<Channel> connecting;
@@ -47,7 +50,9 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     private RetainingEarlyData retained;
 
     FlowSetupHandler(UpstreamConnector connector, UpstreamPool pool, Socks5ClientSettings socks,
-                     GatewayMetrics metrics, Duration pathSampleInterval, Duration fastOpenWait) {
+                     GatewayMetrics metrics, Duration pathSampleInterval, Duration fastOpenWait,
+                     RelaySettings relay) {
+        this.relay = relay;
         this.connector = connector;
         this.pool = pool;
         this.socks = socks;
@@ -105,7 +110,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (!connecting.isSuccess()) {
-            flow.refuse(FlowOutcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
+            flow.refuse(Outcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
             return;
         }
         Channel channel = connecting.getNow();
@@ -180,9 +185,9 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (cause != null) {
-            FlowOutcome outcome = reply > 0 ? FlowOutcome.REFUSED
-                    : cause instanceof Socks5HandshakeException e && e.isTimeout() ? FlowOutcome.HANDSHAKE_TIMEOUT
-                    : FlowOutcome.HANDSHAKE_FAILED;
+            Outcome outcome = reply > 0 ? Outcome.REFUSED
+                    : cause instanceof Socks5HandshakeException e && e.isTimeout() ? Outcome.HANDSHAKE_TIMEOUT
+                    : Outcome.HANDSHAKE_FAILED;
             flow.refuse(outcome, cause.getMessage());
             return;
         }
@@ -194,7 +199,7 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
         EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().remove(GatewayPipeline.EARLY_DATA);
         ctx.pipeline().remove(this);
         flow.relaying(early.taken());
-        Relay.join(downstream, upstream, flow.meter(), flow::relayEnded);
+        Relay.join(downstream, upstream, relay, flow.meter(), flow::relayEnded);
         if (early.inputShutdown()) {
             // The client's FIN came during the handshake; the relay passes it on like one it read itself.
             downstream.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);

@@ -41,6 +41,6 @@ final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> 
         p.addLast(GatewayPipeline.ORIGINAL_DST, originalDst);
         p.addLast(GatewayPipeline.EARLY_DATA, new EarlyDataBuffer(settings.socks().earlyDataLimit()));
         p.addLast(GatewayPipeline.FLOW_SETUP, new FlowSetupHandler(connector, pool, settings.socks(), metrics,
-                settings.pathSampleInterval(), settings.fastOpenWait()));
+                settings.pathSampleInterval(), settings.fastOpenWait(), settings.relay()));
     }
 }

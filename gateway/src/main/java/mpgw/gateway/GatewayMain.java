@@ -27,9 +27,6 @@ import org.apache.logging.log4j.Logger;
  * lets open flows finish for {@code gateway.shutdown-grace}.
  */
 public final class GatewayMain {
-    static final int EXIT_USAGE = DaemonCommand.EXIT_USAGE;
-    static final int EXIT_START = DaemonCommand.EXIT_START;
-
     private GatewayMain() {
     }
 
@@ -42,10 +39,11 @@ public final class GatewayMain {
 
     /** Starts the gateway and blocks until SIGTERM; returns an exit status when it cannot start. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        return DaemonCommand.run("gateway", args, out, err, GatewaySettings::load, settings -> {
-            Running running = start(settings);
-            return () -> running.stop(settings);
-        });
+        return DaemonCommand.run("gateway", "the transparent multipath gateway (router A)", args, out, err,
+                GatewaySettings::load, settings -> {
+                    Running running = start(settings);
+                    return () -> running.stop(settings);
+                });
     }
 
     /** A started gateway: the TCP server, the UDP half and, if configured, the metrics endpoint and path watcher. */
@@ -65,7 +63,7 @@ public final class GatewayMain {
     static Running start(GatewaySettings settings) throws DaemonStartException {
         Logger log = LogManager.getLogger(GatewayMain.class);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
-        StartupSteps.probeRequiredMptcp(sockets, "upstream.mptcp");
+        StartupSteps.probeRequiredMptcp(sockets, "gateway.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
         GatewayServer server = new GatewayServer(settings, sockets, metrics);

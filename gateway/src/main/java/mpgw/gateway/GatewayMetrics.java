@@ -1,6 +1,7 @@
 package mpgw.gateway;
 
 import java.net.InetSocketAddress;
+import mpgw.connection.Outcome;
 
 /**
  * What the gateway's handlers report about flows, as events; {@link MicrometerGatewayMetrics} turns them into
@@ -19,7 +20,7 @@ public interface GatewayMetrics {
      * A flow ended (once per {@link #flowStarted()}), with the bytes relayed each way; those bytes were already
      * reported to {@link #bytes} while they moved.
      */
-    default void flowEnded(FlowOutcome outcome, long bytesUp, long bytesDown) {
+    default void flowEnded(Outcome outcome, long bytesUp, long bytesDown) {
     }
 
     /** Bytes relayed just now: client to server ({@code up}) and back ({@code down}). */

@@ -2,7 +2,6 @@ package mpgw.gateway;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -10,17 +9,15 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.daemon.DaemonStartException;
+import mpgw.daemon.Listeners;
 import mpgw.gateway.pool.UpstreamPool;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
@@ -46,8 +43,8 @@ public final class GatewayServer implements AutoCloseable {
     private final MptcpSocketFactory sockets;
     private final EventLoopGroup group;
     private UpstreamPool pool = UpstreamPool.OFF;
-    private final ChannelGroup flows = new DefaultChannelGroup("flows", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> listeners = new ArrayList<>();
+    private final Listeners listeners = new Listeners("gateway", "flows",
+            "ports below 1024 and TPROXY need root or CAP_NET_BIND_SERVICE/CAP_NET_ADMIN");
 
     public GatewayServer(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics) {
         this.settings = settings;
@@ -57,7 +54,7 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
-    public synchronized void start() throws GatewayStartException {
+    public synchronized void start() throws DaemonStartException {
         UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, settings.mark(),
                 settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
                 new BadServerMemory(settings.badServerMemory()), metrics);
@@ -80,20 +77,19 @@ public final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            flows.add(ch);
+                            listeners.track(ch);
                             ch.pipeline().addLast(flowPipeline);
                         }
                     });
             if (settings.mode() == InterceptMode.TPROXY && !ipv6) {
                 b.option(EpollChannelOption.IP_TRANSPARENT, true);
             }
-            ChannelFuture bound = b.bind(address).awaitUninterruptibly();
-            if (!bound.isSuccess()) {
+            try {
+                listeners.bind(b, address);
+            } catch (DaemonStartException e) {
                 close();
-                throw new GatewayStartException("cannot listen on " + Addresses.format(address) + ": "
-                        + reason(bound.cause()), bound.cause());
+                throw e;
             }
-            listeners.add(bound.channel());
             log.info("listening on {} (mode {}) for intercepted TCP", Addresses.format(address),
                     settings.mode().name().toLowerCase(java.util.Locale.ROOT));
         }
@@ -101,37 +97,13 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     /** The bound listener addresses (ports resolved when 0 was configured). */
-    public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(ch -> (InetSocketAddress) ch.localAddress()).toList();
-    }
-
-    /** Client connections open now (being set up or relaying). */
-    public int openFlows() {
-        return flows.size();
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.addresses();
     }
 
     /** Stops accepting, waits up to {@code grace} for open flows to end, then closes the rest and the event loops. */
     public synchronized void stop(Duration grace) {
-        for (Channel l : listeners) {
-            l.close().awaitUninterruptibly();
-        }
-        listeners.clear();
-        long deadline = System.nanoTime() + grace.toNanos();
-        if (!flows.isEmpty()) {
-            log.info("stopped accepting; waiting up to {} ms for {} open flows", grace.toMillis(), flows.size());
-        }
-        while (!flows.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (!flows.isEmpty()) {
-            log.info("closing {} flows still open after the grace period", flows.size());
-            flows.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
+        listeners.stop(grace);
         pool.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
@@ -139,20 +111,6 @@ public final class GatewayServer implements AutoCloseable {
     @Override
     public void close() {
         stop(Duration.ZERO);
-    }
-
-    private static String reason(Throwable cause) {
-        String m = cause.getMessage();
-        if (m != null && m.contains("Address already in use")) {
-            return "address already in use (another gateway running?)";
-        }
-        if (m != null && m.contains("Cannot assign requested address")) {
-            return "no such local address";
-        }
-        if (m != null && m.contains("Permission denied")) {
-            return "permission denied (ports below 1024 and TPROXY need root or CAP_NET_BIND_SERVICE/CAP_NET_ADMIN)";
-        }
-        return m == null ? cause.toString() : m;
     }
 
     /** IPV6_TRANSPARENT for an IPv6 listener under TPROXY (Netty's IP_TRANSPARENT option is IPv4's). */

@@ -11,6 +11,7 @@ import mpgw.gateway.pool.PoolSettings;
 import mpgw.gateway.udp.UdpSettings;
 import mpgw.paths.PathWatcherSettings;
 import mpgw.jni.MptcpMode;
+import mpgw.relay.RelaySettings;
 
 /**
  * The gateway's settings, read once at startup from the {@code gateway} block of its config file over
@@ -32,6 +33,7 @@ public record GatewaySettings(
         PoolSettings pool,
         Duration idleTimeout,
         Duration shutdownGrace,
+        RelaySettings relay,
         Optional<InetSocketAddress> metricsListen,
         Duration pathSampleInterval,
         PathWatcherSettings pathWatcher,
@@ -63,27 +65,29 @@ public record GatewaySettings(
         String username = socks.string("username");
         long earlyData = socks.bytesIn("early-data-limit", 1, 16 << 20);
         ConfigReader upstream = c.sub("upstream");
+        ConfigReader timeouts = c.sub("timeouts");
         ConfigReader metrics = c.sub("metrics");
         return new GatewaySettings(
                 listen,
                 InterceptMode.valueOf(c.oneOf("mode", "redirect", "tproxy").toUpperCase(java.util.Locale.ROOT)),
                 servers,
                 new Socks5ClientSettings(username.isEmpty() ? null : username, socks.string("password"),
-                        socks.bool("pipelined"), socks.duration("handshake-timeout", false), (int) earlyData),
-                MptcpMode.parse(upstream.oneOf("mptcp", "required", "preferred", "off")),
+                        socks.bool("pipelined"), timeouts.duration("handshake", false), (int) earlyData),
+                MptcpMode.parse(c.oneOf("mptcp", "required", "preferred", "off")),
                 mark(upstream),
-                upstream.duration("connect-timeout", false),
+                timeouts.duration("connect", false),
                 upstream.duration("connect-race-delay", true),
                 upstream.duration("bad-server-memory", true),
                 upstream.bool("fast-open"),
                 fastOpenWait(upstream),
                 PoolSettings.from(upstream.sub("pool")),
-                c.duration("idle-timeout", true),
+                timeouts.duration("idle", true),
                 c.duration("shutdown-grace", true),
+                RelaySettings.from(c.sub("relay")),
                 metrics.optionalSocketAddress("listen"),
                 metrics.duration("path-sample-interval", false),
                 PathWatcherSettings.from(c.sub("path-watcher")),
-                UdpSettings.from(c.sub("udp"), servers));
+                UdpSettings.from(c.sub("udp"), timeouts, servers));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */

@@ -12,13 +12,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import mpgw.config.Addresses;
+import mpgw.connection.Outcome;
 import mpgw.jni.MptcpSocketFactory;
+import mpgw.metrics.ByteCounters;
 
 /**
  * The gateway's meters (Prometheus names after the registry's conversion):
  * <table>
  *   <tr><td>mpgw_gateway_flows_active</td><td>gauge</td><td>flows accepted and not yet ended</td></tr>
- *   <tr><td>mpgw_gateway_flows_total{outcome}</td><td>counter</td><td>ended flows by {@link FlowOutcome}</td></tr>
+ *   <tr><td>mpgw_gateway_flows_total{outcome}</td><td>counter</td><td>ended flows by {@link Outcome}</td></tr>
  *   <tr><td>mpgw_gateway_bytes_total{direction=up|down}</td><td>counter</td><td>relayed bytes, client to server
  *       and back</td></tr>
  *   <tr><td>mpgw_gateway_upstream_connect_seconds{server}</td><td>timer</td><td>successful connects</td></tr>
@@ -50,11 +52,10 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final MeterRegistry registry;
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong poolReady = new AtomicLong();
-    private final Counter bytesUp;
-    private final Counter bytesDown;
+    private final ByteCounters bytes;
     private final Timer handshake;
     private final DistributionSummary subflows;
-    private final Map<FlowOutcome, Counter> flows = new EnumMap<>(FlowOutcome.class);
+    private final Map<Outcome, Counter> flows = new EnumMap<>(Outcome.class);
     private final Map<InetSocketAddress, Timer> connects = new ConcurrentHashMap<>();
     private final Map<InetSocketAddress, Counter> connectFailures = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> replies = new ConcurrentHashMap<>();
@@ -66,10 +67,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
         this.registry = registry;
         Gauge.builder("mpgw.gateway.flows.active", active, AtomicLong::get)
                 .description("Flows accepted and not yet ended").register(registry);
-        bytesUp = Counter.builder("mpgw.gateway.bytes").tag("direction", "up")
-                .description("Relayed bytes (up: client to server)").register(registry);
-        bytesDown = Counter.builder("mpgw.gateway.bytes").tag("direction", "down")
-                .description("Relayed bytes (up: client to server)").register(registry);
+        bytes = new ByteCounters(registry, "mpgw.gateway.bytes", "Relayed bytes (up: client to server)");
         handshake = Timer.builder("mpgw.gateway.socks.handshake")
                 .description("Upstream connected to SOCKS5 CONNECT reply").register(registry);
         subflows = DistributionSummary.builder("mpgw.gateway.upstream.subflows")
@@ -80,7 +78,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
                 .register(registry);
         Gauge.builder("mpgw.gateway.pool.ready", poolReady, AtomicLong::get)
                 .description("Warm upstream connections ready to be handed out").register(registry);
-        for (FlowOutcome o : FlowOutcome.values()) { // every outcome shows from the start, at 0
+        for (Outcome o : Outcome.values()) { // every outcome shows from the start, at 0
             flows.put(o, Counter.builder("mpgw.gateway.flows").tag("outcome", o.tag())
                     .description("Ended flows by outcome").register(registry));
         }
@@ -98,19 +96,14 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     }
 
     @Override
-    public void flowEnded(FlowOutcome outcome, long up, long down) {
+    public void flowEnded(Outcome outcome, long up, long down) {
         active.decrementAndGet();
         flows.get(outcome).increment();
     }
 
     @Override
     public void bytes(long up, long down) {
-        if (up > 0) {
-            bytesUp.increment(up);
-        }
-        if (down > 0) {
-            bytesDown.increment(down);
-        }
+        bytes.add(up, down);
     }
 
     @Override

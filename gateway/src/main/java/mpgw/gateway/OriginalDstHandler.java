@@ -4,6 +4,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import mpgw.connection.Outcome;
 
 /**
  * First handler of an accepted connection: finds the flow's original destination once (SO_ORIGINAL_DST under
@@ -29,7 +30,7 @@ final class OriginalDstHandler extends ChannelInboundHandlerAdapter {
         try {
             destination = source.destinationOf(ctx.channel());
         } catch (IOException e) {
-            flow.refuse(FlowOutcome.NO_DESTINATION, "no original destination (" + e.getMessage()
+            flow.refuse(Outcome.NO_DESTINATION, "no original destination (" + e.getMessage()
                     + "); is the connection NATed to this port by an iptables REDIRECT rule?");
             return;
         }
@@ -39,7 +40,7 @@ final class OriginalDstHandler extends ChannelInboundHandlerAdapter {
                 : (InetSocketAddress) ctx.channel().localAddress();
         String loop = loopGuard.check(destination, local);
         if (loop != null) {
-            flow.refuse(FlowOutcome.LOOP, "redirect loop: " + loop + "; refused");
+            flow.refuse(Outcome.LOOP, "redirect loop: " + loop + "; refused");
             return;
         }
         ctx.pipeline().remove(this);

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import mpgw.config.ConfigError;
+import mpgw.daemon.Cli;
 import mpgw.paths.PathWatcherSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,12 +52,15 @@ class GatewaySettingsTest {
         "servers = [\"10.1.1.2\"]                            | gateway.servers",
         "servers = [\"10.1.1.2:1080\"], mode = nat            | gateway.mode",
         "servers = [\"10.1.1.2:1080\"], upstream.mark = \"0xzz\" | gateway.upstream.mark",
-        "servers = [\"10.1.1.2:1080\"], upstream.mptcp = maybe | gateway.upstream.mptcp",
+        "servers = [\"10.1.1.2:1080\"], mptcp = maybe | gateway.mptcp",
+        "servers = [\"10.1.1.2:1080\"], timeouts.udp-idle = 0s | gateway.timeouts.udp-idle",
+        "servers = [\"10.1.1.2:1080\"], timeouts.handshake = 0s | gateway.timeouts.handshake",
+        "servers = [\"10.1.1.2:1080\"], relay.drain-limit = 0s | gateway.relay.drain-limit",
         "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = 64MiB | gateway.socks.early-data-limit",
         "servers = [\"10.1.1.2:1080\"], socks.early-data-limit = lots | gateway.socks.early-data-limit",
         "servers = [\"10.1.1.2:1080\"], udp.receive-buffer = huge | gateway.udp.receive-buffer",
         "servers = [\"10.1.1.2:1080\"], path-watcher.enabled = sometimes | gateway.path-watcher.enabled",
-        "servers = [\"10.1.1.2:1080\"], upstream.conect-timeout = 1s | conect-timeout",
+        "servers = [\"10.1.1.2:1080\"], timeouts.conect = 1s | timeouts.conect",
         "servers = [\"10.1.1.2:1080\"], upstream.fast-open = maybe | gateway.upstream.fast-open",
         "servers = [\"10.1.1.2:1080\"], upstream.fast-open-wait = -1ms | gateway.upstream.fast-open-wait",
         "servers = [\"10.1.1.2:1080\"], upstream.fast-open-wait = 2s | gateway.upstream.fast-open-wait",
@@ -71,17 +75,41 @@ class GatewaySettingsTest {
         assertTrue(e.getMessage().contains(key) && e.getMessage().contains(f.toString()), e.getMessage());
     }
 
+    /** Renamed keys have no aliases: the error names the file, the line and the new key. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "idle-timeout = 1h                  | gateway.idle-timeout was renamed to gateway.timeouts.idle",
+        "socks.handshake-timeout = 5s       | gateway.socks.handshake-timeout was renamed to gateway.timeouts.handshake",
+        "upstream { connect-timeout = 5s }  | gateway.upstream.connect-timeout was renamed to gateway.timeouts.connect",
+        "upstream.mptcp = required          | gateway.upstream.mptcp was renamed to gateway.mptcp",
+        "udp { idle-timeout = 1m }          | gateway.udp.idle-timeout was renamed to gateway.timeouts.udp-idle",
+        "udp.one-shot-idle-timeout = 5s     | gateway.udp.one-shot-idle-timeout was renamed to gateway.timeouts.udp-one-shot-idle",
+        "udp.deny-destinations = []         | gateway.udp.deny-destinations was renamed to gateway.udp.destinations.deny",
+    })
+    void anOldKeyIsAnErrorThatNamesTheNewOne(String line, String message) throws Exception {
+        Path f = file("gateway {\n  servers = [\"10.1.1.2:1080\"]\n  " + line + "\n}\n");
+        ConfigError e = assertThrows(ConfigError.class, () -> GatewaySettings.load(f));
+        assertEquals(f + ":3: " + message, e.getMessage());
+    }
+
+    @Test
+    void relayKeysComeFromReferenceConf() throws Exception {
+        GatewaySettings s = GatewaySettings.load(file("gateway.servers = [\"10.1.1.2:1080\"]"));
+        assertEquals(Duration.ofMillis(1), s.relay().writeStallRetry());
+        assertEquals(Duration.ofSeconds(10), s.relay().drainLimit());
+    }
+
     @Test
     void theLauncherExitsWith2AndOneLineForAConfigError() throws Exception {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Path f = file("gateway.servers = []");
         int status = GatewayMain.run(new String[] {"--config", f.toString()}, System.out,
                 new PrintStream(err, true, StandardCharsets.UTF_8));
-        assertEquals(GatewayMain.EXIT_USAGE, status);
+        assertEquals(Cli.EXIT_USAGE, status);
         String message = err.toString(StandardCharsets.UTF_8);
         assertTrue(message.startsWith("gateway: ") && message.contains("gateway.servers"), message);
         assertTrue(!message.contains("\tat "), "no stack trace: " + message);
-        assertEquals(GatewayMain.EXIT_USAGE, GatewayMain.run(new String[0], System.out,
+        assertEquals(Cli.EXIT_USAGE, GatewayMain.run(new String[0], System.out,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
     }
 }

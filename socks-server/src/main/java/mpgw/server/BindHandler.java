@@ -5,11 +5,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -20,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.DatagramChannel;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.connection.ConnectionRecord;
 
 /**
  * BIND (RFC 1928 §4): opens a listening socket for one inbound connection from DST.ADDR (the host the client
@@ -37,7 +36,7 @@ import mpgw.config.Addresses;
  *
  * <p>Threading: listener and accepted peer live on the client's event loop; no locks.
  */
-final class BindHandler extends ChannelInboundHandlerAdapter {
+final class BindHandler extends CommandHandler {
     private final ServerContext context;
     private final InetSocketAddress requested;
     private Channel listener;
@@ -62,7 +61,7 @@ final class BindHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             InetSocketAddress peer = (InetSocketAddress) f.getNow();
-            ConnectionRecord.of(client).resolved = peer;
+            ConnectionRecord.of(client).peer(peer);
             boolean anyPeer = peer.getAddress().isAnyLocalAddress();
             String denial = anyPeer ? null : context.policy().addressDenial(peer.getAddress());
             if (denial != null) {
@@ -122,7 +121,7 @@ final class BindHandler extends ChannelInboundHandlerAdapter {
         done = true;
         closeListener();
         Channel client = ctx.channel();
-        ConnectionRecord.of(client).resolved = from;
+        ConnectionRecord.of(client).peer(from);
         Replies.grant(context, client, from);
         TcpRelayStart.join(context, client, peer, 0, false);
     }
@@ -164,24 +163,10 @@ final class BindHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            ctx.close();
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         done = true;
         closeListener();
         ctx.fireChannelInactive();
     }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ConnectionRecord.of(ctx.channel()).outcome("client-error", cause.getMessage());
-        ctx.close();
-    }
 }

@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
 import mpgw.config.Cidr;
+import mpgw.connection.ConnectionRecord;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -19,6 +20,8 @@ import org.apache.logging.log4j.Logger;
  */
 final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
     private static final Logger LOG = LogManager.getLogger(ClientChannelInitializer.class);
+    /** One line per connection when it ends ({@link ConnectionRecord#line()}). */
+    private static final Logger CONNECTIONS = LogManager.getLogger("mpgw.server.connections");
 
     private final ServerContext context;
 
@@ -37,16 +40,12 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.close();
             return;
         }
-        ConnectionRecord record = new ConnectionRecord(ch, client);
-        ch.attr(ConnectionRecord.KEY).set(record);
+        ConnectionRecord.attach(ch, client, "via", record -> CONNECTIONS.info(record.line()));
         context.events().connectionOpened();
-        context.clients().add(ch);
+        context.listeners().track(ch);
         ch.closeFuture().addListener(f -> {
             context.limits().release(ip);
             context.events().connectionClosed();
-            if (!record.relaying) {
-                record.end();
-            }
         });
         if (context.settings().fastOpenQueue() > 0) {
             FastOpenHandshakePush.watch(ch, context.settings().timeouts().handshake());

@@ -9,12 +9,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import mpgw.config.Addresses;
+import mpgw.connection.ConnectionRecord;
 
 /**
  * CONNECT (RFC 1928 §4): resolves the destination, applies the destination rules, connects, replies with
@@ -25,7 +25,7 @@ import mpgw.config.Addresses;
  * <p>Threading: the outbound channel is registered on the client channel's event loop
  * ({@code Bootstrap.group(inbound.eventLoop())}), so everything here runs on one thread without locks.
  */
-final class ConnectHandler extends ChannelInboundHandlerAdapter {
+final class ConnectHandler extends CommandHandler {
     private final ServerContext context;
     private final InetSocketAddress destination;
     private final ArrayDeque<ByteBuf> earlyData = new ArrayDeque<>();
@@ -51,7 +51,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             InetSocketAddress resolved = (InetSocketAddress) f.getNow();
-            ConnectionRecord.of(in).resolved = resolved;
+            ConnectionRecord.of(in).peer(resolved);
             String denial = context.policy().denial(resolved);
             if (denial != null) {
                 fail(ctx, Socks5CommandStatus.FORBIDDEN, denial);
@@ -102,12 +102,8 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            clientEof = true;
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
+    void clientEof(ChannelHandlerContext ctx) {
+        clientEof = true;
     }
 
     private void fail(ChannelHandlerContext ctx, Socks5CommandStatus status, String detail) {
@@ -138,12 +134,6 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseEarlyData();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ConnectionRecord.of(ctx.channel()).outcome("client-error", cause.getMessage());
-        ctx.close();
     }
 
     private void releaseEarlyData() {

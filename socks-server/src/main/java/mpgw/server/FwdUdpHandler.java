@@ -4,10 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -16,6 +14,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.connection.ConnectionRecord;
+import mpgw.connection.Outcome;
 import mpgw.socks.FwdUdpFrame;
 import mpgw.socks.FwdUdpFrameDecoder;
 import mpgw.socks.FwdUdpFrameEncoder;
@@ -31,7 +31,7 @@ import mpgw.socks.FwdUdpFrameEncoder;
  *
  * <p>Threading: the datagram socket is on the stream's event loop; no locks.
  */
-final class FwdUdpHandler extends ChannelInboundHandlerAdapter {
+final class FwdUdpHandler extends CommandHandler {
     static final String KIND = "fwd-udp";
 
     private final ServerContext context;
@@ -65,6 +65,7 @@ final class FwdUdpHandler extends ChannelInboundHandlerAdapter {
 
     private void start(ChannelHandlerContext ctx) {
         opened = true;
+        ConnectionRecord.of(tcp).outcome(Outcome.RELAYED, null); // the session relays from now on
         context.events().udpSession(KIND, true);
         Replies.grant(context, tcp, Addresses.normalize((InetSocketAddress) tcp.localAddress()));
         ChannelPipeline p = tcp.pipeline();
@@ -114,22 +115,6 @@ final class FwdUdpHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseEarlyData();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            // The client's EOF ends the session (half-closure is on for CONNECT's sake).
-            ctx.close();
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ConnectionRecord.of(ctx.channel()).detail = "stream error: " + cause.getMessage();
-        ctx.close();
     }
 
     private void releaseEarlyData() {

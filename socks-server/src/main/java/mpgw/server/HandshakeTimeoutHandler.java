@@ -5,6 +5,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import mpgw.connection.ConnectionRecord;
+import mpgw.connection.Outcome;
 
 /**
  * Closes a client that has not completed its request within {@code timeouts.handshake} of accept (slowloris
@@ -27,7 +29,7 @@ final class HandshakeTimeoutHandler extends ChannelInboundHandlerAdapter {
             events.dropped(Drop.HANDSHAKE_TIMEOUT);
             ConnectionRecord record = ConnectionRecord.of(ctx.channel());
             if (record != null) {
-                record.outcome("handshake-timeout", null);
+                record.outcome(Outcome.HANDSHAKE_TIMEOUT, null);
             }
             ctx.close();
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import mpgw.jni.MptcpSocketFactory;
+import mpgw.metrics.ByteCounters;
 
 /**
  * Records {@link ServerEvents} as Micrometer meters. Tag values are bounded: reply codes (0-255, in
@@ -34,8 +35,7 @@ public final class MicrometerServerEvents implements ServerEvents {
     private final MeterRegistry registry;
     private final AtomicLong active = new AtomicLong();
     private final Counter total;
-    private final Counter bytesUp;
-    private final Counter bytesDown;
+    private final ByteCounters bytes;
     private final Timer handshake;
     private final Counter datagramsUp;
     private final Counter datagramsDown;
@@ -49,10 +49,7 @@ public final class MicrometerServerEvents implements ServerEvents {
                 .description("open client connections").register(registry);
         total = Counter.builder("mpgw.server.connections").description("admitted client connections")
                 .register(registry);
-        bytesUp = Counter.builder("mpgw.server.bytes").tag("direction", "up").baseUnit("bytes")
-                .description("payload bytes relayed").register(registry);
-        bytesDown = Counter.builder("mpgw.server.bytes").tag("direction", "down").baseUnit("bytes")
-                .description("payload bytes relayed").register(registry);
+        bytes = new ByteCounters(registry, "mpgw.server.bytes", "payload bytes relayed");
         handshake = Timer.builder("mpgw.server.handshake").description("accept to complete request")
                 .register(registry);
         datagramsUp = Counter.builder("mpgw.server.datagrams").tag("direction", "up").register(registry);
@@ -95,13 +92,7 @@ public final class MicrometerServerEvents implements ServerEvents {
 
     @Override
     public void bytes(long up, long down) {
-        // Relays report each read as it happens, one direction at a time.
-        if (up > 0) {
-            bytesUp.increment(up);
-        }
-        if (down > 0) {
-            bytesDown.increment(down);
-        }
+        bytes.add(up, down);
     }
 
     @Override

@@ -14,6 +14,7 @@ import java.net.NoRouteToHostException;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.channels.DatagramChannel;
+import mpgw.connection.ConnectionRecord;
 import mpgw.socks.Socks5Addresses;
 
 /**
@@ -50,14 +51,13 @@ final class Replies {
 
     /** Ends a command with a failure: recorded for the connection's log line, counted, replied, then closed. */
     static void refuseAndClose(ServerContext context, Channel client, Socks5CommandStatus status, String detail) {
-        ConnectionRecord.of(client).outcome(status, detail);
+        ConnectionRecord.of(client).refused(ConnectionRecord.replyName(status), detail);
         context.events().replied(status);
         client.writeAndFlush(failure(client.alloc(), status)).addListener(ChannelFutureListener.CLOSE);
     }
 
-    /** Grants a command: recorded for the connection's log line, counted, replied with {@code bound}. */
+    /** Grants a command: counted, replied with {@code bound}. */
     static void grant(ServerContext context, Channel client, SocketAddress bound) {
-        ConnectionRecord.of(client).outcome(Socks5CommandStatus.SUCCESS, null);
         context.events().replied(Socks5CommandStatus.SUCCESS);
         client.writeAndFlush(reply(client.alloc(), Socks5CommandStatus.SUCCESS, bound));
     }

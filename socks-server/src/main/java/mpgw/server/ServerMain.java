@@ -19,12 +19,9 @@ import org.apache.logging.log4j.LogManager;
  *
  * <p>Exit status: 2 for a usage or config error (the message names the key and file; no stack trace), 1 when
  * it cannot start (a listen port in use, MPTCP required but refused, no permission). SIGTERM stops accepting
- * and lets open connections finish for {@code server.shutdown-grace-period}.
+ * and lets open connections finish for {@code server.shutdown-grace}.
  */
 public final class ServerMain {
-    static final int EXIT_USAGE = DaemonCommand.EXIT_USAGE;
-    static final int EXIT_START = DaemonCommand.EXIT_START;
-
     private ServerMain() {
     }
 
@@ -37,17 +34,18 @@ public final class ServerMain {
 
     /** Starts the server and blocks until SIGTERM; returns an exit status when it cannot start. */
     static int run(String[] args, PrintStream out, PrintStream err) {
-        return DaemonCommand.run("server", args, out, err, ServerSettings::load, settings -> {
-            Running running = start(settings);
-            return () -> running.stop(settings);
-        });
+        return DaemonCommand.run("server", "the SOCKS5 server over MPTCP (router B)", args, out, err,
+                ServerSettings::load, settings -> {
+                    Running running = start(settings);
+                    return () -> running.stop(settings);
+                });
     }
 
     /** A started server and, if configured, its metrics endpoint. */
     record Running(SocksServer server, Optional<MetricsEndpoint> metrics, Optional<PathWatcher> pathWatcher) {
         void stop(ServerSettings settings) {
             pathWatcher.ifPresent(PathWatcher::close);
-            server.stop(settings.shutdownGracePeriod());
+            server.stop(settings.shutdownGrace());
             metrics.ifPresent(MetricsEndpoint::close);
             LogManager.getLogger(ServerMain.class).info("socks-server stopped");
         }

@@ -11,6 +11,7 @@ import mpgw.config.Cidr;
 import mpgw.config.ConfigReader;
 import mpgw.paths.PathWatcherSettings;
 import mpgw.jni.MptcpMode;
+import mpgw.relay.RelaySettings;
 
 /**
  * Everything the socks-server reads from its config, validated once at startup (keys and meanings in
@@ -29,7 +30,8 @@ public record ServerSettings(
         String dnsPrefer,
         List<InetSocketAddress> dnsServers,
         Optional<InetSocketAddress> metricsListen,
-        Duration shutdownGracePeriod,
+        Duration shutdownGrace,
+        RelaySettings relay,
         PathWatcherSettings pathWatcher) {
 
     /** The config root in files and in {@code reference.conf}. */
@@ -94,8 +96,9 @@ public record ServerSettings(
         ConfigReader dns = c.sub("dns");
         return new ServerSettings(listen, mptcp, threads, fastOpen, Map.copyOf(users), c.cidrs("clients.allow"), rules,
                 limits, timeouts, dns.oneOf("prefer", "ipv4-preferred", "ipv6-preferred", "ipv4-only", "ipv6-only"),
-                dns.socketAddresses("servers"), c.optionalSocketAddress("metrics-listen"),
-                c.duration("shutdown-grace-period", true), PathWatcherSettings.from(c.sub("path-watcher")));
+                dns.socketAddresses("servers"), c.sub("metrics").optionalSocketAddress("listen"),
+                c.duration("shutdown-grace", true), RelaySettings.from(c.sub("relay")),
+                PathWatcherSettings.from(c.sub("path-watcher")));
     }
 
     private static String[] user(ConfigReader u) {

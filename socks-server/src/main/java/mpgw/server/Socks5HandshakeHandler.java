@@ -16,6 +16,8 @@ import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthStatus;
 import java.nio.charset.StandardCharsets;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
+import mpgw.connection.ConnectionRecord;
+import mpgw.connection.Outcome;
 import mpgw.socks.Socks5Addresses;
 
 /**
@@ -57,8 +59,8 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         Socks5AuthMethod wanted = context.settings().passwordAuth() ? Socks5AuthMethod.PASSWORD
                 : Socks5AuthMethod.NO_AUTH;
         if (greeting.decoderResult().isFailure() || !greeting.authMethods().contains(wanted)) {
-            record(ctx).outcome(greeting.decoderResult().isFailure() ? "bad-greeting" : "no-acceptable-method",
-                    greeting.decoderResult().isFailure() ? greeting.decoderResult().cause().getMessage() : null);
+            record(ctx).outcome(Outcome.HANDSHAKE_FAILED, greeting.decoderResult().isFailure()
+                    ? "bad greeting: " + greeting.decoderResult().cause().getMessage() : "no acceptable method");
             ctx.pipeline().replace(ServerPipeline.SOCKS_DECODER, ServerPipeline.SOCKS_DECODER, new DiscardDecoder());
             ctx.writeAndFlush(new DefaultSocks5InitialResponse(Socks5AuthMethod.UNACCEPTED))
                     .addListener(ChannelFutureListener.CLOSE);
@@ -73,8 +75,9 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private void login(ChannelHandlerContext ctx, Socks5PasswordAuthRequest login) {
         boolean ok = login.decoderResult().isSuccess() && passwordMatches(login.username(), login.password());
         if (!ok) {
-            record(ctx).outcome("auth-failed", login.decoderResult().isSuccess() ? "user " + login.username()
-                    : login.decoderResult().cause().getMessage());
+            record(ctx).outcome(Outcome.HANDSHAKE_FAILED, login.decoderResult().isSuccess()
+                    ? "authentication failed for user '" + login.username() + "'"
+                    : "bad login: " + login.decoderResult().cause().getMessage());
             ctx.pipeline().replace(ServerPipeline.SOCKS_DECODER, ServerPipeline.SOCKS_DECODER, new DiscardDecoder());
             ctx.writeAndFlush(new DefaultSocks5PasswordAuthResponse(LOGIN_FAILED))
                     .addListener(ChannelFutureListener.CLOSE);
@@ -97,8 +100,8 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
         ctx.channel().config().setAutoRead(false);
         ctx.pipeline().remove(ServerPipeline.HANDSHAKE_TIMEOUT);
         ConnectionRecord record = record(ctx);
-        record.command = request.commandName();
-        record.destination = request.destination();
+        record.command(request.commandName());
+        record.destination(request.destination());
         if (request.error() != null) {
             reject(ctx, request.error(), request.detail());
             return;
@@ -132,7 +135,7 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     }
 
     private void reject(ChannelHandlerContext ctx, Socks5CommandStatus status, String detail) {
-        record(ctx).outcome(status, detail);
+        record(ctx).refused(ConnectionRecord.replyName(status), detail);
         context.events().replied(status);
         ctx.pipeline().replace(ServerPipeline.SOCKS_DECODER, ServerPipeline.SOCKS_DECODER, new DiscardDecoder());
         ctx.writeAndFlush(Replies.failure(ctx.alloc(), status)).addListener(ChannelFutureListener.CLOSE);
@@ -154,8 +157,6 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Client-side trouble (a reset, a decoder failure): logged once in the connection line, no stack trace.
-        record(ctx).outcome("error", String.valueOf(cause.getMessage()));
-        ctx.close();
+        CommandHandler.clientFailed(ctx, cause);
     }
 }

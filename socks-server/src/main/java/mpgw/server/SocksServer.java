@@ -1,22 +1,17 @@
 package mpgw.server;
 
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import mpgw.config.Addresses;
+import mpgw.daemon.DaemonStartException;
+import mpgw.daemon.Listeners;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.net.FastOpenSysctl;
@@ -38,8 +33,8 @@ public final class SocksServer implements AutoCloseable {
     private final MptcpSocketFactory sockets;
     private final ServerEvents events;
     private final EventLoopGroup group;
-    private final ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> listeners = new ArrayList<>();
+    private final Listeners listeners = new Listeners("server", "connections",
+            "ports below 1024 need root or CAP_NET_BIND_SERVICE");
     private DestinationResolver resolver;
     private boolean stopped;
 
@@ -51,15 +46,15 @@ public final class SocksServer implements AutoCloseable {
     }
 
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
-    public synchronized void start() throws ServerStartException {
+    public synchronized void start() throws DaemonStartException {
         resolver = new DestinationResolver(settings.dnsPrefer(), settings.dnsServers(), settings.timeouts().dns());
         ServerContext context = new ServerContext(settings, events,
                 new ConnectionLimits(settings.limits().maxConnections(), settings.limits().maxConnectionsPerClient()),
-                new DestinationPolicy(settings.destinations()), resolver, clients);
+                new DestinationPolicy(settings.destinations()), resolver, listeners);
         ClientChannelInitializer initializer = new ClientChannelInitializer(context);
         warnIfFastOpenForbidden();
         for (InetSocketAddress address : settings.listen()) {
-            ChannelFuture bound = new ServerBootstrap()
+            ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -67,14 +62,13 @@ public final class SocksServer implements AutoCloseable {
                     .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
                     .handler(AcceptErrorLogger.INSTANCE)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childHandler(initializer)
-                    .bind(address).awaitUninterruptibly();
-            if (!bound.isSuccess()) {
+                    .childHandler(initializer);
+            try {
+                listeners.bind(b, address);
+            } catch (DaemonStartException e) {
                 close();
-                throw new ServerStartException("cannot listen on " + Addresses.format(address) + ": "
-                        + reason(bound.cause()), bound.cause());
+                throw e;
             }
-            listeners.add(bound.channel());
         }
     }
 
@@ -88,13 +82,8 @@ public final class SocksServer implements AutoCloseable {
     }
 
     /** The bound listener addresses (ports resolved when 0 was configured). */
-    public synchronized List<InetSocketAddress> boundAddresses() {
-        return listeners.stream().map(ch -> Addresses.normalize((InetSocketAddress) ch.localAddress())).toList();
-    }
-
-    /** Client connections open now (in handshake, relaying, or holding a UDP session). */
-    public int openConnections() {
-        return clients.size();
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.addresses();
     }
 
     /** Stops accepting, waits up to {@code grace} for open connections to end, then closes the rest. Idempotent. */
@@ -103,26 +92,7 @@ public final class SocksServer implements AutoCloseable {
             return;
         }
         stopped = true;
-        for (Channel l : listeners) {
-            l.close().awaitUninterruptibly();
-        }
-        listeners.clear();
-        long deadline = System.nanoTime() + grace.toNanos();
-        if (!clients.isEmpty()) {
-            LOG.info("stopped accepting; waiting up to {} ms for {} open connections", grace.toMillis(), clients.size());
-        }
-        while (!clients.isEmpty() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (!clients.isEmpty()) {
-            LOG.info("closing {} connections still open after the grace period", clients.size());
-            clients.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        }
+        listeners.stop(grace);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (resolver != null) {
             resolver.close();
@@ -132,20 +102,5 @@ public final class SocksServer implements AutoCloseable {
     @Override
     public void close() {
         stop(Duration.ZERO);
-    }
-
-    private static String reason(Throwable cause) {
-        Throwable c = cause.getCause() != null && cause.getMessage() == null ? cause.getCause() : cause;
-        String m = c.getMessage();
-        if (m != null && m.contains("Address already in use")) {
-            return "address already in use (another server running?)";
-        }
-        if (m != null && m.contains("Cannot assign requested address")) {
-            return "no such local address";
-        }
-        if (m != null && m.contains("Permission denied")) {
-            return "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)";
-        }
-        return m == null ? c.toString() : m;
     }
 }

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import mpgw.connection.ConnectionRecord;
 import mpgw.relay.Relay;
 
 /**
@@ -23,7 +24,7 @@ final class TcpRelayStart {
      */
     static void join(ServerContext context, Channel client, Channel peer, long earlyBytes, boolean clientEof) {
         ConnectionRecord record = ConnectionRecord.of(client);
-        record.relaying = true;
+        record.relaying();
         ChannelPipeline p = client.pipeline();
         // The reply went through the encoder synchronously; the SOCKS codec is no longer needed.
         p.remove(ServerPipeline.SOCKS_DECODER);
@@ -35,10 +36,8 @@ final class TcpRelayStart {
             p.addLast(ServerPipeline.IDLE_CLOSE, new IdleCloseHandler("idle-timeout"));
         }
         context.events().bytes(earlyBytes, 0);
-        Relay.join(client, peer, context.events()::bytes, stats -> {
-            record.bytesUp = stats.bytesUp() + earlyBytes;
-            record.bytesDown = stats.bytesDown();
-            record.end();
+        Relay.join(client, peer, context.settings().relay(), context.events()::bytes, stats -> {
+            record.relayEnded(stats.bytesUp() + earlyBytes, stats.bytesDown());
         });
         if (clientEof) {
             // The socket reports EOF once; replay it for the relay, which then shuts the peer's output.

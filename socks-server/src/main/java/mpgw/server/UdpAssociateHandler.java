@@ -3,9 +3,7 @@ package mpgw.server;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -16,6 +14,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.connection.ConnectionRecord;
+import mpgw.connection.Outcome;
 import mpgw.socks.Socks5UdpHeader;
 
 /**
@@ -31,7 +31,7 @@ import mpgw.socks.Socks5UdpHeader;
  * The association ends when the TCP connection closes, or after {@code timeouts.udp-idle} without datagrams
  * (which closes the TCP connection too). Bytes on the TCP connection after the reply are discarded.
  */
-final class UdpAssociateHandler extends ChannelInboundHandlerAdapter {
+final class UdpAssociateHandler extends CommandHandler {
     static final String KIND = "udp-associate";
 
     private final ServerContext context;
@@ -81,6 +81,7 @@ final class UdpAssociateHandler extends ChannelInboundHandlerAdapter {
 
     private void start(ChannelHandlerContext ctx) {
         opened = true;
+        ConnectionRecord.of(tcp).outcome(Outcome.RELAYED, null); // the session relays from now on
         context.events().udpSession(KIND, true);
         Replies.grant(context, tcp, Addresses.normalize((InetSocketAddress) clientSide.localAddress()));
         tcp.pipeline().remove(ServerPipeline.SOCKS_DECODER);
@@ -101,22 +102,6 @@ final class UdpAssociateHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         closeSockets();
         ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            // The client's EOF ends the session (half-closure is on for CONNECT's sake).
-            ctx.close();
-        } else {
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        ConnectionRecord.of(ctx.channel()).detail = cause.getMessage();
-        ctx.close();
     }
 
     private void closeSockets() {
@@ -158,7 +143,7 @@ final class UdpAssociateHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent) {
-                ConnectionRecord.of(tcp).detail = "udp-idle-timeout";
+                ConnectionRecord.of(tcp).detail("udp-idle-timeout");
                 tcp.close();
             }
         }

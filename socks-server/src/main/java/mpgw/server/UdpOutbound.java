@@ -13,6 +13,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import mpgw.connection.ConnectionRecord;
 
 /**
  * The datagram sockets of a UDP session, and the one way a client's datagram leaves the server: resolve the
@@ -72,7 +73,7 @@ final class UdpOutbound {
             payload.release();
             context.events().dropped(Drop.UDP_BACKPRESSURE);
         } else {
-            record.bytesUp += payload.readableBytes();
+            record.addBytes(payload.readableBytes(), 0);
             context.events().datagram(true);
             context.events().bytes(payload.readableBytes(), 0);
             socket.writeAndFlush(new DatagramPacket(payload, destination), socket.voidPromise());
@@ -81,7 +82,7 @@ final class UdpOutbound {
 
     /** Counts a reply datagram of {@code bytes} payload bytes going back to the client. */
     void countDown(int bytes) {
-        record.bytesDown += bytes;
+        record.addBytes(0, bytes);
         context.events().datagram(false);
         context.events().bytes(0, bytes);
     }

@@ -15,12 +15,14 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import mpgw.jni.ClientSocketOptions;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.relay.Relay;
+import mpgw.relay.RelaySettings;
 import mpgw.testing.Netns;
 
 /**
@@ -29,20 +31,22 @@ import mpgw.testing.Netns;
  * source or sink in B. Download is the direction where the server writes to the MPTCP socket (the late
  * EPOLLOUT wake-up, see docs/BENCHMARKS.md); upload the other. Prints numbers; asserts nothing.
  *
- * <pre>mvn -q -o -pl socks-server exec:java -Dexec.classpathScope=test -Dexec.mainClass=mpgw.server.MptcpThroughputBench [-Dexec.args=SECONDS]</pre>
- * Add {@code -Dmpgw.relay.writeRetryMicros=0} to see the relay without its write-stall retry.
+ * <pre>mvn -q -o -pl socks-server exec:java -Dexec.classpathScope=test -Dexec.mainClass=mpgw.server.MptcpThroughputBench [-Dexec.args="SECONDS [RETRY]"]</pre>
+ * RETRY is the server's {@code relay.write-stall-retry} (a duration); give {@code 0} to see the relay without its
+ * write-stall retry.
  */
 public final class MptcpThroughputBench {
     private static final byte[] CHUNK = new byte[128 * 1024];
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        String retry = args.length > 1 ? args[1] : "1ms";
         EventLoopGroup peers = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EventLoopGroup client = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (Netns a = Netns.create("mpgwsrv-bench-a"); Netns b = Netns.create("mpgwsrv-bench-b")) {
             Netns.link(a, "v0", "10.204.0.1/24", b, "v0", "10.204.0.2/24");
             try (TestServer server = TestServer.startIn(b, TestServer.ALLOW_LOOPBACK
-                    + "\nlisten = [\"10.204.0.2:0\"]\nmptcp = required")) {
+                    + "\nlisten = [\"10.204.0.2:0\"]\nmptcp = required\nrelay.write-stall-retry = " + retry)) {
                 AtomicLong sunk = new AtomicLong();
                 Channel source = b.call(() -> listen(peers, new Source()));
                 Channel sink = b.call(() -> listen(peers, new Sink(sunk)));
@@ -90,7 +94,7 @@ public final class MptcpThroughputBench {
                     .connect(localSource.localAddress()).sync().channel());
             ch.eventLoop().submit(() -> {
                 ch.pipeline().remove(Counter.class);
-                Relay.join(feed, ch, stats -> { });
+                Relay.join(feed, ch, new RelaySettings(Duration.ofMillis(1), Duration.ofSeconds(10)), stats -> { });
             }).sync();
         }
         Thread.sleep(500); // ramp-up, not measured

@@ -25,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 import mpgw.testing.Netns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The launcher contract: exit codes and messages, the "up" line, metrics, and SIGTERM with a grace period. */
 class ServerMainTest {
@@ -48,14 +50,29 @@ class ServerMainTest {
     }
 
     @Test
-    void usageErrorsExitWith2() {
+    void usageErrorsExitWith2AndOneLine() {
         Outcome unknown = run("--bogus");
         assertEquals(2, unknown.status);
-        assertTrue(unknown.err.contains("unknown option '--bogus'"), unknown.err);
+        assertEquals("server: Unknown option: '--bogus' (see 'mpgw server --help')" + System.lineSeparator(),
+                unknown.err);
         Outcome missing = run();
         assertEquals(2, missing.status);
-        assertTrue(missing.err.contains("--config FILE is required"), missing.err);
-        assertEquals(0, run("--help").status);
+        assertEquals("server: Missing required option: '--config=FILE' (see 'mpgw server --help')"
+                + System.lineSeparator(), missing.err);
+        Outcome noValue = run("--config");
+        assertEquals(2, noValue.status);
+        assertTrue(noValue.err.startsWith("server: Missing required parameter for option '--config'"), noValue.err);
+        assertEquals(1, noValue.err.lines().count(), noValue.err);
+    }
+
+    @Test
+    void helpPrintsTheUsageAndExits0() {
+        Outcome help = run("--help");
+        assertEquals(0, help.status);
+        assertTrue(help.out.startsWith("Usage: mpgw server [-h] --config=FILE"), help.out);
+        assertTrue(help.out.contains("the SOCKS5 server over MPTCP (router B)") && help.out.contains("--config=FILE"),
+                help.out);
+        assertEquals("", help.err);
     }
 
     @Test
@@ -73,6 +90,19 @@ class ServerMainTest {
         Outcome noFile = run("--config", dir.resolve("absent.conf").toString());
         assertEquals(2, noFile.status);
         assertTrue(noFile.err.contains("no such file"), noFile.err);
+    }
+
+    /** Renamed keys have no aliases: exit 2, one line naming the file, the line and the new key. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "metrics-listen = \"\"        | server.metrics-listen was renamed to server.metrics.listen",
+        "shutdown-grace-period = 1s | server.shutdown-grace-period was renamed to server.shutdown-grace",
+    })
+    void anOldKeyIsAnErrorThatNamesTheNewOne(String line, String message) throws Exception {
+        Path f = config("server {\n  " + line + "\n}\n");
+        Outcome old = run("--config", f.toString());
+        assertEquals(2, old.status);
+        assertEquals("server: " + f + ":2: " + message + System.lineSeparator(), old.err);
     }
 
     @Test
@@ -110,8 +140,8 @@ class ServerMainTest {
     void processServesMetricsAndDrainsOnSigterm() throws Exception {
         int port = freePort();
         int metricsPort = freePort();
-        Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics-listen = \"127.0.0.1:" + metricsPort
-                + "\"\n shutdown-grace-period = 3s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
+        Path f = config("server {\n listen = [\"127.0.0.1:" + port + "\"]\n metrics.listen = \"127.0.0.1:" + metricsPort
+                + "\"\n shutdown-grace = 3s\n " + TestServer.ALLOW_LOOPBACK + "\n}\n");
         Path log = dir.resolve("server.log");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "mpgw.server.ServerMain", "--config", f.toString())

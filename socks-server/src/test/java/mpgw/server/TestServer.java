@@ -18,14 +18,14 @@ final class TestServer implements AutoCloseable {
     final RecordingEvents events = new RecordingEvents();
     final ServerSettings settings;
 
-    private TestServer(String hocon) throws ServerStartException {
+    private TestServer(String hocon) throws mpgw.daemon.DaemonStartException {
         settings = ServerSettings.from(ConfigFiles.fromString(
                 "listen = [\"127.0.0.1:0\"]\nevent-loop-threads = 1\n" + hocon, ServerSettings.ROOT));
         server = new SocksServer(settings, new MptcpSocketFactory(settings.mptcp()), events);
         server.start();
     }
 
-    static TestServer start(String hocon) throws ServerStartException {
+    static TestServer start(String hocon) throws mpgw.daemon.DaemonStartException {
         return new TestServer(hocon);
     }
 

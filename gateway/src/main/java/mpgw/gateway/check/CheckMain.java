@@ -8,9 +8,13 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.ConfigError;
+import mpgw.daemon.Cli;
 import mpgw.gateway.GatewaySettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code mpgw check --config FILE [--subflows N]}: diagnoses router A for the gateway and prints one line per
@@ -20,12 +24,26 @@ import mpgw.gateway.GatewaySettings;
  * mark; and each socks-server address answers SOCKS5 over MPTCP with N subflows (default: one per configured
  * server address, at least 2). Changes nothing.
  *
- * <p>Exit status: 0 when every check passed, 1 when one failed, 2 for a usage error.
+ * <p>Exit status: 0 when every check passed, 1 when one failed, 2 for a usage error ({@link Cli}).
  */
 public final class CheckMain {
-    private static final String USAGE = "usage: mpgw check --config FILE [--subflows N]";
-
     private CheckMain() {
+    }
+
+    /** The options of {@code mpgw check}. */
+    @Command(sortOptions = false, description = "Diagnoses this host (router A) for the"
+            + " gateway, one line per check; exit status 1 when a check fails. Changes nothing.")
+    static final class Options {
+        @Option(names = "--config", paramLabel = "FILE", required = true, description = "the gateway's config file")
+        Path config;
+
+        @Option(names = "--subflows", paramLabel = "N",
+                description = "subflows each socks-server connection must reach (default: one per server address,"
+                        + " at least 2)")
+        int subflows;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+        boolean help;
     }
 
     public static void main(String[] args) {
@@ -33,30 +51,18 @@ public final class CheckMain {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) {
-        Path config = null;
-        int subflows = 0;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "-h", "--help" -> {
-                        out.println(USAGE);
-                        return 0;
-                    }
-                    case "--config" -> config = Path.of(args[++i]);
-                    case "--subflows" -> subflows = Integer.parseInt(args[++i]);
-                    default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
-                }
-            }
-        } catch (ArrayIndexOutOfBoundsException | IllegalArgumentException e) {
-            err.println("check: " + (e instanceof IllegalArgumentException ? e.getMessage() : "option needs a value"));
-            err.println(USAGE);
-            return 2;
+        Options options = new Options();
+        OptionalInt exit = Cli.parse("check", options, args, out, err);
+        if (exit.isPresent()) {
+            return exit.getAsInt();
         }
-        if (config == null) {
-            err.println("check: --config FILE is required");
-            err.println(USAGE);
-            return 2;
+        if (options.subflows < 0) {
+            err.println("check: --subflows must be 1 or more, got " + options.subflows
+                    + " (see 'mpgw check --help')");
+            return Cli.EXIT_USAGE;
         }
+        Path config = options.config;
+        int subflows = options.subflows;
         List<Check> checks = new ArrayList<>();
         GatewaySettings settings;
         try {

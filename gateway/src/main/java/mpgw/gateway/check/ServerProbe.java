@@ -112,7 +112,7 @@ final class ServerProbe {
     private Check mptcp(Channel ch, String name, int wanted) throws InterruptedException {
         String check = "mptcp " + name;
         if (settings.mptcp() == MptcpMode.OFF) {
-            return Check.fail(check, "upstream.mptcp = off: every flow uses one path", "upstream.mptcp = preferred");
+            return Check.fail(check, "mptcp = off: every flow uses one path", "mptcp = preferred");
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUBFLOW_WAIT_MILLIS);
         MptcpInfo info;

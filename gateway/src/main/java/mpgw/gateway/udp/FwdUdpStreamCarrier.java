@@ -9,6 +9,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import mpgw.config.Addresses;
 import mpgw.gateway.Socks5ClientSettings;
 import mpgw.gateway.UpstreamConnector;
@@ -33,10 +34,16 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
     private final UpstreamConnector connector;
     private final Socks5ClientSettings socks;
     private final WriteBufferWaterMark writeBuffer;
+    private final Duration writeStallRetry;
 
-    /** @param writeBuffer bytes queued on a stream before datagrams are dropped (rides out a path failover) */
-    FwdUdpStreamCarrier(UpstreamConnector connector, Socks5ClientSettings socks, int writeBuffer) {
+    /**
+     * @param writeBuffer     bytes queued on a stream before datagrams are dropped (rides out a path failover)
+     * @param writeStallRetry {@code relay.write-stall-retry}: how often a stalled write to the stream is retried
+     */
+    FwdUdpStreamCarrier(UpstreamConnector connector, Socks5ClientSettings socks, int writeBuffer,
+                        Duration writeStallRetry) {
         this.connector = connector;
+        this.writeStallRetry = writeStallRetry;
         this.socks = socks;
         this.writeBuffer = new WriteBufferWaterMark(writeBuffer / 2, writeBuffer);
     }
@@ -69,7 +76,7 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
             upstream.closeFuture().addListener(c -> end("stream closed by " + Addresses.format(
                     (InetSocketAddress) upstream.remoteAddress())));
             upstream.config().setWriteBufferWaterMark(writeBuffer);
-            stallRetry = new WriteStallRetry(upstream);
+            stallRetry = new WriteStallRetry(upstream, writeStallRetry);
             upstream.config().setAutoRead(true);
             listener.ready();
         }

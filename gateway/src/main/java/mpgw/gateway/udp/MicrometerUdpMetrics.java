@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import mpgw.metrics.ByteCounters;
 
 /**
  * The UDP path's meters (Prometheus names):
@@ -24,8 +25,7 @@ public final class MicrometerUdpMetrics implements UdpMetrics {
     private final Counter sessions;
     private final Counter datagramsUp;
     private final Counter datagramsDown;
-    private final Counter bytesUp;
-    private final Counter bytesDown;
+    private final ByteCounters bytes;
     private final Map<UdpDrop, Counter> drops = new EnumMap<>(UdpDrop.class);
 
     public MicrometerUdpMetrics(MeterRegistry registry) {
@@ -36,8 +36,8 @@ public final class MicrometerUdpMetrics implements UdpMetrics {
         sessions = Counter.builder("mpgw.gateway.udp.sessions").description("UDP sessions opened").register(registry);
         datagramsUp = datagrams(registry, "up");
         datagramsDown = datagrams(registry, "down");
-        bytesUp = bytes(registry, "up");
-        bytesDown = bytes(registry, "down");
+        bytes = new ByteCounters(registry, "mpgw.gateway.udp.bytes",
+                "UDP payload bytes passed on (up: client to router B)");
         for (UdpDrop d : UdpDrop.values()) {
             drops.put(d, Counter.builder("mpgw.gateway.udp.drops").tag("reason", d.tag())
                     .description("Datagrams dropped by the gateway").register(registry));
@@ -47,11 +47,6 @@ public final class MicrometerUdpMetrics implements UdpMetrics {
     private static Counter datagrams(MeterRegistry registry, String direction) {
         return Counter.builder("mpgw.gateway.udp.datagrams").tag("direction", direction)
                 .description("Datagrams passed on (up: client to router B)").register(registry);
-    }
-
-    private static Counter bytes(MeterRegistry registry, String direction) {
-        return Counter.builder("mpgw.gateway.udp.bytes").tag("direction", direction)
-                .description("UDP payload bytes passed on (up: client to router B)").register(registry);
     }
 
     @Override
@@ -68,7 +63,7 @@ public final class MicrometerUdpMetrics implements UdpMetrics {
     @Override
     public void datagram(boolean up, int bytes) {
         (up ? datagramsUp : datagramsDown).increment();
-        (up ? bytesUp : bytesDown).increment(bytes);
+        this.bytes.add(up ? bytes : 0, up ? 0 : bytes);
     }
 
     @Override

@@ -8,7 +8,7 @@ public enum UdpDrop {
     SESSION_CAP,
     /** Longer than {@code udp.max-datagram-size}. */
     OVERSIZED,
-    /** The destination is in {@code udp.deny-destinations}. */
+    /** The destination is in {@code udp.destinations.deny}. */
     DENIED,
     /** The kernel gave no original destination: the datagram did not come through a TPROXY rule. */
     NO_DESTINATION,

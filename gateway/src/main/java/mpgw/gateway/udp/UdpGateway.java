@@ -17,7 +17,7 @@ import mpgw.config.Addresses;
 import mpgw.gateway.BadServerMemory;
 import mpgw.gateway.GatewayMetrics;
 import mpgw.gateway.GatewaySettings;
-import mpgw.gateway.GatewayStartException;
+import mpgw.daemon.DaemonStartException;
 import mpgw.gateway.UpstreamConnector;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.TransparentDatagramListener;
@@ -52,7 +52,7 @@ public final class UdpGateway implements AutoCloseable {
 
     /** Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off. */
     public static UdpGateway start(GatewaySettings gateway, MptcpSocketFactory sockets, MeterRegistry registry)
-            throws GatewayStartException {
+            throws DaemonStartException {
         UdpSettings settings = gateway.udp();
         if (!settings.enabled()) {
             return null;
@@ -62,17 +62,18 @@ public final class UdpGateway implements AutoCloseable {
                 new BadServerMemory(gateway.badServerMemory()),
                 GatewayMetrics.NONE);
         UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
-                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer())
+                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer(),
+                        gateway.relay().writeStallRetry())
                 : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
         return start(settings, carrier, new MicrometerUdpMetrics(registry));
     }
 
     static UdpGateway start(UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics)
-            throws GatewayStartException {
+            throws DaemonStartException {
         UdpGateway gateway = new UdpGateway(settings, carrier, metrics);
         try {
             gateway.listener = gateway.bind(settings);
-        } catch (GatewayStartException e) {
+        } catch (DaemonStartException e) {
             gateway.close();
             throw e;
         }
@@ -85,7 +86,7 @@ public final class UdpGateway implements AutoCloseable {
         return gateway;
     }
 
-    private TransparentDatagramListener bind(UdpSettings settings) throws GatewayStartException {
+    private TransparentDatagramListener bind(UdpSettings settings) throws DaemonStartException {
         InetSocketAddress address = settings.listen();
         if (address.getAddress() instanceof Inet6Address && address.getAddress().isAnyLocalAddress()
                 && !ipv6Available()) {
@@ -108,17 +109,17 @@ public final class UdpGateway implements AutoCloseable {
     }
 
     private TransparentDatagramListener open(InetSocketAddress address, UdpSettings settings)
-            throws GatewayStartException {
+            throws DaemonStartException {
         Future<TransparentDatagramListener> f = TransparentDatagramListener.open(loop, address,
                 settings.maxDatagramSize(), settings.receiveBuffer(), ByteBufAllocator.DEFAULT, table);
         try {
             return f.get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            throw new GatewayStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
+            throw new DaemonStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
                     + ": " + cause.getMessage(), cause);
         } catch (Exception e) {
-            throw new GatewayStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
+            throw new DaemonStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
                     + ": " + e, e);
         }
     }

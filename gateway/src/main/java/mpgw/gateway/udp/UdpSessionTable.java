@@ -16,9 +16,9 @@ import mpgw.jni.TransparentDatagramListener;
 /**
  * The UDP path's front door: every datagram from the TPROXY listener (or a reply socket) is checked (original
  * destination present, not denied) and handed to its client's {@link UdpSession}, which is created on first use
- * unless {@code udp.max-sessions} are open. Sessions idle for {@code udp.idle-timeout} are ended by
+ * unless {@code udp.max-sessions} are open. Sessions idle for {@code timeouts.udp-idle} are ended by
  * {@link #sweep}; a session whose client sent a single datagram (a DNS query, typically: every query comes from a
- * new port) already after {@code udp.one-shot-idle-timeout}.
+ * new port) already after {@code timeouts.udp-one-shot-idle}.
  *
  * <p>Threading: event-loop only; it owns the sessions and reply sockets of that loop.
  */

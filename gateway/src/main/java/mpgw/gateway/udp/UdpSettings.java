@@ -38,8 +38,12 @@ public record UdpSettings(
         ASSOCIATE
     }
 
-    /** @param udp the {@code gateway.udp} block; {@code gatewayServers} the gateway's {@code servers} */
-    public static UdpSettings from(ConfigReader udp, List<InetSocketAddress> gatewayServers) {
+    /**
+     * @param udp            the {@code gateway.udp} block
+     * @param timeouts       the {@code gateway.timeouts} block ({@code udp-idle}, {@code udp-one-shot-idle})
+     * @param gatewayServers the gateway's {@code servers}
+     */
+    public static UdpSettings from(ConfigReader udp, ConfigReader timeouts, List<InetSocketAddress> gatewayServers) {
         List<InetSocketAddress> servers = udp.socketAddresses("servers");
         for (InetSocketAddress s : servers) {
             if (s.getPort() == 0 || s.getAddress().isAnyLocalAddress()) {
@@ -55,8 +59,8 @@ public record UdpSettings(
                 listen,
                 Mode.valueOf(udp.oneOf("mode", "stream", "associate").toUpperCase(Locale.ROOT)),
                 servers.isEmpty() ? gatewayServers : servers,
-                udp.duration("idle-timeout", false),
-                udp.duration("one-shot-idle-timeout", false),
+                timeouts.duration("udp-idle", false),
+                timeouts.duration("udp-one-shot-idle", false),
                 udp.intIn("max-sessions", 1, 1 << 20),
                 udp.intIn("max-datagram-size", 1, 65507),
                 (int) udp.bytesIn("receive-buffer", 0, 256L << 20),
@@ -64,6 +68,6 @@ public record UdpSettings(
                 (int) udp.bytesIn("stream-write-buffer", 64 * 1024, 64L << 20),
                 udp.duration("reply-socket-idle", false),
                 udp.intIn("max-reply-sockets", 1, 1 << 16),
-                udp.cidrs("deny-destinations"));
+                udp.cidrs("destinations.deny"));
     }
 }

@@ -70,7 +70,7 @@ class DelayedLinksTest {
         tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
                 + tb.get("LAN_CIDR") + " --server " + tb.get("SRV_IP") + " --server " + tb.get("SRV_WAN2_IP"));
         String server = """
-                server { listen = ["0.0.0.0:%d"], mptcp = required, metrics-listen = "" }
+                server { listen = ["0.0.0.0:%d"], mptcp = required, metrics.listen = "" }
                 """.formatted(SERVER_PORT);
         String gateway = """
                 gateway {
@@ -129,7 +129,7 @@ class DelayedLinksTest {
                 + tb.get("LAN_CIDR") + " --server " + tb.get("SRV_IP") + " --server " + tb.get("SRV_WAN2_IP"));
         tb.exec(tb.srv(), "sysctl -qw net.ipv4.tcp_fastopen=3");
         String server = """
-                server { listen = ["0.0.0.0:%d"], mptcp = required, fast-open = 256, metrics-listen = "" }
+                server { listen = ["0.0.0.0:%d"], mptcp = required, fast-open = 256, metrics.listen = "" }
                 """.formatted(SERVER_PORT + 1);
         String gateway = """
                 gateway {

@@ -63,7 +63,7 @@ class LostSubflowComesBackFromRouterBTest {
         String server = """
                 server {
                   listen = ["0.0.0.0:%d"]
-                  metrics-listen = "127.0.0.1:9465"
+                  metrics.listen = "127.0.0.1:9465"
                   path-watcher.reannounce-delay = 500ms
                 }
                 """.formatted(SERVER_PORT);

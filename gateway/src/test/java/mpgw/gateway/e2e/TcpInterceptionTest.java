@@ -99,8 +99,8 @@ class TcpInterceptionTest {
                   listen = ["[::]:%d"]
                   mptcp = required
                   auth { %s }
-                  metrics-listen = ""
-                  shutdown-grace-period = 1s
+                  metrics.listen = ""
+                  shutdown-grace = 1s
                 }
                 """.formatted(port, auth);
     }
@@ -146,7 +146,7 @@ class TcpInterceptionTest {
             assertTrue(r.intact(), r.toString());
 
             String flow = gw.awaitLine("outcome=relayed");
-            assertTrue(flow.contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT), flow);
+            assertTrue(flow.contains("dest=" + tb.get("DST_IP") + ":" + ECHO_PORT), flow);
             assertTrue(flow.contains("up=" + (6 << 20) + " down=" + (6 << 20)), flow);
             Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
             assertTrue(m.sum("mpgw_gateway_upstream_subflows_max") >= 2, "subflows: " + m);
@@ -232,10 +232,10 @@ class TcpInterceptionTest {
         }
     }
 
-    /** A flow with no bytes either way for idle-timeout is closed. */
+    /** A flow with no bytes either way for timeouts.idle is closed. */
     @Test
     void anIdleFlowIsClosed() throws Exception {
-        try (GatewayProcess gw = gateway("idle-timeout = 1s");
+        try (GatewayProcess gw = gateway("timeouts.idle = 1s");
              Socket s = EchoTransfer.connect(tb, tb.client(), echo)) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(42);
@@ -243,7 +243,7 @@ class TcpInterceptionTest {
             long start = System.nanoTime();
             assertEquals(-1, s.getInputStream().read(), "closed by the gateway");
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-            System.out.println("idle flow closed after " + millis + " ms (idle-timeout 1 s)");
+            System.out.println("idle flow closed after " + millis + " ms (timeouts.idle 1 s)");
             assertTrue(millis >= 800, "closed after " + millis + " ms");
             // 1007-1011 ms measured under the test lock.
             assertTrue(millis < 1_250, "closed only after " + millis + " ms");
@@ -333,7 +333,7 @@ class TcpInterceptionTest {
             InetSocketAddress echo6 = new InetSocketAddress(tb.get("DST_IP6"), ECHO_PORT);
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo6, 1 << 20, 3);
             assertTrue(r.intact(), r.toString());
-            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=[" + tb.get("DST_IP6") + "]:" + ECHO_PORT));
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dest=[" + tb.get("DST_IP6") + "]:" + ECHO_PORT));
         }
     }
 
@@ -348,7 +348,7 @@ class TcpInterceptionTest {
         try (GatewayProcess gw = gateway("mode = tproxy\nlisten = [\"0.0.0.0:12346\"]")) {
             EchoTransfer.Result r = EchoTransfer.run(tb, tb.client(), echo, 1 << 20, 4);
             assertTrue(r.intact(), r.toString());
-            assertTrue(gw.awaitLine("outcome=relayed").contains("dst=" + tb.get("DST_IP") + ":" + ECHO_PORT));
+            assertTrue(gw.awaitLine("outcome=relayed").contains("dest=" + tb.get("DST_IP") + ":" + ECHO_PORT));
         } finally {
             tb.exec(tb.gw(), tproxy.formatted("D") + " && ip rule del fwmark 0x1/0x1 lookup 100"
                     + " && ip route del local 0.0.0.0/0 dev lo table 100");
@@ -382,7 +382,7 @@ class TcpInterceptionTest {
 
     @Test
     void resetsTheClientWhenTheServerStaysSilent() throws Exception {
-        String silent = "servers = [\"%s:%d\"]\nsocks.handshake-timeout = 1s".formatted(tb.get("SRV_IP"), SILENT_PORT);
+        String silent = "servers = [\"%s:%d\"]\ntimeouts.handshake = 1s".formatted(tb.get("SRV_IP"), SILENT_PORT);
         try (GatewayProcess gw = gateway(silent)) {
             long start = System.nanoTime();
             assertReset(EchoTransfer.connect(tb, tb.client(), echo));

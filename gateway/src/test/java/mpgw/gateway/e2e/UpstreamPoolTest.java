@@ -77,8 +77,8 @@ class UpstreamPoolTest {
                   listen = ["0.0.0.0:%d"]
                   mptcp = required
                   timeouts.handshake = %s
-                  metrics-listen = ""
-                  shutdown-grace-period = 1s
+                  metrics.listen = ""
+                  shutdown-grace = 1s
                 }
                 """.formatted(port, handshakeTimeout);
     }

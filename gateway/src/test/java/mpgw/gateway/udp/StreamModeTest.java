@@ -21,7 +21,7 @@ class StreamModeTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        f = UdpGatewayFixture.start("stream", "max-datagram-size = 8000\ndeny-destinations = [\"192.168.80.99/32\"]");
+        f = UdpGatewayFixture.start("stream", "max-datagram-size = 8000\ndestinations.deny = [\"192.168.80.99/32\"]");
     }
 
     @AfterAll

@@ -55,10 +55,9 @@ class UdpSettingsTest {
         "listen = \"\"                 | gateway.udp.listen",
         "max-sessions = 0              | gateway.udp.max-sessions",
         "max-datagram-size = 70000     | gateway.udp.max-datagram-size",
-        "idle-timeout = 0s             | gateway.udp.idle-timeout",
         "stream-write-buffer = 1KiB    | gateway.udp.stream-write-buffer",
         "receive-buffer = -1           | gateway.udp.receive-buffer",
-        "deny-destinations = [\"x/8\"] | gateway.udp.deny-destinations",
+        "destinations.deny = [\"x/8\"] | gateway.udp.destinations.deny",
         "servers = [\"0.0.0.0:1080\"]  | gateway.udp.servers",
     })
     void badValuesNameTheKeyAndTheFile(String line, String key) {

@@ -45,7 +45,7 @@ class BadConfigTest {
 
     @ParameterizedTest(name = "{0}: {2}")
     @CsvSource(delimiter = '|', value = {
-        "gateway | gateway.upstream.mptcp | gateway { servers = [\"10.1.1.2:1080\"], upstream.mptcp = sometimes }",
+        "gateway | gateway.mptcp | gateway { servers = [\"10.1.1.2:1080\"], mptcp = sometimes }",
         "gateway | gateway.servers        | gateway { servers = [] }",
         "gateway | gateway.listen         | gateway { servers = [\"10.1.1.2:1080\"], listen = [\"nowhere\"] }",
         "server  | server.mptcp           | server { mptcp = sometimes }",

@@ -59,7 +59,7 @@ class DistributionArchiveTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"mpgw-gateway-", "mpgw-socks-server-", "mpgw-common-", "mpgw-jni-", "netty-transport-native-epoll-",
-        "netty-codec-socks-", "config-", "log4j-core-", "micrometer-registry-prometheus-"})
+        "netty-codec-socks-", "config-", "log4j-core-", "micrometer-registry-prometheus-", "picocli-"})
     void runtimeJarIsInLib(String prefix) {
         assertTrue(jars().stream().anyMatch(j -> j.startsWith(prefix)), prefix + "*.jar in lib/: " + jars());
     }

@@ -54,7 +54,7 @@ public final class GatewayConfig {
                 + "  listen = [\"0.0.0.0:" + Topology.GATEWAY_PORT + "\"]\n"
                 + "  mode = redirect\n"
                 + "  servers = [" + list + "]\n"
-                + "  upstream.mptcp = required\n"
+                + "  mptcp = required\n"
                 + "  metrics.listen = \"127.0.0.1:" + METRICS_PORT + "\"\n"
                 // Short flows of a test get their per-path bytes sampled.
                 + "  metrics.path-sample-interval = 1s\n"

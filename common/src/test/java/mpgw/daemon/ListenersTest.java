@@ -1,0 +1,72 @@
+package mpgw.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Binding with errors in words, and the stop with a grace period that both daemons use. */
+class ListenersTest {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final Listeners listeners = new Listeners("gateway", "flows", "ports below 1024 need root");
+
+    @AfterEach
+    void shutdown() {
+        listeners.stop(Duration.ZERO);
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    private ServerBootstrap bootstrap(CountDownLatch accepted) {
+        return new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        listeners.track(ch);
+                        accepted.countDown();
+                    }
+                });
+    }
+
+    @Test
+    void aPortInUseIsAStartErrorThatSaysSo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", taken.getLocalPort());
+            DaemonStartException e = assertThrows(DaemonStartException.class,
+                    () -> listeners.bind(bootstrap(new CountDownLatch(1)), address));
+            assertEquals("cannot listen on 127.0.0.1:" + taken.getLocalPort()
+                    + ": address already in use (another gateway running?)", e.getMessage());
+        }
+    }
+
+    @Test
+    void stopWaitsOutTheGraceThenClosesWhatIsStillOpen() throws Exception {
+        CountDownLatch accepted = new CountDownLatch(1);
+        listeners.bind(bootstrap(accepted), new InetSocketAddress("127.0.0.1", 0));
+        int port = listeners.addresses().get(0).getPort();
+        try (Socket client = new Socket("127.0.0.1", port)) {
+            assertTrue(accepted.await(5, TimeUnit.SECONDS));
+            long start = System.nanoTime();
+            listeners.stop(Duration.ofMillis(300));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis >= 300, "stopped after " + millis + " ms, before the grace period");
+            client.setSoTimeout(5_000);
+            assertEquals(-1, client.getInputStream().read(), "the open connection is closed after the grace");
+            assertTrue(listeners.addresses().isEmpty());
+        }
+    }
+}
