@@ -78,6 +78,7 @@ class RelayTest {
     @Test
     void bytesFlowBothWaysAndHalfCloseIsPropagated() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             CompletableFuture<RelayStats> ended = new CompletableFuture<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
             byte[] request = new byte[300_000];
@@ -116,6 +117,7 @@ class RelayTest {
     void aCloseOnFlushGivesUpWhenNothingDrainsForAWholePeriod() throws Exception {
         System.setProperty("mpgw.relay.drainLimitMillis", "500");
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             target.setReceiveBufferSize(4096);
             Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
                     .option(ChannelOption.SO_SNDBUF, 4096)
@@ -144,12 +146,14 @@ class RelayTest {
     @Test
     void aResetOnOneSideResetsTheOther() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             CompletableFuture<RelayStats> ended = new CompletableFuture<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
             try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort())) {
                 client.setSoTimeout(10_000);
                 client.getOutputStream().write(new byte[] {1});
                 try (Socket served = target.accept()) {
+                    served.setSoTimeout(10_000);
                     assertEquals(1, served.getInputStream().read()); // the relay runs
                     served.getOutputStream().write(new byte[100_000]);
                     served.setSoLinger(true, 0);
@@ -171,6 +175,7 @@ class RelayTest {
     @Test
     void aLargeResponseAfterTheClientsFinArrivesWhole() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             CompletableFuture<RelayStats> ended = new CompletableFuture<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
             byte[] response = new byte[16 << 20];
@@ -204,6 +209,7 @@ class RelayTest {
     @Test
     void aTargetThatDoesNotReadStopsTheClientSideInsteadOfBuffering() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             AtomicReference<Channel> upstream = new AtomicReference<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), upstream,
                     new CompletableFuture<>());
