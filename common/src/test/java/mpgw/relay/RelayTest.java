@@ -217,15 +217,15 @@ class RelayTest {
                  Socket served = target.accept()) {
                 // The client writes far more than the socket buffers and water marks can hold, on another thread,
                 // bounded to 5 s; the target never reads.
-                long[] written = {0};
+                java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
                 Thread writer = new Thread(() -> {
                     byte[] chunk = new byte[64 * 1024];
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                     try {
                         OutputStream out = client.getOutputStream();
-                        while (written[0] < 256L * 1024 * 1024 && System.nanoTime() < deadline) {
+                        while (written.get() < 256L * 1024 * 1024 && System.nanoTime() < deadline) {
                             out.write(chunk);
-                            written[0] += chunk.length;
+                            written.addAndGet(chunk.length);
                         }
                     } catch (Exception ignored) {
                         // the socket closes at the end of the test
@@ -233,14 +233,20 @@ class RelayTest {
                 });
                 writer.setDaemon(true);
                 writer.start();
-                Thread.sleep(1500);
+                // Backpressure reached: the client's writes have stalled (no progress for 300 ms), or 5 s passed.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                long last = -1;
+                while (written.get() != last && System.nanoTime() < deadline) {
+                    last = written.get();
+                    Thread.sleep(300); // the stall window, bounded by the deadline
+                }
                 long pending = upstream.get().eventLoop().submit(
                         () -> upstream.get().unsafe().outboundBuffer().totalPendingWriteBytes()).get();
                 long highWater = upstream.get().config().getWriteBufferHighWaterMark();
                 assertTrue(pending <= highWater + 2 * 1024 * 1024,
                         "relay buffered " + pending + " bytes (high water mark " + highWater + ")");
-                assertTrue(written[0] < 64L * 1024 * 1024,
-                        "the client was stopped by backpressure after " + written[0] + " bytes");
+                assertTrue(written.get() < 64L * 1024 * 1024,
+                        "the client was stopped by backpressure after " + written.get() + " bytes");
                 assertTrue(served.isConnected());
             }
             proxy.close().sync();

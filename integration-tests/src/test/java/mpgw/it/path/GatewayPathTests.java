@@ -97,7 +97,7 @@ abstract class GatewayPathTests {
         try {
             net.link(2, false);
             System.out.println("link-cut: link 2 down after it carried " + (beforeCut >> 10) + " KiB of the transfer");
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the outage itself: 2 s without link 2, not a wait for readiness
         } finally {
             net.link(2, true);
         }

@@ -32,7 +32,7 @@ class MpgwServerPathTest extends GatewayPathTests {
         System.out.println("blackhole: link 2 carried " + (before >> 10) + " KiB of the transfer before it");
         try {
             net.blackhole(2, true);
-            Thread.sleep(3000);
+            Thread.sleep(3000); // the outage itself: 3 s of silence on link 2, not a wait for readiness
         } finally {
             net.blackhole(2, false);
         }
