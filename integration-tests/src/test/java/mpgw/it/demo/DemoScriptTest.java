@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import mpgw.it.harness.SkipNotice;
+import mpgw.testing.Sh;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -111,16 +112,11 @@ class DemoScriptTest {
     }
 
     private static boolean isRoot() throws IOException, InterruptedException {
-        Process id = new ProcessBuilder("id", "-u").start();
-        String uid = new String(id.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-        id.waitFor();
-        return uid.equals("0");
+        return Sh.run(List.of("id", "-u")).output().trim().equals("0");
     }
 
     private static String demoNamespaces() throws IOException, InterruptedException {
-        Process list = new ProcessBuilder("ip", "netns", "list").start();
-        String all = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        list.waitFor();
-        return all.lines().filter(l -> l.startsWith("mpgwdemo-")).collect(Collectors.joining(" "));
+        return Sh.run(List.of("ip", "netns", "list")).output().lines().filter(l -> l.startsWith("mpgwdemo-"))
+                .collect(Collectors.joining(" "));
     }
 }
