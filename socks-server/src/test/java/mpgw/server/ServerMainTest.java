@@ -140,13 +140,13 @@ class ServerMainTest {
                 assertThrows(ConnectException.class, () -> SocksClient.connect(server).close());
                 c.send("during grace".getBytes());
                 assertArrayEquals("during grace".getBytes(), c.read(12), "open connections drain");
-                c.assertClosedBetween(sigterm, 3000 - Bounds.TIMER_EARLY_MS, 3000 + Bounds.TIMER_LATE_MS,
+                c.assertClosedBetween(sigterm, 3000 - Bounds.TIMER_EARLY_MS, 3000 + Bounds.SHUTDOWN_LATE_MS,
                         "close of an open connection when shutdown-grace-period = 3s is over");
             }
-            assertTrue(p.waitFor(3000 + 2 * Bounds.TIMER_LATE_MS - Bounds.millisSince(sigterm), TimeUnit.MILLISECONDS),
-                    "exited within " + (3000 + 2 * Bounds.TIMER_LATE_MS) + " ms of SIGTERM");
+            assertTrue(p.waitFor(3000 + Bounds.SHUTDOWN_LATE_MS - Bounds.millisSince(sigterm), TimeUnit.MILLISECONDS),
+                    "exited within " + (3000 + Bounds.SHUTDOWN_LATE_MS) + " ms of SIGTERM");
             Bounds.check("exit after SIGTERM with shutdown-grace-period = 3s", Bounds.millisSince(sigterm), 0,
-                    3000 + 2 * Bounds.TIMER_LATE_MS);
+                    3000 + Bounds.SHUTDOWN_LATE_MS);
             String output = Files.readString(log);
             assertTrue(output.contains("socks-server stopped"), output);
             assertFalse(output.contains("Exception"), output);
