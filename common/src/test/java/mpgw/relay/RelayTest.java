@@ -82,6 +82,7 @@ class RelayTest {
     @Test
     void bytesFlowBothWaysAndHalfCloseIsPropagated() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             CompletableFuture<RelayStats> ended = new CompletableFuture<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
             byte[] request = new byte[300_000];
@@ -119,6 +120,7 @@ class RelayTest {
     @Test
     void aCloseOnFlushGivesUpWhenNothingDrainsForAWholePeriod() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             target.setReceiveBufferSize(4096);
             Channel ch = new Bootstrap().group(group).channel(EpollSocketChannel.class)
                     .option(ChannelOption.SO_SNDBUF, 4096)
@@ -146,12 +148,14 @@ class RelayTest {
     @Test
     void aResetOnOneSideResetsTheOther() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             CompletableFuture<RelayStats> ended = new CompletableFuture<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
             try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort())) {
                 client.setSoTimeout(10_000);
                 client.getOutputStream().write(new byte[] {1});
                 try (Socket served = target.accept()) {
+                    served.setSoTimeout(10_000);
                     assertEquals(1, served.getInputStream().read()); // the relay runs
                     served.getOutputStream().write(new byte[100_000]);
                     served.setSoLinger(true, 0);
@@ -173,6 +177,7 @@ class RelayTest {
     @Test
     void aLargeResponseAfterTheClientsFinArrivesWhole() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             CompletableFuture<RelayStats> ended = new CompletableFuture<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), new AtomicReference<>(), ended);
             byte[] response = new byte[16 << 20];
@@ -206,6 +211,7 @@ class RelayTest {
     @Test
     void aTargetThatDoesNotReadStopsTheClientSideInsteadOfBuffering() throws Exception {
         try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
             AtomicReference<Channel> upstream = new AtomicReference<>();
             Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), upstream,
                     new CompletableFuture<>());
@@ -213,15 +219,15 @@ class RelayTest {
                  Socket served = target.accept()) {
                 // The client writes far more than the socket buffers and water marks can hold, on another thread,
                 // bounded to 5 s; the target never reads.
-                long[] written = {0};
+                java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
                 Thread writer = new Thread(() -> {
                     byte[] chunk = new byte[64 * 1024];
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                     try {
                         OutputStream out = client.getOutputStream();
-                        while (written[0] < 256L * 1024 * 1024 && System.nanoTime() < deadline) {
+                        while (written.get() < 256L * 1024 * 1024 && System.nanoTime() < deadline) {
                             out.write(chunk);
-                            written[0] += chunk.length;
+                            written.addAndGet(chunk.length);
                         }
                     } catch (Exception ignored) {
                         // the socket closes at the end of the test
@@ -229,14 +235,20 @@ class RelayTest {
                 });
                 writer.setDaemon(true);
                 writer.start();
-                Thread.sleep(1500);
+                // Backpressure reached: the client's writes have stalled (no progress for 300 ms), or 5 s passed.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                long last = -1;
+                while (written.get() != last && System.nanoTime() < deadline) {
+                    last = written.get();
+                    Thread.sleep(300); // the stall window, bounded by the deadline
+                }
                 long pending = upstream.get().eventLoop().submit(
                         () -> upstream.get().unsafe().outboundBuffer().totalPendingWriteBytes()).get();
                 long highWater = upstream.get().config().getWriteBufferHighWaterMark();
                 assertTrue(pending <= highWater + 2 * 1024 * 1024,
                         "relay buffered " + pending + " bytes (high water mark " + highWater + ")");
-                assertTrue(written[0] < 64L * 1024 * 1024,
-                        "the client was stopped by backpressure after " + written[0] + " bytes");
+                assertTrue(written.get() < 64L * 1024 * 1024,
+                        "the client was stopped by backpressure after " + written.get() + " bytes");
                 assertTrue(served.isConnected());
             }
             proxy.close().sync();

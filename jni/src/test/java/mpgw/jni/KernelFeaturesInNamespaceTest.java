@@ -67,6 +67,7 @@ class KernelFeaturesInNamespaceTest {
             try {
                 ns.call(() -> {
                     try (Socket s = new Socket(dest, 80)) {
+                        s.setSoTimeout(10_000);
                         Channel accepted = listener.nextAccepted();
                         InetSocketAddress original = OriginalDestination.of(accepted);
                         assertEquals(new InetSocketAddress(dest, 80), original);

@@ -37,7 +37,7 @@ class BindTest {
                 assertArrayEquals("from client".getBytes(), in.readNBytes(11));
                 assertEquals(-1, in.read(), "client EOF reaches the peer");
                 peer.shutdownOutput();
-                assertTrue(c.closedByServer());
+                c.assertClosedWithin(Bounds.AT_ONCE_MS, "the peer's EOF ends the relay");
             }
         }
     }
@@ -65,8 +65,10 @@ class BindTest {
         try (TestServer server = TestServer.start(TestServer.ALLOW_LOOPBACK + "\ntimeouts.connect = 300ms");
              SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
             assertEquals(0, c.request(2, FROM_LOOPBACK).rep());
+            long start = System.nanoTime();
             assertEquals(4, c.readReply().rep());
-            assertTrue(c.closedByServer());
+            Bounds.timer("BIND second reply after timeouts.connect = 300ms", Bounds.millisSince(start), 300);
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after the second reply");
         }
     }
 
@@ -77,16 +79,18 @@ class BindTest {
             try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
                 listening = c.request(2, FROM_LOOPBACK).bound();
             }
-            long deadline = System.nanoTime() + 5_000_000_000L;
+            long start = System.nanoTime();
+            long deadline = start + 5_000_000_000L;
             boolean refused = false;
             while (!refused && System.nanoTime() < deadline) {
                 try (Socket late = new Socket(listening.getAddress(), listening.getPort())) {
-                    Thread.sleep(20);
+                    Thread.sleep(5); // poll interval, bounded by the deadline
                 } catch (java.net.ConnectException e) {
                     refused = true;
                 }
             }
             assertTrue(refused, "the BIND listener closed with its client");
+            Bounds.check("BIND listener closed after its client", Bounds.millisSince(start), 0, Bounds.AT_ONCE_MS);
         }
     }
 
@@ -95,7 +99,7 @@ class BindTest {
         try (TestServer server = TestServer.start("");
              SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
             assertEquals(2, c.request(2, FROM_LOOPBACK).rep());
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after REP 02");
         }
     }
 }

@@ -111,7 +111,7 @@ class ConnectTest {
     void unknownNameIsHostUnreachable() throws Exception {
         try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
             assertEquals(4, c.request(1, InetSocketAddress.createUnresolved("no-such-host.mpgw.test", 80)).rep());
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after REP 04");
         }
     }
 
@@ -123,7 +123,7 @@ class ConnectTest {
         }
         try (SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
             assertEquals(5, c.request(1, new InetSocketAddress("127.0.0.1", closed)).rep());
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after REP 05");
         }
     }
 
@@ -132,7 +132,7 @@ class ConnectTest {
         try (TestServer defaults = TestServer.start("");
              SocksClient c = SocksClient.connect(defaults.address()).greetNoAuth()) {
             assertEquals(2, c.request(1, echo4.address()).rep());
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after REP 02");
         }
         try (TestServer defaults = TestServer.start("");
              SocksClient c = SocksClient.connect(defaults.address()).greetNoAuth()) {
@@ -162,7 +162,7 @@ class ConnectTest {
             c.shutdownOutput();
             // The echo server sees our EOF only through the relay, and answers with the echo and its own EOF.
             assertArrayEquals("last words".getBytes(), c.read(10));
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "the destination's EOF after the echo");
         }
     }
 
@@ -174,7 +174,7 @@ class ConnectTest {
             assertArrayEquals(bytes(5, 0), c.read(2));
             assertEquals(0, c.readReply().rep());
             assertArrayEquals("bye".getBytes(), c.read(3));
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "the destination's EOF after the pipelined EOF");
         }
     }
 

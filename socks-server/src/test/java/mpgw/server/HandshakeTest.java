@@ -64,7 +64,7 @@ class HandshakeTest {
                 assertArrayEquals(bytes(5, 2), c.read(2));
                 c.send(Wire.login(login[0], login[1]));
                 assertArrayEquals(bytes(1, 1), c.read(2), "login " + login[0]);
-                assertTrue(c.closedByServer());
+                c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after a failed login");
             }
         }
     }
@@ -74,12 +74,12 @@ class HandshakeTest {
         try (SocksClient c = SocksClient.connect(withPassword.address())) {
             c.send(Wire.greeting(0x00));
             assertArrayEquals(bytes(5, 0xff), c.read(2));
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after 05 FF");
         }
         try (SocksClient c = SocksClient.connect(open.address())) {
             c.send(Wire.greeting(0x01, 0x02));
             assertArrayEquals(bytes(5, 0xff), c.read(2));
-            assertTrue(c.closedByServer());
+            c.assertClosedWithin(Bounds.AT_ONCE_MS, "close after 05 FF");
         }
     }
 

@@ -47,6 +47,25 @@ final class LogCapture extends AbstractAppender implements AutoCloseable {
         return events.stream().map(e -> e.getMessage().getFormattedMessage()).toList();
     }
 
+    /**
+     * Waits up to 5 s for the server's one line about a finished client connection ({@code conn=... client=...})
+     * from the client's local port {@code clientPort}, and returns it. That line is the last thing the server
+     * logs for a connection, so a check for "no warning" after it has seen everything the connection caused.
+     */
+    String awaitConnectionLine(int clientPort) throws InterruptedException {
+        java.util.regex.Pattern line = java.util.regex.Pattern.compile("conn=\\S+ client=\\S+:" + clientPort + " .*");
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            for (String m : messages()) {
+                if (line.matcher(m).matches()) {
+                    return m;
+                }
+            }
+            Thread.sleep(5); // poll interval, bounded by the deadline
+        }
+        throw new AssertionError("no connection line for client port " + clientPort + " within 5 s: " + messages());
+    }
+
     @Override
     public void close() {
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);

@@ -90,8 +90,8 @@ class MalformedInputTest {
                 client.shutdownOutput();
             }
             assertArrayEquals(c.expectedReply, client.read(c.expectedReply.length));
-            assertTrue(client.closedByServer(), "closed after the reply");
-            Thread.sleep(50); // the connection's log line comes right after the close
+            client.assertClosedWithin(Bounds.AT_ONCE_MS, "close after the reply to " + c.name);
+            log.awaitConnectionLine(client.socket.getLocalPort());
             assertEquals(List.of(), log.problems());
         }
     }

@@ -146,6 +146,7 @@ class ServerMainTest {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "mpgw.server.ServerMain", "--config", f.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long sigterm;
         try (TcpEcho echo = new TcpEcho("127.0.0.1")) {
             awaitLine(log, "socks-server up: listen 127.0.0.1:" + port);
             InetSocketAddress server = new InetSocketAddress("127.0.0.1", port);
@@ -163,14 +164,19 @@ class ServerMainTest {
                     assertTrue(metrics.contains(series), series + " in\n" + metrics);
                 }
 
+                sigterm = System.nanoTime();
                 p.destroy(); // SIGTERM
                 awaitLine(log, "stopped accepting");
                 assertThrows(ConnectException.class, () -> SocksClient.connect(server).close());
                 c.send("during grace".getBytes());
                 assertArrayEquals("during grace".getBytes(), c.read(12), "open connections drain");
-                assertTrue(c.closedByServer(), "closed once the grace period is over");
+                c.assertClosedBetween(sigterm, 3000 - Bounds.TIMER_EARLY_MS, 3000 + Bounds.SHUTDOWN_LATE_MS,
+                        "close of an open connection when shutdown-grace-period = 3s is over");
             }
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            assertTrue(p.waitFor(3000 + Bounds.SHUTDOWN_LATE_MS - Bounds.millisSince(sigterm), TimeUnit.MILLISECONDS),
+                    "exited within " + (3000 + Bounds.SHUTDOWN_LATE_MS) + " ms of SIGTERM");
+            Bounds.check("exit after SIGTERM with shutdown-grace-period = 3s", Bounds.millisSince(sigterm), 0,
+                    3000 + Bounds.SHUTDOWN_LATE_MS);
             String output = Files.readString(log);
             assertTrue(output.contains("socks-server stopped"), output);
             assertFalse(output.contains("Exception"), output);

@@ -89,6 +89,42 @@ final class SocksClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Asserts that the server closes (EOF or reset, nothing more sent) within {@code maxMillis} from now; returns
+     * the milliseconds it took. Prints the figure ({@link Bounds#check}).
+     */
+    long assertClosedWithin(long maxMillis, String what) throws IOException {
+        return assertClosedBetween(0, maxMillis, what);
+    }
+
+    /** As {@link #assertClosedWithin}, and not before {@code minMillis} from now (a timer's close). */
+    long assertClosedBetween(long minMillis, long maxMillis, String what) throws IOException {
+        return assertClosedBetween(System.nanoTime(), minMillis, maxMillis, what);
+    }
+
+    /** As {@link #assertClosedWithin}, durations counted from {@code startNanos} ({@link System#nanoTime()}). */
+    long assertClosedBetween(long startNanos, long minMillis, long maxMillis, String what) throws IOException {
+        int readTimeout = socket.getSoTimeout();
+        long left = maxMillis - Bounds.millisSince(startNanos);
+        socket.setSoTimeout((int) Math.max(1, left + 1));
+        try {
+            int b = in.read();
+            if (b != -1) {
+                throw new AssertionError(what + ": the server sent " + b + " instead of closing");
+            }
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError(what + ": still open " + Bounds.millisSince(startNanos) + " ms after the start,"
+                    + " expected closed within " + maxMillis + " ms");
+        } catch (SocketException e) {
+            // reset: the server closed with our bytes unread
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(readTimeout);
+            }
+        }
+        return Bounds.check(what, Bounds.millisSince(startNanos), minMillis, maxMillis);
+    }
+
     void shutdownOutput() throws IOException {
         socket.shutdownOutput();
     }

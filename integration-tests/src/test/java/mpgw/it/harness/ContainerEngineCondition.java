@@ -10,7 +10,8 @@ import org.testcontainers.DockerClientFactory;
  * required to have an engine ({@code -Dmpgw.it.required=true} or {@code MPGW_IT_REQUIRED=true}, which
  * {@code .ci/docker-up.sh} writes into the environment it prints).
  *
- * <p>The engine is whatever Testcontainers finds: {@code DOCKER_HOST}, then the usual local socket.
+ * <p>The engine is whatever Testcontainers finds: {@code DOCKER_HOST}, then the usual local socket. A skipped
+ * class prints {@code SKIPPED <class>: no container engine (...)} on the build's console ({@link SkipNotice}).
  */
 public final class ContainerEngineCondition implements ExecutionCondition {
 
@@ -27,13 +28,14 @@ public final class ContainerEngineCondition implements ExecutionCondition {
         if (DockerClientFactory.instance().isDockerAvailable()) {
             return ConditionEvaluationResult.enabled("container engine at " + engineDescription());
         }
-        String why = "no container engine answers (" + engineDescription() + "): start one with .ci/docker-up.sh "
+        String why = "no container engine (" + engineDescription() + "): start one with .ci/docker-up.sh "
                 + "and source the env it prints, or run a local Docker (see docs/testing.md)";
         if (required()) {
             throw new IllegalStateException(REQUIRED_PROPERTY + "/" + REQUIRED_ENV + " is set, so the container "
                     + "tests must run, but " + why);
         }
-        return ConditionEvaluationResult.disabled("container tests skipped: " + why);
+        // Evaluated for the class first; a disabled class never gets to its methods. Loud, one line per class.
+        return ConditionEvaluationResult.disabled(SkipNotice.announce(context.getRequiredTestClass(), why));
     }
 
     private static String engineDescription() {

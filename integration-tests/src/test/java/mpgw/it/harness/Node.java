@@ -83,20 +83,29 @@ public final class Node extends GenericContainer<Node> {
         return Long.parseLong(sh("cat /sys/class/net/" + iface + "/statistics/" + direction + "_bytes").trim());
     }
 
+    /** How long one {@link #sh}/{@link #shResult} command may run in the container. */
+    public static final int SH_TIMEOUT_SECONDS = 240;
+
     /** Runs a shell script, returns its stdout; throws with stdout and stderr when it exits non-zero. */
     public String sh(String script) {
         ExecResult result = shResult(script);
         if (result.getExitCode() != 0) {
-            throw new IllegalStateException(name + ": exit " + result.getExitCode() + " from: " + script
+            throw new IllegalStateException(name + ": exit " + result.getExitCode()
+                    + (result.getExitCode() == 124 ? " (a timeout ended it: this helper's limit is " + SH_TIMEOUT_SECONDS
+                            + " s)" : "") + " from: " + script
                     + "\nstdout: " + result.getStdout() + "\nstderr: " + result.getStderr());
         }
         return result.getStdout();
     }
 
-    /** Runs a shell script and returns its result whatever the exit status. */
+    /**
+     * Runs a shell script and returns its result whatever the exit status. Bounded: {@code timeout} in the
+     * container ends it after {@link #SH_TIMEOUT_SECONDS} (exit 124; the message says so), before JUnit's
+     * per-test limit, so a stuck command fails its test naming the command.
+     */
     public ExecResult shResult(String script) {
         try {
-            return execInContainer("sh", "-c", script);
+            return execInContainer("timeout", "-k", "5", String.valueOf(SH_TIMEOUT_SECONDS), "sh", "-c", script);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -82,8 +82,8 @@ abstract class GatewayPathTests {
     }
 
     /**
-     * Link 2 goes down mid-transfer and comes back: the transfer completes intact, and link 2 carries traffic
-     * again afterwards.
+     * Link 2 goes down mid-transfer, once it has carried part of it, and comes back: the transfer completes intact,
+     * and link 2 carries traffic again afterwards.
      */
     @Test
     void transferSurvivesLinkDownAndUp() throws Exception {
@@ -92,12 +92,12 @@ abstract class GatewayPathTests {
         CompletableFuture<String> download = CompletableFuture.supplyAsync(() -> net.client.sh(
                 "curl -sS --fail --max-time 90 --limit-rate 3M http://" + net.dstIp() + ":" + Topology.HTTP_PORT
                         + "/blob | sha256sum | cut -d' ' -f1").trim());
-        Thread.sleep(1500);
-        long beforeCut = net.linkBytes(2) - atStart;
+        // The cut must hit a subflow in use: it happens once link 2 has carried 1 MiB of this transfer.
+        long beforeCut = awaitLinkCarried(2, atStart, 1 << 20, download, "before the cut");
         try {
             net.link(2, false);
             System.out.println("link-cut: link 2 down after it carried " + (beforeCut >> 10) + " KiB of the transfer");
-            Thread.sleep(2000);
+            Thread.sleep(2000); // the outage itself: 2 s without link 2, not a wait for readiness
         } finally {
             net.link(2, true);
         }
@@ -114,6 +114,25 @@ abstract class GatewayPathTests {
         System.out.printf("link-cut: a new flow after the restore: %.1f Mbit/s, link 2 carried %d KiB%n",
                 mbit, link2 >> 10);
         assertTrue(link2 > (256 << 10), "link 2 carried only " + link2 + " bytes of a new flow after coming back");
+    }
+
+    /**
+     * Waits until link {@code i} has carried {@code bytes} (both directions, gw's counters) since the count
+     * {@code since} while {@code transfer} runs; returns what it carried. Fails, with the figure, when the transfer
+     * ends first or 15 s pass: the flow is not using that link.
+     */
+    long awaitLinkCarried(int i, long since, long bytes, CompletableFuture<?> transfer, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long carried = net.linkBytes(i) - since;
+        while (carried < bytes && !transfer.isDone() && System.nanoTime() < deadline) {
+            Thread.sleep(100); // poll interval, bounded by the deadline
+            carried = net.linkBytes(i) - since;
+        }
+        assertTrue(carried >= bytes, "link " + i + " carried only " + carried + " bytes of the transfer " + what
+                + " (expected >= " + bytes + "; transfer " + (transfer.isDone() ? "already over" : "still running")
+                + "): it does not carry part of the flow");
+        return carried;
     }
 
     /**

@@ -16,19 +16,23 @@ class MpgwServerPathTest extends GatewayPathTests {
     }
 
     /**
-     * Link 2 silently drops everything for 3 s of a download (no carrier loss, as a dying Wi-Fi link): MPTCP
-     * moves the data to link 1, the relays on both routers keep going, and the bytes arrive intact.
+     * Link 2 silently drops everything for 3 s of a download (no carrier loss, as a dying Wi-Fi link), once it
+     * carried part of it: MPTCP moves the data to link 1, the relays on both routers keep going, and the bytes
+     * arrive intact.
      */
     @Test
     void transferSurvivesSilentlyDeadLink() throws Exception {
         long start = System.nanoTime();
+        long atStart = net.linkBytes(2);
         CompletableFuture<String> download = CompletableFuture.supplyAsync(() -> net.client.sh(
                 "curl -sS --fail --max-time 90 --limit-rate 3M http://" + net.dstIp() + ":" + Topology.HTTP_PORT
                         + "/blob | sha256sum | cut -d' ' -f1").trim());
-        Thread.sleep(1500);
+        // The blackhole must hit a subflow in use: it starts once link 2 has carried 1 MiB of this transfer.
+        long before = awaitLinkCarried(2, atStart, 1 << 20, download, "before the blackhole");
+        System.out.println("blackhole: link 2 carried " + (before >> 10) + " KiB of the transfer before it");
         try {
             net.blackhole(2, true);
-            Thread.sleep(3000);
+            Thread.sleep(3000); // the outage itself: 3 s of silence on link 2, not a wait for readiness
         } finally {
             net.blackhole(2, false);
         }
