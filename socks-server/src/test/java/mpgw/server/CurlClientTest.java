@@ -72,7 +72,7 @@ class CurlClientTest {
 
     /**
      * RFC 1929 failure: curl reports exactly the server's rejection (exit 97, CURLE_PROXY, status 1 1) and the
-     * server logs the connection as auth-failed, not any other way curl can fail (connection refused is exit 7).
+     * server logs the connection as a failed handshake for that user, not any other way curl can fail (connection refused is exit 7).
      */
     @Test
     void wrongPasswordFailsTheProxyHandshake() throws Exception {
@@ -81,7 +81,8 @@ class CurlClientTest {
                     "http://localhost:" + http.getAddress().getPort() + "/");
             assertEquals(97, r.exitCode(), r.output());
             assertEquals("curl: (97) User was rejected by the SOCKS5 server (1 1).", r.output().strip());
-            awaitConnectionLine(log, "outcome=auth-failed (user alice)");
+            String line = awaitConnectionLine(log, "outcome=handshake-failed ");
+            assertTrue(line.contains("authentication failed for user 'alice'"), line);
         }
     }
 
@@ -98,7 +99,7 @@ class CurlClientTest {
             assertEquals(97, r.exitCode(), r.output());
             assertEquals("curl: (97) Can't complete SOCKS5 connection to 127.0.0.1. (5)", r.output().strip());
             String line = awaitConnectionLine(log, "dest=127.0.0.1:" + closed + " ");
-            assertTrue(line.contains(" outcome=connection-refused"), line);
+            assertTrue(line.contains(" outcome=refused reply=connection-refused "), line);
             assertEquals(refusedBefore + 1, replies(open, 5), "one REP 05 sent");
         }
     }
