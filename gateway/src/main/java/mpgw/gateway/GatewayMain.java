@@ -18,6 +18,8 @@ import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import mpgw.gateway.metrics.MicrometerGatewayMetrics;
+import mpgw.gateway.config.GatewaySettings;
 
 /**
  * {@code mpgw gateway --config FILE}: the transparent gateway on router A.

@@ -21,13 +21,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
-import mpgw.gateway.pool.UpstreamPool;
+import mpgw.gateway.upstream.pool.UpstreamPool;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.SocketOptions;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import mpgw.gateway.tcp.GatewayChannelInitializer;
+import mpgw.gateway.tcp.LoopGuard;
+import mpgw.gateway.upstream.UpstreamConnector;
+import mpgw.gateway.upstream.BadServerMemory;
+import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.InterceptMode;
 
 /**
  * The gateway's TCP side: plain epoll listeners on the configured addresses (transparent under TPROXY), whose

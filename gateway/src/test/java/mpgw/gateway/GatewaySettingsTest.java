@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.InterceptMode;
 
 /** The gateway config: defaults from reference.conf, and errors that name the key and the file. */
 class GatewaySettingsTest {

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.ConfigError;
-import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.config.GatewaySettings;
 
 /**
  * {@code mpgw check --config FILE [--subflows N]}: diagnoses router A for the gateway and prints one line per

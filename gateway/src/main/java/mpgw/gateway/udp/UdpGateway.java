@@ -14,15 +14,16 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
-import mpgw.gateway.BadServerMemory;
-import mpgw.gateway.GatewayMetrics;
-import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.upstream.BadServerMemory;
+import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.gateway.config.GatewaySettings;
 import mpgw.gateway.GatewayStartException;
-import mpgw.gateway.UpstreamConnector;
+import mpgw.gateway.upstream.UpstreamConnector;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.TransparentDatagramListener;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import mpgw.gateway.config.UdpSettings;
 
 /**
  * The gateway's UDP half: a TPROXY datagram listener ({@code gateway.udp.listen}), the per-client sessions and

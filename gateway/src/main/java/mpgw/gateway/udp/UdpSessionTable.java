@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import mpgw.config.Cidr;
 import mpgw.jni.TransparentDatagramListener;
+import mpgw.gateway.config.UdpSettings;
 
 /**
  * The UDP path's front door: every datagram from the TPROXY listener (or a reply socket) is checked (original

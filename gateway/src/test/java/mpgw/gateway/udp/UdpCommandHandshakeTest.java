@@ -13,10 +13,10 @@ import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import mpgw.gateway.EarlyData;
-import mpgw.gateway.Socks5ClientHandshake;
-import mpgw.gateway.Socks5ClientSettings;
-import mpgw.gateway.Socks5HandshakeException;
+import mpgw.gateway.upstream.EarlyData;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.Socks5HandshakeException;
 import org.junit.jupiter.api.Test;
 
 /** The gateway's SOCKS5 client handshake with the UDP commands: FWD UDP (0x05) and UDP ASSOCIATE (0x03). */
