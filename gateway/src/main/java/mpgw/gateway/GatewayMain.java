@@ -70,12 +70,13 @@ public final class GatewayMain {
         StartupSteps.probeRequiredMptcp(sockets, "upstream.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
-        GatewayServer server = new GatewayServer(settings, sockets, metrics);
+        Upstreams upstreams = Upstreams.from(settings, sockets, metrics);
+        GatewayServer server = new GatewayServer(settings, upstreams);
         server.start();
         UdpGateway udp = null;
         Optional<MetricsEndpoint> endpoint;
         try {
-            udp = UdpGateway.start(settings, sockets, registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), registry);
             endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
         } catch (DaemonStartException e) {
             server.close();

@@ -85,6 +85,11 @@ public final class EarlyDataBuffer extends ChannelInboundHandlerAdapter implemen
         }
     }
 
+    @Override
+    public boolean hasArrived() {
+        return size() > 0 || inputShutdown;
+    }
+
     /** True once the client has shut down its sending side (FIN) before the relay started. */
     public boolean inputShutdown() {
         return inputShutdown;

@@ -1,6 +1,5 @@
 package mpgw.gateway.tcp;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -11,179 +10,88 @@ import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
-import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
-import mpgw.gateway.upstream.pool.UpstreamPool;
-import mpgw.relay.Relay;
-import mpgw.gateway.upstream.UpstreamConnector;
-import mpgw.gateway.upstream.SynPayload;
-import mpgw.gateway.upstream.FastOpenStatus;
-import mpgw.gateway.upstream.FirstBytesWait;
-import mpgw.gateway.upstream.RetainingEarlyData;
+import mpgw.gateway.metrics.FlowOutcome;
+import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.gateway.upstream.Attempt;
 import mpgw.gateway.upstream.EarlyData;
+import mpgw.gateway.upstream.FastOpenStatus;
 import mpgw.gateway.upstream.PathSampler;
 import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
 import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.Socks5HandshakeException;
-import mpgw.gateway.metrics.GatewayMetrics;
-import mpgw.gateway.metrics.FlowOutcome;
+import mpgw.gateway.upstream.UpstreamOpener;
+import mpgw.gateway.upstream.UpstreamPipeline;
+import mpgw.relay.Relay;
 
 /**
- * Carries one flow from "destination known" to "relaying": connects the upstream ({@link UpstreamConnector}),
- * runs the SOCKS5 handshake on it ({@link Socks5ClientHandshake}) with the client's early bytes
- * ({@link EarlyDataBuffer}), then hands both channels to {@link Relay}. Any failure on the way ends the flow and
- * resets the client connection ({@link mpgw.relay.ConnectionReset}); a client that leaves meanwhile cancels the upstream.
- *
- * <p>With fast open and no pool hit, the connect waits up to {@code upstream.fast-open-wait} for the client's
- * first bytes ({@link FirstBytesWait}), which then ride in the SYN after the SOCKS request ({@link SynPayload}).
- *
- * <p>With a warm pool ({@link UpstreamPool}), a ready member replaces the connect and the greeting; a member
- * that fails before the CONNECT reply without a reply code (RST, EOF, write error) is retried once on a fresh
- * connection with the same client bytes ({@link RetainingEarlyData}).
+ * Carries one flow from "destination known" to "relaying", in three steps:
+ * <ol>
+ *   <li>get an upstream connection: {@link UpstreamOpener} starts the flow's {@link Attempt}, which decides
+ *       between a warm connection, a fast-open wait and a fresh connect, and retries a dead warm one;</li>
+ *   <li>the SOCKS5 handshake on it ({@link Socks5ClientHandshake}), with the client's early bytes
+ *       ({@link EarlyDataBuffer});</li>
+ *   <li>the relay: both channels go to {@link Relay}, the upstream's paths to {@link PathSampler}.</li>
+ * </ol>
+ * Any failure on the way ends the flow and resets the client connection ({@link mpgw.relay.ConnectionReset}); a
+ * client that leaves meanwhile cancels the upstream.
  *
  * <p>Threading: the downstream channel's event loop, which the upstream shares.
  */
-final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
-    private static final long POOLED_WATCH_MILLIS = 200;
-    private final UpstreamConnector connector;
-    private final UpstreamPool pool;
+final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Attempt.Listener {
+    private final UpstreamOpener opener;
+    private final EarlyDataBuffer early;
     private final Socks5ClientSettings socks;
     private final GatewayMetrics metrics;
     private final Duration pathSampleInterval;
-    private final Duration fastOpenWait;
-    private FirstBytesWait waiting;
-    private SynPayload synPayload;
-    private Future<Channel> connecting;
-    private Channel upstream;
-    private RetainingEarlyData retained;
+    private ChannelHandlerContext ctx;
+    private Attempt attempt;
 
-    FlowSetupHandler(UpstreamConnector connector, UpstreamPool pool, Socks5ClientSettings socks,
-                     GatewayMetrics metrics, Duration pathSampleInterval, Duration fastOpenWait) {
-        this.connector = connector;
-        this.pool = pool;
+    FlowSetupHandler(UpstreamOpener opener, EarlyDataBuffer early, Socks5ClientSettings socks,
+                     GatewayMetrics metrics, Duration pathSampleInterval) {
+        this.opener = opener;
+        this.early = early;
         this.socks = socks;
         this.metrics = metrics;
         this.pathSampleInterval = pathSampleInterval;
-        this.fastOpenWait = fastOpenWait;
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Step 1: get an upstream connection. */
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        Channel pooled = pool.take(ctx.channel().eventLoop());
-        if (pooled != null) {
-            EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
-            retained = new RetainingEarlyData(buffer, ctx.alloc());
-            startHandshake(ctx, pooled, Opening.GREETED);
-        } else if (carriesFirstBytes()) {
-            EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
-            if (buffer.size() > 0 || buffer.inputShutdown()) {
-                connectFresh(ctx);
-            } else {
-                waiting = FirstBytesWait.start(buffer, ctx.executor(), fastOpenWait, () -> {
-                    if (ctx.channel().isActive()) { // a RST also ends the wait, as an EOF after the close
-                        connectFresh(ctx);
-                    }
-                });
-            }
-        } else {
-            connectFresh(ctx);
-        }
+        attempt = opener.open(ctx.channel(), Flow.of(ctx.channel()).destination(), early, this);
     }
 
-    /** Client bytes may go into the SYN: fast open, a wait configured, and the request need not wait for replies. */
-    private boolean carriesFirstBytes() {
-        return connector.fastOpen() && !fastOpenWait.isZero() && socks.pipelined();
+    @Override
+    public void unreachable(Throwable cause) {
+        Flow.of(ctx.channel()).refuse(FlowOutcome.UPSTREAM_UNREACHABLE, cause.getMessage());
     }
 
-    private void connectFresh(ChannelHandlerContext ctx) {
+    /** Step 2: the SOCKS5 handshake on the connection the attempt got. */
+    @Override
+    public Future<Channel> connected(Channel upstream, Opening opening, EarlyData data) {
         Flow flow = Flow.of(ctx.channel());
-        Supplier<ByteBuf> request = () -> Socks5ClientHandshake.request(socks, Socks5CommandType.CONNECT,
-                flow.destination(), ctx.alloc().buffer());
-        if (retained == null && carriesFirstBytes()) {
-            // Taken here, so counted once in the flow's early bytes wherever they are sent.
-            EarlyDataBuffer buffer = (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
-            synPayload = new SynPayload(request, buffer.take());
-            connecting = connector.connect(ctx.channel().eventLoop(), synPayload);
-        } else {
-            connecting = connector.connect(ctx.channel().eventLoop(), attempt -> request.get());
-        }
-        connecting.addListener(f -> connected(ctx));
-    }
-
-    private void connected(ChannelHandlerContext ctx) {
-        Flow flow = Flow.of(ctx.channel());
-        if (connecting.isCancelled()) {
-            return;
-        }
-        if (!connecting.isSuccess()) {
-            flow.refuse(FlowOutcome.UPSTREAM_UNREACHABLE, connecting.cause().getMessage());
-            return;
-        }
-        Channel channel = connecting.getNow();
-        if (synPayload != null) {
-            ByteBuf unsent = synPayload.unsentOn(channel);
-            synPayload = null;
-            if (unsent.isReadable()) {
-                channel.write(unsent); // after the request in the outbound buffer; the handshake flushes
-            } else {
-                unsent.release();
-            }
-        }
-        startHandshake(ctx, channel, connector.fastOpen() ? Opening.REQUEST_SENT : Opening.FRESH);
-    }
-
-    private void startHandshake(ChannelHandlerContext ctx, Channel channel, Opening opening) {
-        Flow flow = Flow.of(ctx.channel());
-        upstream = channel;
         InetSocketAddress server = (InetSocketAddress) upstream.remoteAddress();
         flow.server(server);
-        if (!ctx.channel().isActive()) {
-            upstream.close();
-            return;
-        }
         Promise<Channel> handshake = upstream.eventLoop().newPromise();
         long started = System.nanoTime();
-        handshake.addListener(f -> handshakeDone(ctx, handshake, started, opening));
-        EarlyData early = retained != null ? retained
-                : (EarlyDataBuffer) ctx.pipeline().get(GatewayPipeline.EARLY_DATA);
-        upstream.pipeline().addLast(GatewayPipeline.SOCKS5_HANDSHAKE,
-                new Socks5ClientHandshake(server, flow.destination(), socks, early, handshake,
-                        Socks5CommandType.CONNECT, opening));
-        if (opening == Opening.GREETED) {
-            watchPooled(channel, handshake);
-        }
+        handshake.addListener(f -> handshakeDone(upstream, handshake, started, opening));
+        upstream.pipeline().addLast(UpstreamPipeline.SOCKS5_HANDSHAKE, new Socks5ClientHandshake(server,
+                flow.destination(), socks, data, handshake, Socks5CommandType.CONNECT, opening));
+        return handshake;
     }
 
-    /**
-     * A pooled member whose subflows were reset at the first write does not close: the MPTCP connection waits
-     * for a subflow that never comes. While the CONNECT reply is pending, such a member is closed, which makes
-     * the flow retry on a fresh connection.
-     */
-    private static void watchPooled(Channel member, Future<Channel> handshake) {
-        Future<?> watch = member.eventLoop().scheduleAtFixedRate(() -> {
-            if (!handshake.isDone() && UpstreamPool.lostEverySubflow(member)) {
-                member.close();
-            }
-        }, POOLED_WATCH_MILLIS, POOLED_WATCH_MILLIS, TimeUnit.MILLISECONDS);
-        handshake.addListener(f -> watch.cancel(false));
-    }
-
-    private void handshakeDone(ChannelHandlerContext ctx, Future<Channel> handshake, long started,
-                               Opening opening) {
-        Flow flow = Flow.of(ctx.channel());
+    private void handshakeDone(Channel upstream, Future<Channel> handshake, long started, Opening opening) {
         Throwable cause = handshake.cause();
-        int reply = cause instanceof Socks5HandshakeException e ? e.replyCode() : 0;
-        if (opening == Opening.GREETED && cause instanceof Socks5HandshakeException e
-                && reply == Socks5HandshakeException.NO_REPLY
-                && !e.isTimeout() && ctx.channel().isActive()) {
-            // The pooled connection was dead after all (RST or EOF at the first write): once more, fresh.
-            metrics.poolRetried();
-            retained.rewind();
-            upstream = null;
-            connectFresh(ctx);
+        if (cause != null && attempt.retry(cause)) {
             return;
         }
+        int reply = cause instanceof Socks5HandshakeException e ? e.replyCode() : 0;
         if (cause == null || reply > 0) {
             metrics.handshakeCompleted(System.nanoTime() - started);
             metrics.socksReply(reply);
@@ -195,15 +103,21 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
             FlowOutcome outcome = reply > 0 ? FlowOutcome.REFUSED
                     : cause instanceof Socks5HandshakeException e && e.isTimeout() ? FlowOutcome.HANDSHAKE_TIMEOUT
                     : FlowOutcome.HANDSHAKE_FAILED;
-            flow.refuse(outcome, cause.getMessage());
+            Flow.of(ctx.channel()).refuse(outcome, cause.getMessage());
             return;
         }
+        relay(upstream);
+    }
+
+    /** Step 3: the relay takes both channels. */
+    private void relay(Channel upstream) {
         Channel downstream = ctx.channel();
         if (!downstream.isActive()) {
             upstream.close();
             return;
         }
-        EarlyDataBuffer early = (EarlyDataBuffer) ctx.pipeline().remove(GatewayPipeline.EARLY_DATA);
+        Flow flow = Flow.of(downstream);
+        ctx.pipeline().remove(early);
         ctx.pipeline().remove(this);
         flow.relaying(early.taken());
         Relay.join(downstream, upstream, flow.meter(), flow::relayEnded);
@@ -216,16 +130,8 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        if (waiting != null) {
-            waiting.cancel();
-        }
-        if (synPayload != null) {
-            synPayload.release();
-            synPayload = null;
-        }
-        if (retained != null) {
-            retained.release();
-            retained = null;
+        if (attempt != null) {
+            attempt.release();
         }
     }
 
@@ -246,14 +152,8 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         // The client left before the relay started.
-        if (waiting != null) {
-            waiting.cancel();
-        }
-        if (connecting != null && !connecting.isDone()) {
-            connecting.cancel(false);
-        }
-        if (upstream != null) {
-            upstream.close();
+        if (attempt != null) {
+            attempt.cancel();
         }
         ctx.fireChannelInactive();
     }

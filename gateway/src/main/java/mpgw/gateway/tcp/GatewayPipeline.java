@@ -1,29 +1,25 @@
 package mpgw.gateway.tcp;
 
+import mpgw.gateway.upstream.UpstreamPipeline;
+
 /**
- * The names of the gateway's pipeline slots, in one place. The pipelines change by phase:
+ * The names of the downstream channel's pipeline slots (the accepted client connection, auto-read off), in one
+ * place; the upstream channel's are in {@link UpstreamPipeline}. The pipeline changes by phase:
  *
  * <pre>
- * downstream (accepted client connection, auto-read off)
  *   setup:    idle-timeout -> original-dst -> early-data -> flow-setup
  *   relaying: idle-timeout -> relay
- *
- * upstream (MPTCP connection to the socks-server, same event loop)
- *   setup:    socks5-handshake
- *   relaying: path-sampler (outbound: the last sample at close) -> relay
  * </pre>
  *
  * {@code original-dst} removes itself once the destination is known and allowed; {@code early-data} and
- * {@code flow-setup} are removed, and {@code socks5-handshake} removes itself, when the relay starts.
+ * {@code flow-setup} are removed when the relay starts.
  */
-public final class GatewayPipeline {
-    public static final String IDLE_TIMEOUT = "idle-timeout";
-    public static final String ORIGINAL_DST = "original-dst";
-    public static final String EARLY_DATA = "early-data";
-    public static final String FLOW_SETUP = "flow-setup";
-    public static final String SOCKS5_HANDSHAKE = "socks5-handshake";
-    public static final String PATH_SAMPLER = "path-sampler";
-    public static final String RELAY = mpgw.relay.Relay.HANDLER_NAME;
+final class GatewayPipeline {
+    static final String IDLE_TIMEOUT = "idle-timeout";
+    static final String ORIGINAL_DST = "original-dst";
+    static final String EARLY_DATA = "early-data";
+    static final String FLOW_SETUP = "flow-setup";
+    static final String RELAY = UpstreamPipeline.RELAY;
 
     private GatewayPipeline() {
     }

@@ -14,16 +14,13 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
-import mpgw.gateway.upstream.BadServerMemory;
-import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.daemon.DaemonStartException;
 import mpgw.gateway.config.GatewaySettings;
-import mpgw.gateway.GatewayStartException;
+import mpgw.gateway.config.UdpSettings;
 import mpgw.gateway.upstream.UpstreamConnector;
-import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.TransparentDatagramListener;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import mpgw.gateway.config.UdpSettings;
 
 /**
  * The gateway's UDP half: a TPROXY datagram listener ({@code gateway.udp.listen}), the per-client sessions and
@@ -51,17 +48,17 @@ public final class UdpGateway implements AutoCloseable {
         this.table = new UdpSessionTable(loop, settings, carrier, metrics);
     }
 
-    /** Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off. */
-    public static UdpGateway start(GatewaySettings gateway, MptcpSocketFactory sockets, MeterRegistry registry)
-            throws GatewayStartException {
+    /**
+     * Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off.
+     *
+     * @param connector to {@code udp.servers}, shared with the TCP half's bad-server memory and metrics
+     */
+    public static UdpGateway start(GatewaySettings gateway, UpstreamConnector connector, MeterRegistry registry)
+            throws DaemonStartException {
         UdpSettings settings = gateway.udp();
         if (!settings.enabled()) {
             return null;
         }
-        UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, gateway.mark(),
-                gateway.connectTimeout(), gateway.connectRaceDelay(), false,
-                new BadServerMemory(gateway.badServerMemory()),
-                GatewayMetrics.NONE);
         UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
                 ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer())
                 : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
@@ -69,11 +66,11 @@ public final class UdpGateway implements AutoCloseable {
     }
 
     static UdpGateway start(UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics)
-            throws GatewayStartException {
+            throws DaemonStartException {
         UdpGateway gateway = new UdpGateway(settings, carrier, metrics);
         try {
             gateway.listener = gateway.bind(settings);
-        } catch (GatewayStartException e) {
+        } catch (DaemonStartException e) {
             gateway.close();
             throw e;
         }
@@ -86,7 +83,7 @@ public final class UdpGateway implements AutoCloseable {
         return gateway;
     }
 
-    private TransparentDatagramListener bind(UdpSettings settings) throws GatewayStartException {
+    private TransparentDatagramListener bind(UdpSettings settings) throws DaemonStartException {
         InetSocketAddress address = settings.listen();
         if (address.getAddress() instanceof Inet6Address && address.getAddress().isAnyLocalAddress()
                 && !ipv6Available()) {
@@ -109,17 +106,17 @@ public final class UdpGateway implements AutoCloseable {
     }
 
     private TransparentDatagramListener open(InetSocketAddress address, UdpSettings settings)
-            throws GatewayStartException {
+            throws DaemonStartException {
         Future<TransparentDatagramListener> f = TransparentDatagramListener.open(loop, address,
                 settings.maxDatagramSize(), settings.receiveBuffer(), ByteBufAllocator.DEFAULT, table);
         try {
             return f.get(5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            throw new GatewayStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
+            throw new DaemonStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
                     + ": " + cause.getMessage(), cause);
         } catch (Exception e) {
-            throw new GatewayStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
+            throw new DaemonStartException("cannot open the UDP TPROXY listener on " + Addresses.format(address)
                     + ": " + e, e);
         }
     }

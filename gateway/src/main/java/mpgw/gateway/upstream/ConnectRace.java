@@ -1,6 +1,5 @@
 package mpgw.gateway.upstream;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
@@ -12,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import mpgw.gateway.metrics.GatewayMetrics;
 
 /**
  * One flow's connect to the socks-server, racing its addresses
@@ -20,15 +20,20 @@ import java.util.function.Function;
  * The first attempt to connect wins; the others are closed. An address that failed, or that was still pending
  * after the race delay when another won, is remembered as bad so later flows try it last.
  *
+ * <p>The race does not know how an attempt connects: {@code dial} starts one to a given address (see
+ * {@link UpstreamConnector#connect}).
+ *
  * <p>Threading: created and run on one event loop; all state is touched only there.
  */
 final class ConnectRace {
     private final List<InetSocketAddress> order;
-    private final long raceDelayMillis;
-    private final UpstreamConnector connector;
+    private final Function<InetSocketAddress, ChannelFuture> dial;
     private final EventLoop loop;
     private final Promise<Channel> result;
-    private final Function<Channel, ByteBuf> synData;
+    private final long raceDelayMillis;
+    private final long connectTimeoutMillis;
+    private final BadServerMemory badServers;
+    private final GatewayMetrics metrics;
     private final List<Attempt> attempts = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
     private int next;
@@ -37,14 +42,22 @@ final class ConnectRace {
     private record Attempt(InetSocketAddress server, ChannelFuture future, long startNanos) {
     }
 
-    ConnectRace(List<InetSocketAddress> order, long raceDelayMillis, UpstreamConnector connector, EventLoop loop,
-                Promise<Channel> result, Function<Channel, ByteBuf> synData) {
+    /**
+     * @param order                addresses in the order to try them
+     * @param dial                 starts one attempt, on {@code loop}
+     * @param connectTimeoutMillis the attempts' connect timeout, named in failure messages
+     */
+    ConnectRace(List<InetSocketAddress> order, Function<InetSocketAddress, ChannelFuture> dial, EventLoop loop,
+                Promise<Channel> result, long raceDelayMillis, long connectTimeoutMillis, BadServerMemory badServers,
+                GatewayMetrics metrics) {
         this.order = order;
-        this.raceDelayMillis = raceDelayMillis;
-        this.connector = connector;
+        this.dial = dial;
         this.loop = loop;
         this.result = result;
-        this.synData = synData;
+        this.raceDelayMillis = raceDelayMillis;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.badServers = badServers;
+        this.metrics = metrics;
     }
 
     void start() {
@@ -73,7 +86,7 @@ final class ConnectRace {
             return;
         }
         InetSocketAddress server = order.get(next++);
-        Attempt attempt = new Attempt(server, connector.attempt(loop, server, synData), System.nanoTime());
+        Attempt attempt = new Attempt(server, dial.apply(server), System.nanoTime());
         attempts.add(attempt);
         attempt.future().addListener(f -> done(attempt));
         if (next < order.size()) {
@@ -87,8 +100,8 @@ final class ConnectRace {
         }
         ChannelFuture f = attempt.future();
         if (f.isSuccess()) {
-            connector.badServers().markGood(attempt.server());
-            connector.metrics().upstreamConnected(attempt.server(), System.nanoTime() - attempt.startNanos());
+            badServers.markGood(attempt.server());
+            metrics.upstreamConnected(attempt.server(), System.nanoTime() - attempt.startNanos());
             if (result.trySuccess(f.channel())) {
                 finish(attempt);
             } else {
@@ -96,8 +109,8 @@ final class ConnectRace {
             }
             return;
         }
-        connector.badServers().markBad(attempt.server());
-        connector.metrics().upstreamConnectFailed(attempt.server());
+        badServers.markBad(attempt.server());
+        metrics.upstreamConnectFailed(attempt.server());
         failures.add(Addresses.format(attempt.server()) + " (" + reason(f.cause()) + ")");
         launchNext();
     }
@@ -112,7 +125,7 @@ final class ConnectRace {
             }
             attempts.remove(a);
             if (now - a.startNanos() >= TimeUnit.MILLISECONDS.toNanos(raceDelayMillis)) {
-                connector.badServers().markBad(a.server());
+                badServers.markBad(a.server());
             }
             a.future().channel().close();
         }
@@ -126,6 +139,6 @@ final class ConnectRace {
     }
 
     private String reason(Throwable cause) {
-        return ConnectFailure.reason(cause, connector.connectTimeoutMillis());
+        return ConnectFailure.reason(cause, connectTimeoutMillis);
     }
 }

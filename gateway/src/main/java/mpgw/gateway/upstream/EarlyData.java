@@ -17,4 +17,9 @@ public interface EarlyData {
     /** Calls {@code listener} after each read that buffered client bytes, and at the client's EOF (null: stop). */
     default void onArrival(Runnable listener) {
     }
+
+    /** True when client bytes are buffered now or the client's EOF came: nothing more to wait for. */
+    default boolean hasArrived() {
+        return false;
+    }
 }

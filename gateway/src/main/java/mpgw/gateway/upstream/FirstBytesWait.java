@@ -9,11 +9,12 @@ import java.util.concurrent.TimeUnit;
  * Holds a fast-open connect back until the client's first bytes are buffered, so they ride in the SYN with the
  * SOCKS request: ends at the first read that buffered bytes, at the client's EOF, or after {@code upstream
  * .fast-open-wait}, whichever comes first, and then runs {@code then} once. A protocol where the server speaks
- * first pays the whole wait. {@link #cancel()} (client gone) ends it without running {@code then}.
+ * first pays the whole wait. Bytes (or the EOF) already there end it at once. {@link #cancel()} (client gone)
+ * ends it without running {@code then}.
  *
  * <p>Event-loop only.
  */
-public final class FirstBytesWait {
+final class FirstBytesWait {
     private final EarlyData early;
     private final Runnable then;
     private Future<?> timer;
@@ -24,8 +25,13 @@ public final class FirstBytesWait {
         this.then = then;
     }
 
-    public static FirstBytesWait start(EarlyData early, EventExecutor executor, Duration wait, Runnable then) {
+    static FirstBytesWait start(EarlyData early, EventExecutor executor, Duration wait, Runnable then) {
         FirstBytesWait w = new FirstBytesWait(early, then);
+        if (early.hasArrived()) {
+            w.over = true;
+            then.run();
+            return w;
+        }
         early.onArrival(w::end);
         w.timer = executor.schedule(w::end, wait.toNanos(), TimeUnit.NANOSECONDS);
         return w;
@@ -37,7 +43,7 @@ public final class FirstBytesWait {
         }
     }
 
-    public void cancel() {
+    void cancel() {
         stop();
     }
 
@@ -47,7 +53,9 @@ public final class FirstBytesWait {
         }
         over = true;
         early.onArrival(null);
-        timer.cancel(false);
+        if (timer != null) {
+            timer.cancel(false);
+        }
         return true;
     }
 }

@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
 import mpgw.jni.MptcpInfo;
 import mpgw.jni.SubflowInfo;
-import mpgw.gateway.tcp.GatewayPipeline;
 import mpgw.gateway.metrics.GatewayMetrics;
 
 /**
@@ -48,7 +47,7 @@ public final class PathSampler {
     public static void start(Channel upstream, Duration interval, GatewayMetrics metrics) {
         PathSampler sampler = new PathSampler(upstream, interval, metrics);
         sampler.schedule(FIRST_SAMPLE_MILLIS);
-        upstream.pipeline().addFirst(GatewayPipeline.PATH_SAMPLER, sampler.new LastSample());
+        upstream.pipeline().addFirst(UpstreamPipeline.PATH_SAMPLER, sampler.new LastSample());
         upstream.closeFuture().addListener(f -> sampler.stop());
     }
 

@@ -12,13 +12,13 @@ import io.netty.buffer.CompositeByteBuf;
  *
  * <p>Event-loop only. The owner must call {@link #release()} once (success, failure or client gone).
  */
-public final class RetainingEarlyData implements EarlyData {
+final class RetainingEarlyData implements EarlyData {
     private final EarlyData source;
     private final ByteBufAllocator alloc;
     private CompositeByteBuf replay;
     private CompositeByteBuf sent;
 
-    public RetainingEarlyData(EarlyData source, ByteBufAllocator alloc) {
+    RetainingEarlyData(EarlyData source, ByteBufAllocator alloc) {
         this.source = source;
         this.alloc = alloc;
         this.sent = alloc.compositeBuffer();
@@ -47,7 +47,7 @@ public final class RetainingEarlyData implements EarlyData {
     }
 
     /** The next {@link #take()} starts again with every byte taken so far. */
-    public void rewind() {
+    void rewind() {
         CompositeByteBuf again = alloc.compositeBuffer();
         if (replay != null) {
             again.addComponent(true, replay);
@@ -57,7 +57,7 @@ public final class RetainingEarlyData implements EarlyData {
         sent = alloc.compositeBuffer();
     }
 
-    public void release() {
+    void release() {
         if (replay != null) {
             replay.release();
             replay = null;

@@ -14,13 +14,13 @@ import java.util.function.Supplier;
  *
  * <p>Event-loop only. The owner calls {@link #unsentOn} or {@link #release()} once.
  */
-public final class SynPayload implements Function<Channel, ByteBuf> {
+final class SynPayload implements Function<Channel, ByteBuf> {
     private final Supplier<ByteBuf> request;
     private ByteBuf payload;
     private Channel carrier;
 
     /** @param payload the client's first bytes, owned from now on */
-    public SynPayload(Supplier<ByteBuf> request, ByteBuf payload) {
+    SynPayload(Supplier<ByteBuf> request, ByteBuf payload) {
         this.request = request;
         this.payload = payload;
     }
@@ -40,7 +40,7 @@ public final class SynPayload implements Function<Channel, ByteBuf> {
      * The client bytes {@code winner} has not been given (all of them when another attempt carried them, none when
      * it carried them itself); the caller owns the result. Releases the payload.
      */
-    public ByteBuf unsentOn(Channel winner) {
+    ByteBuf unsentOn(Channel winner) {
         ByteBuf unsent = payload;
         payload = null;
         if (unsent == null) {
@@ -53,7 +53,7 @@ public final class SynPayload implements Function<Channel, ByteBuf> {
         return unsent;
     }
 
-    public void release() {
+    void release() {
         if (payload != null) {
             payload.release();
             payload = null;

@@ -48,15 +48,32 @@ public final class UpstreamConnector {
     public UpstreamConnector(List<InetSocketAddress> servers, MptcpSocketFactory sockets, int mark,
                              Duration connectTimeout, Duration raceDelay, boolean fastOpen,
                              BadServerMemory badServers, GatewayMetrics metrics) {
+        this(servers, MptcpChannels.client(sockets, false, ClientSocketOptions.mark(mark)),
+                MptcpChannels.client(sockets, true, ClientSocketOptions.mark(mark)),
+                (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()), raceDelay.toMillis(), fastOpen,
+                badServers, metrics);
+    }
+
+    private UpstreamConnector(List<InetSocketAddress> servers, ChannelFactory<EpollSocketChannel> ipv4,
+                              ChannelFactory<EpollSocketChannel> ipv6, int connectTimeoutMillis, long raceDelayMillis,
+                              boolean fastOpen, BadServerMemory badServers, GatewayMetrics metrics) {
         this.servers = List.copyOf(servers);
-        ClientSocketOptions options = ClientSocketOptions.mark(mark);
-        this.ipv4 = MptcpChannels.client(sockets, false, options);
-        this.ipv6 = MptcpChannels.client(sockets, true, options);
-        this.connectTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis());
-        this.raceDelayMillis = raceDelay.toMillis();
+        this.ipv4 = ipv4;
+        this.ipv6 = ipv6;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.raceDelayMillis = raceDelayMillis;
         this.fastOpen = fastOpen;
         this.badServers = badServers;
         this.metrics = metrics;
+    }
+
+    /**
+     * The same sockets, timeouts, bad-server memory and metrics for other server addresses, without fast open:
+     * the UDP half's connector.
+     */
+    public UpstreamConnector withServers(List<InetSocketAddress> servers) {
+        return new UpstreamConnector(servers, ipv4, ipv6, connectTimeoutMillis, raceDelayMillis, false, badServers,
+                metrics);
     }
 
     /**
@@ -70,8 +87,9 @@ public final class UpstreamConnector {
      */
     public Future<Channel> connect(EventLoop loop, Function<Channel, ByteBuf> synData) {
         Promise<Channel> result = loop.newPromise();
-        new ConnectRace(badServers.order(servers), raceDelayMillis, this, loop, result,
-                fastOpen ? synData : null).start();
+        Function<Channel, ByteBuf> queued = fastOpen ? synData : null;
+        new ConnectRace(badServers.order(servers), server -> attempt(loop, server, queued), loop, result,
+                raceDelayMillis, connectTimeoutMillis, badServers, metrics).start();
         return result;
     }
 
@@ -85,7 +103,7 @@ public final class UpstreamConnector {
         return fastOpen;
     }
 
-    ChannelFuture attempt(EventLoop loop, InetSocketAddress server, Function<Channel, ByteBuf> synData) {
+    private ChannelFuture attempt(EventLoop loop, InetSocketAddress server, Function<Channel, ByteBuf> synData) {
         Bootstrap b = new Bootstrap()
                 .group(loop) // same event loop as the downstream channel: the relay needs no locks
                 .channelFactory(server.getAddress() instanceof Inet6Address ? ipv6 : ipv4)
@@ -109,17 +127,5 @@ public final class UpstreamConnector {
             channel.connect(server, connected);
         });
         return connected;
-    }
-
-    BadServerMemory badServers() {
-        return badServers;
-    }
-
-    GatewayMetrics metrics() {
-        return metrics;
-    }
-
-    int connectTimeoutMillis() {
-        return connectTimeoutMillis;
     }
 }

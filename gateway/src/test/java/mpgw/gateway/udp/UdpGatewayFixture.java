@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.GatewayServer;
+import mpgw.gateway.Upstreams;
 import mpgw.gateway.config.GatewaySettings;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.config.ConfigFiles;
@@ -134,9 +135,10 @@ final class UdpGatewayFixture implements AutoCloseable {
         GatewaySettings settings = GatewaySettings.load(conf);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         bed.call("gw", () -> {
-            tcp = new GatewayServer(settings, sockets, GatewayMetrics.NONE);
+            Upstreams upstreams = Upstreams.from(settings, sockets, GatewayMetrics.NONE);
+            tcp = new GatewayServer(settings, upstreams);
             tcp.start();
-            udp = UdpGateway.start(settings, sockets, registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), registry);
             return null;
         });
     }

@@ -4,19 +4,25 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
-import java.io.IOException;
+import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import mpgw.gateway.upstream.MptcpSubflows;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
 import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.Socks5HandshakeException;
+import mpgw.gateway.upstream.Socks5Requests;
 import mpgw.gateway.upstream.UpstreamConnector;
-import mpgw.jni.MptcpInfo;
+import mpgw.gateway.upstream.UpstreamPipeline;
 
 /**
- * One warm connection of {@link UpstreamPool}: connect, greeting ({@link PoolGreeting}), wait for the subflows,
- * then idle until handed out or found unfit ({@link #problem()}). Event-loop only.
+ * One warm connection of {@link UpstreamPool}: connect, greeting ({@link Socks5ClientHandshake#greetingOnly}),
+ * wait for the subflows, then idle ({@link PoolIdleWatch}) until handed out or found unfit ({@link #problem()}).
+ * Event-loop only.
  */
 final class PoolMember {
-    static final String HANDLER = "pool-greeting";
     private static final long JOIN_POLL_MILLIS = 50;
 
     /** Told when a member leaves before it was handed out, with why. */
@@ -49,7 +55,7 @@ final class PoolMember {
 
     void open() {
         Future<Channel> connecting = connector.connect(loop,
-                attempt -> PoolGreeting.request(socks, ByteBufAllocator.DEFAULT.buffer()));
+                attempt -> Socks5Requests.opening(socks, null, null, ByteBufAllocator.DEFAULT));
         connecting.addListener(f -> {
             if (!connecting.isSuccess()) {
                 onLost.lost(this, "connect-failed");
@@ -65,12 +71,40 @@ final class PoolMember {
                     onLost.lost(this, "closed");
                 }
             });
-            channel.pipeline().addLast(HANDLER, new PoolGreeting(socks, connector.fastOpen(), this));
+            greet();
         });
     }
 
+    private void greet() {
+        Promise<Channel> greeting = loop.newPromise();
+        greeting.addListener(f -> {
+            if (f.isSuccess()) {
+                // Before the handshake leaves: whatever the server sends after its reply meets the watch.
+                channel.pipeline().addLast(UpstreamPipeline.POOL_IDLE_WATCH, new PoolIdleWatch());
+                greeted();
+            } else {
+                greetingFailed(reason(f.cause()));
+            }
+        });
+        channel.pipeline().addLast(UpstreamPipeline.SOCKS5_HANDSHAKE, Socks5ClientHandshake.greetingOnly(
+                (InetSocketAddress) channel.remoteAddress(), socks,
+                connector.fastOpen() ? Opening.REQUEST_SENT : Opening.FRESH, greeting));
+    }
+
+    private static String reason(Throwable cause) {
+        if (!(cause instanceof Socks5HandshakeException e)) {
+            return "greeting-refused";
+        }
+        return switch (e.kind()) {
+            case TIMEOUT -> "greeting-timeout";
+            case AUTH_REFUSED -> "auth-refused";
+            case CLOSED -> "closed";
+            default -> "greeting-refused";
+        };
+    }
+
     /** The greeting succeeded: wait for the subflows (at most join-wait), then the member is ready. */
-    void greeted() {
+    private void greeted() {
         joinDeadlineNanos = System.nanoTime() + settings.joinWait().toNanos();
         awaitSubflows();
     }
@@ -90,7 +124,7 @@ final class PoolMember {
     }
 
     /** The greeting failed (refused, bad bytes, timeout): the member ends. */
-    void greetingFailed(String reason) {
+    private void greetingFailed(String reason) {
         if (!discarded && !handedOut) {
             discarded = true;
             channel.close();
@@ -115,22 +149,13 @@ final class PoolMember {
 
     /** Established subflows, or -1 when the connection is not MPTCP (fell back) or cannot be asked. */
     private long subflows() {
-        return subflows(channel);
-    }
-
-    static long subflows(Channel channel) {
-        try {
-            MptcpInfo info = MptcpInfo.of(channel);
-            return info.mptcp() ? info.establishedSubflows() : -1;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        return MptcpSubflows.established(channel);
     }
 
     /** Leaves the pool for a flow: the pipeline is empty again. */
     Channel handOut() {
         handedOut = true;
-        channel.pipeline().remove(HANDLER);
+        channel.pipeline().remove(UpstreamPipeline.POOL_IDLE_WATCH);
         return channel;
     }
 

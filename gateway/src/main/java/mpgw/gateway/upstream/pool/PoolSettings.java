@@ -15,9 +15,6 @@ import mpgw.config.ConfigReader;
  * @param checkInterval how often idle members are checked
  */
 public record PoolSettings(int size, Duration maxIdle, int minSubflows, Duration joinWait, Duration checkInterval) {
-    public static final PoolSettings OFF = new PoolSettings(0, Duration.ofSeconds(8), 2, Duration.ofSeconds(1),
-            Duration.ofMillis(500));
-
     public boolean enabled() {
         return size > 0;
     }

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.UpstreamConnector;
+import mpgw.gateway.upstream.WarmUpstreams;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -26,13 +27,11 @@ import org.apache.logging.log4j.Logger;
  * sends anything while idle, when it loses subflows, or when it has been idle for {@code max-idle} (servers close
  * connections that do not send their request in time); every departure is refilled in the background, after a
  * pause when connecting fails. {@link #take} checks a member again before handing it out; a member that still
- * turns out dead at its first write is the flow's to retry ({@code FlowSetupHandler}).
+ * turns out dead at its first write is the flow's to retry ({@link mpgw.gateway.upstream.Attempt}).
  *
  * <p>Thread-safe: each loop's share is touched only on its loop.
  */
-public final class UpstreamPool {
-    /** The pool when {@code size = 0}: every take is null and nothing is counted. */
-    public static final UpstreamPool OFF = new UpstreamPool();
+public final class UpstreamPool implements WarmUpstreams {
     private static final Logger log = LogManager.getLogger(UpstreamPool.class);
     private static final long RETRY_PAUSE_MILLIS = 1000;
     private static final long REFILL_DELAY_MILLIS = 10;
@@ -43,13 +42,6 @@ public final class UpstreamPool {
     private final Socks5ClientSettings socks;
     private final GatewayMetrics metrics;
     private volatile boolean closed;
-
-    private UpstreamPool() {
-        this.settings = PoolSettings.OFF;
-        this.connector = null;
-        this.socks = null;
-        this.metrics = GatewayMetrics.NONE;
-    }
 
     public UpstreamPool(PoolSettings settings, EventLoopGroup group, UpstreamConnector connector,
                         Socks5ClientSettings socks, GatewayMetrics metrics) {
@@ -68,6 +60,7 @@ public final class UpstreamPool {
     }
 
     /** Starts filling every loop's share. */
+    @Override
     public void start() {
         for (LoopShare s : shares.values()) {
             s.loop.execute(s::begin);
@@ -79,8 +72,9 @@ public final class UpstreamPool {
 
     /**
      * A ready member for a flow on {@code loop} (call on that loop), with an empty pipeline and auto-read off;
-     * null when the pool is off or this loop has none ready (counted as a miss).
+     * null when this loop has none ready (counted as a miss).
      */
+    @Override
     public Channel take(EventLoop loop) {
         LoopShare share = shares.get(loop);
         if (share == null) {
@@ -91,12 +85,8 @@ public final class UpstreamPool {
         return member;
     }
 
-    /** True when {@code channel} is an MPTCP connection with no established subflow left (dead but not closed). */
-    public static boolean lostEverySubflow(Channel channel) {
-        return PoolMember.subflows(channel) == 0;
-    }
-
     /** Closes every member; no more refills. */
+    @Override
     public void close() {
         closed = true;
         for (LoopShare s : shares.values()) {
