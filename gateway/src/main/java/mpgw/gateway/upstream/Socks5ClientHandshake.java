@@ -5,19 +5,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.socksx.v5.Socks5CommandResponseDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
-import io.netty.handler.codec.socksx.v5.Socks5InitialResponseDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5Message;
-import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthResponseDecoder;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import mpgw.config.Addresses;
 import mpgw.gateway.upstream.Socks5HandshakeException.Kind;
 
 /**
@@ -33,11 +28,9 @@ import mpgw.gateway.upstream.Socks5HandshakeException.Kind;
  *       that arrive before the command reply follow the request at once while the channel is writable (the
  *       server reads them as payload after the request), so they need not wait for the reply.
  *       Step by step: each message is sent after the previous reply, early data only after the command reply.</li>
- *   <li>{@link Opening}: when the opening bytes were queued before connect (fast open), only the early data is
- *       written at the start; on a pooled connection whose greeting is done, the command request and early data
- *       are, and only the command reply is read.</li>
- *   <li>Greeting only ({@link #greetingOnly}): greeting and authentication, no command; for warm pool members
- *       and {@code mpgw check}.</li>
+ *   <li>{@link Opening}: after fast open only the early data is written at the start; on a warm connection the
+ *       command request and early data are, and only the command reply is read. {@link #greetingOnly}: no
+ *       command, for pool members and {@code mpgw check}.</li>
  *   <li>On success, early data that arrived meanwhile is written and flushed, {@code result} succeeds with the
  *       channel, and then the decoders and this handler leave the pipeline: bytes the server sent after the
  *       reply are passed to the next handler (the relay), as payload for the client.</li>
@@ -54,12 +47,9 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
 
     /** What the connection has seen before this handler starts. */
     public enum Opening {
-        /** nothing: the whole opening is written at the start */
-        FRESH,
-        /** {@link Socks5Requests#opening} was queued before connect (fast open) */
-        REQUEST_SENT,
-        /** greeting (and authentication) done, e.g. a warm pool member: the command request comes next */
-        GREETED
+        /** nothing: the whole opening is written at the start */ FRESH,
+        /** {@link Socks5Requests#opening} was queued before connect (fast open) */ REQUEST_SENT,
+        /** greeting (and authentication) done: a warm pool member; the command request comes next */ GREETED
     }
 
     private final Socks5ReplyCheck check;
@@ -69,11 +59,11 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
     private final Promise<Channel> result;
     private final Socks5CommandType command;
     private final Opening opening;
-    private final List<ChannelHandler> decoders = new ArrayList<>(3);
+    private List<ChannelHandler> decoders = List.of();
     private boolean started;
     private Future<?> timeout;
 
-    /** A CONNECT on a fresh connection; {@code result} succeeds with the channel once the reply is 0. */
+    /** A CONNECT on a fresh connection. */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result) {
         this(proxy, destination, settings, earlyData, result, Socks5CommandType.CONNECT, Opening.FRESH);
@@ -94,15 +84,13 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
                                  Socks5ClientSettings settings, EarlyData earlyData, Promise<Channel> result,
                                  Socks5CommandType command, Opening opening) {
-        this.check = new Socks5ReplyCheck(settings, command, opening);
+        this.check = new Socks5ReplyCheck(proxy, destination, settings, command, opening);
         this.destination = destination;
         this.settings = settings;
         this.earlyData = earlyData;
         this.result = result;
         this.command = command;
         this.opening = opening;
-        check.prefix("socks5 proxy=" + Addresses.format(proxy)
-                + (command == null ? "" : " dest=" + Addresses.format(destination)) + " ");
     }
 
     /**
@@ -117,15 +105,7 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        if (opening != Opening.GREETED) {
-            decoders.add(new Socks5InitialResponseDecoder());
-            if (settings.authenticates()) {
-                decoders.add(new Socks5PasswordAuthResponseDecoder());
-            }
-        }
-        if (command != null) {
-            decoders.add(new Socks5CommandResponseDecoder());
-        }
+        decoders = check.decoders();
         for (ChannelHandler d : decoders) {
             ctx.pipeline().addBefore(ctx.name(), null, d);
         }

@@ -1,16 +1,23 @@
 package mpgw.gateway.upstream;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.handler.codec.socksx.v5.Socks5AddressType;
 import io.netty.handler.codec.socksx.v5.Socks5AuthMethod;
 import io.netty.handler.codec.socksx.v5.Socks5CommandResponse;
+import io.netty.handler.codec.socksx.v5.Socks5CommandResponseDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.handler.codec.socksx.v5.Socks5InitialResponse;
+import io.netty.handler.codec.socksx.v5.Socks5InitialResponseDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5Message;
 import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthResponse;
+import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthResponseDecoder;
 import io.netty.handler.codec.socksx.v5.Socks5PasswordAuthStatus;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import mpgw.config.Addresses;
 import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
 import mpgw.gateway.upstream.Socks5HandshakeException.Kind;
 
@@ -29,20 +36,34 @@ final class Socks5ReplyCheck {
     private final Socks5AuthMethod wanted;
     private State state;
     private Next next = Next.WAIT;
-    private String prefix = "";
+    private final String prefix;
     private InetSocketAddress bound;
 
     /** @param command null for a greeting-only handshake */
-    Socks5ReplyCheck(Socks5ClientSettings settings, Socks5CommandType command, Opening opening) {
+    Socks5ReplyCheck(InetSocketAddress proxy, InetSocketAddress destination, Socks5ClientSettings settings,
+                     Socks5CommandType command, Opening opening) {
+        // Starts every failure message: "socks5 proxy=A:P dest=B:Q ".
+        this.prefix = "socks5 proxy=" + Addresses.format(proxy)
+                + (command == null ? "" : " dest=" + Addresses.format(destination)) + " ";
         this.settings = settings;
         this.command = command;
         this.wanted = settings.authenticates() ? Socks5AuthMethod.PASSWORD : Socks5AuthMethod.NO_AUTH;
         this.state = opening == Opening.GREETED ? State.COMMAND_REPLY : State.METHOD_REPLY;
     }
 
-    /** Starts every failure message: {@code socks5 proxy=A:P dest=B:Q }. */
-    void prefix(String prefix) {
-        this.prefix = prefix;
+    /** The codec-socks decoders for the replies to come, in their order. */
+    List<ChannelHandler> decoders() {
+        List<ChannelHandler> decoders = new ArrayList<>(3);
+        if (state == State.METHOD_REPLY) {
+            decoders.add(new Socks5InitialResponseDecoder());
+            if (settings.authenticates()) {
+                decoders.add(new Socks5PasswordAuthResponseDecoder());
+            }
+        }
+        if (command != null) {
+            decoders.add(new Socks5CommandResponseDecoder());
+        }
+        return decoders;
     }
 
     /** Takes the next decoded reply: null when it is good (then see {@link #next()}), else the failure. */

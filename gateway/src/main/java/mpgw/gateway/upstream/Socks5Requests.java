@@ -84,15 +84,21 @@ public final class Socks5Requests {
     /** The messages, encoded one after the other into one buffer the caller owns. */
     static ByteBuf encode(ByteBufAllocator alloc, List<Socks5Message> messages) {
         EmbeddedChannel encoder = ENCODER.get();
-        ByteBuf out = alloc.buffer();
         for (Socks5Message m : messages) {
-            encoder.writeOutbound(m);
-            ByteBuf encoded = encoder.readOutbound();
-            try {
-                out.writeBytes(encoded);
-            } finally {
-                encoded.release();
-            }
+            encoder.writeOneOutbound(m, encoder.voidPromise());
+        }
+        encoder.flushOutbound();
+        ByteBuf out = alloc.buffer();
+        ByteBuf encoded;
+        while ((encoded = encoder.readOutbound()) != null) {
+            out.writeBytes(encoded);
+            encoded.release();
+        }
+        try {
+            encoder.checkException();
+        } catch (RuntimeException e) { // a field too long for its length byte, say
+            out.release();
+            throw new IllegalArgumentException("cannot encode " + messages + ": " + e.getMessage(), e);
         }
         return out;
     }
