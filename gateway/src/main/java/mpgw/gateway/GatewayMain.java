@@ -12,14 +12,14 @@ import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.StartupSteps;
 import mpgw.gateway.check.Check;
 import mpgw.gateway.check.StartupChecks;
-import mpgw.paths.PathWatcher;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.metrics.MicrometerGatewayMetrics;
 import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
+import mpgw.paths.PathWatcher;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import mpgw.gateway.metrics.MicrometerGatewayMetrics;
-import mpgw.gateway.config.GatewaySettings;
 
 /**
  * {@code mpgw gateway --config FILE}: the transparent gateway on router A.

@@ -12,13 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import mpgw.config.ConfigError;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.InterceptMode;
 import mpgw.paths.PathWatcherSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import mpgw.gateway.config.GatewaySettings;
-import mpgw.gateway.config.InterceptMode;
 
 /** The gateway config: defaults from reference.conf, and errors that name the key and the file. */
 class GatewaySettingsTest {

@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.Optional;
 import mpgw.config.ConfigFiles;
 import mpgw.config.ConfigReader;
-import mpgw.gateway.upstream.pool.PoolSettings;
 import mpgw.gateway.config.UdpSettings;
-import mpgw.paths.PathWatcherSettings;
-import mpgw.jni.MptcpMode;
 import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.pool.PoolSettings;
+import mpgw.jni.MptcpMode;
+import mpgw.paths.PathWatcherSettings;
 
 /**
  * The gateway's settings, read once at startup from the {@code gateway} block of its config file over

@@ -4,8 +4,8 @@ import io.netty.channel.Channel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
-import mpgw.jni.OriginalDestination;
 import mpgw.gateway.config.InterceptMode;
+import mpgw.jni.OriginalDestination;
 
 /** Where an intercepted flow was going, read from its accepted channel. */
 @FunctionalInterface

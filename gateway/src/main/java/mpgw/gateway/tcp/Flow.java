@@ -5,13 +5,13 @@ import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.gateway.metrics.FlowOutcome;
+import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.relay.ByteMeter;
 import mpgw.relay.ConnectionReset;
 import mpgw.relay.RelayStats;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import mpgw.gateway.metrics.GatewayMetrics;
-import mpgw.gateway.metrics.FlowOutcome;
 
 /**
  * One intercepted TCP connection, from accept to close: what the handlers learn about it (original destination,

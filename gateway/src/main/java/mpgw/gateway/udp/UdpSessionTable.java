@@ -11,8 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import mpgw.config.Cidr;
-import mpgw.jni.TransparentDatagramListener;
 import mpgw.gateway.config.UdpSettings;
+import mpgw.jni.TransparentDatagramListener;
 
 /**
  * The UDP path's front door: every datagram from the TPROXY listener (or a reply socket) is checked (original

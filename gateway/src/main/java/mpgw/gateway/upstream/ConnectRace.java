@@ -6,11 +6,11 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
-import mpgw.config.Addresses;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import mpgw.config.Addresses;
 import mpgw.gateway.metrics.GatewayMetrics;
 
 /**

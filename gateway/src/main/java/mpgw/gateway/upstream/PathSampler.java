@@ -1,12 +1,12 @@
 package mpgw.gateway.upstream;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.util.concurrent.Future;
 import io.netty.util.NetUtil;
+import io.netty.util.concurrent.Future;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -14,9 +14,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.jni.MptcpInfo;
 import mpgw.jni.SubflowInfo;
-import mpgw.gateway.metrics.GatewayMetrics;
 
 /**
  * Samples one upstream MPTCP connection with {@link MptcpInfo}: 1 s after its relay starts, every {@code interval}

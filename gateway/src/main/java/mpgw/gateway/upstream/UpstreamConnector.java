@@ -18,10 +18,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
+import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.jni.ClientSocketOptions;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpSocketFactory;
-import mpgw.gateway.metrics.GatewayMetrics;
 
 /**
  * Opens the upstream connection of a flow: MPTCP (per the socket factory's mode) with SO_MARK, to one of the

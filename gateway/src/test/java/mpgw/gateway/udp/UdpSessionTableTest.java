@@ -14,9 +14,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import mpgw.config.Cidr;
+import mpgw.gateway.config.UdpSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import mpgw.gateway.config.UdpSettings;
 
 /** Session table rules with a scripted carrier: admission checks, the cap, the pending queue, the idle sweep. */
 class UdpSessionTableTest {
