@@ -6,6 +6,8 @@
 # Stacks (router A / router B, all over kernel MPTCP between the routers):
 #   kernel    no proxy: iperf3/wrk/nginx themselves speak MPTCP between the routers (mptcpize) - the limit
 #   mpgw      mpgw gateway / mpgw socks-server
+#   mpgw-base the same from another build of mpgw (MPGW_BASE=DIR, a built checkout), to compare two commits:
+#             setup and cpu then take turns, run by run (mpgw, mpgw-base, mpgw, ...), so drift hits both alike
 #   ss        ss-redir / ss-server (shadowsocks-libev, aes-128-gcm; Debian's build has no 'none' cipher),
 #             made MPTCP with mptcpize
 #   redsocks  redsocks / Dante (danted), made MPTCP with mptcpize
@@ -22,10 +24,12 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
   --seconds S    length of each throughput / request run (default 10)
   --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover
                  (default all)
-  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,ss,redsocks
+  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B; these two only differ
-                 in how a flow starts, so only setup, roundtrips, ttfb and share measure them)
+                 in how a flow starts, so only setup, roundtrips, ttfb and share measure them;
+                 mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change;
+                 with it, setup and cpu start every stack afresh for each run and take turns between stacks)
   --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
   --delay MS     one-way delay of every link in ms (testbed.sh --delay: a userspace delay line per link) for
                  the parts where round trips matter: roundtrips, ttfb and share (default 10: they measure what
@@ -60,6 +64,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+if [[ ",$stacks," == *,mpgw-base,* ]] && ! [ -d "${MPGW_BASE:-/nonexistent}/gateway/target/lib" ]; then
+  echo "bench: mpgw-base needs MPGW_BASE=DIR, a checkout built with 'mvn -DskipTests package'" >&2; exit 2
+fi
 if [ -n "$delay" ] && ! [[ $delay =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
   echo "bench: --delay must be a number of milliseconds, got '$delay'" >&2; exit 2
 fi
@@ -150,9 +157,14 @@ start_stack() {
   ulimit -n "$(ulimit -Hn)"
   case "$1" in
     kernel) ;;
-    mpgw|mpgw-pool|mpgw-tfo)
-      # mpgw: the defaults (no pool, no fast open).
-      local upstream="mptcp = required" server_tfo=0
+    mpgw|mpgw-pool|mpgw-tfo|mpgw-base)
+      # mpgw: the defaults (no pool, no fast open); mpgw-base: the same, from the build in MPGW_BASE.
+      local server_tfo=0 mpgw_root=$root
+      [ "$1" = mpgw-base ] && mpgw_root=$MPGW_BASE
+      # A base build from before the key renames (issue 13) knows the MPTCP key by its old name.
+      local upstream="mptcp = required"
+      grep -qE '^\s+idle-timeout = ' "$mpgw_root/gateway/src/main/resources/reference.conf" 2>/dev/null \
+        && upstream="upstream.mptcp = required"
       [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8"
       if [ "$1" = mpgw-tfo ]; then
         upstream+=", upstream.fast-open = on" server_tfo=256
@@ -167,8 +179,8 @@ EOF
       cat >"$work/gateway.conf" <<EOF
 gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" }
 EOF
-      start "$NS_SRV" server bash "$root/bin/mpgw" server --config "$work/server.conf"
-      start "$NS_GW" gateway bash "$root/bin/mpgw" gateway --config "$work/gateway.conf"
+      start "$NS_SRV" server bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
+      start "$NS_GW" gateway bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
       wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
     ss)
       start "$NS_SRV" ss-server mptcpize run ss-server -s 0.0.0.0 -p 8388 -k bench -m aes-128-gcm -n 1048576
@@ -241,6 +253,30 @@ flow_setup_variant() { [ "$1" = mpgw-pool ] || [ "$1" = mpgw-tfo ]; }
 
 median_of() { tool median --digits "${2:-1}" $1; }
 
+# for_runs PREPARE MEASURE: "PREPARE STACK" after each start of a stack, "MEASURE STACK RUN" for each run, the
+# stack stopped after its runs. With mpgw-base among the stacks, the runs are interleaved instead: each run
+# starts every stack afresh in turn (run 1 of mpgw, run 1 of mpgw-base, run 2 of mpgw, ...), so a drift of
+# the machine during the bench hits both builds alike.
+declare -A V  # per-run values: V[figure,stack]=" v1 v2 ..."
+for_runs() {
+  local prepare=$1 measure=$2 stack i
+  if has "$stacks" mpgw-base; then
+    for (( i = 1; i <= runs; i++ )); do
+      for stack in ${stacks//,/ }; do
+        flow_setup_variant "$stack" && [ "$measure" = cpu_run ] && continue
+        start_stack "$stack"; "$prepare" "$stack"; "$measure" "$stack" "$i"; stop_stack
+      done
+    done
+  else
+    for stack in ${stacks//,/ }; do
+      flow_setup_variant "$stack" && [ "$measure" = cpu_run ] && continue
+      start_stack "$stack"; "$prepare" "$stack"
+      for (( i = 1; i <= runs; i++ )); do "$measure" "$stack" "$i"; done
+      stop_stack
+    done
+  fi
+}
+
 # ---- 1. aggregation ------------------------------------------------------------------------------------
 bench_aggregation() {
   local topo links rates name stack dir vals i
@@ -268,28 +304,30 @@ bench_aggregation() {
 # ---- 2. CPU-bound throughput -------------------------------------------------------------------------
 bench_cpu() {
   testbed 1 none
-  local stack flows vals cpus i
+  for_runs start_iperf_server cpu_run
+  local stack flows
   for stack in ${stacks//,/ }; do
-    flow_setup_variant "$stack" && continue
-    start_stack "$stack"; start_iperf_server "$stack"
     for flows in 1 8; do
-      vals="" cpus=""
-      for (( i = 1; i <= runs; i++ )); do
-        local c0 c1 r mbit bytes
-        c0=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude iperf3)
-        r=$(iperf_run "$stack" "$work/cpu.json" -t "$secs" -P "$flows")
-        c1=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude iperf3)
-        mbit=${r%% *} bytes=${r##* }
-        vals+=" $mbit"
-        if [ "$stack" != kernel ] && [ "$bytes" -gt 0 ]; then
-          cpus+=" $(python3 -c "print(f'{($c1 - $c0) / ($bytes / 1e9):.1f}')")"
-        fi
-        log "cpu $stack $flows flow(s) run $i: $mbit Mbit/s, proxy CPU $(python3 -c "print(f'{$c1 - $c0:.2f}')") s"
-      done
-      R[cpu-$flows,$stack]=$(median_of "$vals" 0)
-      R[cpugb-$flows,$stack]=$(median_of "$cpus")
+      [ -n "${V[cpu-$flows,$stack]+x}" ] || continue
+      R[cpu-$flows,$stack]=$(median_of "${V[cpu-$flows,$stack]}" 0)
+      R[cpugb-$flows,$stack]=$(median_of "${V[cpugb-$flows,$stack]:-}")
     done
-    stop_stack
+  done
+}
+
+# cpu_run STACK RUN: one iperf3 run with 1 and with 8 flows, and the proxies' CPU per GB.
+cpu_run() {
+  local stack=$1 i=$2 flows c0 c1 r mbit bytes
+  for flows in 1 8; do
+    c0=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude iperf3)
+    r=$(iperf_run "$stack" "$work/cpu.json" -t "$secs" -P "$flows")
+    c1=$(tool cpu --ns "$NS_GW" --ns "$NS_SRV" --exclude iperf3)
+    mbit=${r%% *} bytes=${r##* }
+    V[cpu-$flows,$stack]+=" $mbit"
+    if [ "$stack" != kernel ] && [ "$bytes" -gt 0 ]; then
+      V[cpugb-$flows,$stack]+=" $(python3 -c "print(f'{($c1 - $c0) / ($bytes / 1e9):.1f}')")"
+    fi
+    log "cpu $stack $flows flow(s) run $i: $mbit Mbit/s, proxy CPU $(python3 -c "print(f'{$c1 - $c0:.2f}')") s"
   done
 }
 
@@ -323,40 +361,46 @@ warm_up() {
 
 bench_setup() {
   testbed 1 none "$delay"
-  local stack i rps p50 p99 requests errs u0 s0 u1 s1 vr v50 v99 vuser vsys ns
+  local ns
   # Thousands of short connections a second: without these the ephemeral ports of one address pair run out
   # within a run (TIME_WAIT lasts 60 s) and later runs measure the port shortage, not the stack.
   for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV" "$NS_DST"; do
     in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
   done
+  for_runs setup_prepare setup_run
+  local stack
   for stack in ${stacks//,/ }; do
-    start_stack "$stack"; start_nginx "$stack"
-    warm_up "$stack" 20
-    vr="" v50="" v99="" vuser="" vsys=""
-    for (( i = 1; i <= runs; i++ )); do
-      read -r u0 s0 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
-      # shellcheck disable=SC2046
-      in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
-        -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
-      read -r u1 s1 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
-      read -r rps p50 p99 requests errs < <(tool wrk "$work/wrk.txt" || echo "- - - 0 -")
-      vr+=" $rps" v50+=" $p50" v99+=" $p99"
-      # CPU of both proxies per flow, in user space and in the kernel (system time: their sockets' work,
-      # including the network stack's processing done in their context).
-      if [ "$stack" != kernel ] && [ "$requests" -gt 0 ]; then
-        vuser+=" $(python3 -c "print(f'{($u1 - $u0) * 1e6 / $requests:.0f}')")"
-        vsys+=" $(python3 -c "print(f'{($s1 - $s0) * 1e6 / $requests:.0f}')")"
-      fi
-      log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms, proxies' CPU user $(python3 -c \
-        "print(f'{$u1 - $u0:.2f}')") s, system $(python3 -c "print(f'{$s1 - $s0:.2f}')") s for $requests flows ($errs)"
-    done
-    R[setup-rps,$stack]=$(median_of "$vr" 0)
-    R[setup-p50,$stack]=$(median_of "$v50" 2)
-    R[setup-p99,$stack]=$(median_of "$v99" 2)
-    R[setup-user,$stack]=$(median_of "$vuser" 0)
-    R[setup-sys,$stack]=$(median_of "$vsys" 0)
-    stop_stack
+    R[setup-rps,$stack]=$(median_of "${V[setup-rps,$stack]:-}" 0)
+    R[setup-p50,$stack]=$(median_of "${V[setup-p50,$stack]:-}" 2)
+    R[setup-p99,$stack]=$(median_of "${V[setup-p99,$stack]:-}" 2)
+    R[setup-user,$stack]=$(median_of "${V[setup-user,$stack]:-}" 0)
+    R[setup-sys,$stack]=$(median_of "${V[setup-sys,$stack]:-}" 0)
   done
+}
+
+setup_prepare() {
+  start_nginx "$1"
+  warm_up "$1" 20
+}
+
+# setup_run STACK RUN: one wrk run of short flows; flows/s, latency, and both proxies' CPU per flow.
+setup_run() {
+  local stack=$1 i=$2 rps p50 p99 requests errs u0 s0 u1 s1
+  read -r u0 s0 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+  # shellcheck disable=SC2046
+  in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
+    -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
+  read -r u1 s1 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+  read -r rps p50 p99 requests errs < <(tool wrk "$work/wrk.txt" || echo "- - - 0 -")
+  V[setup-rps,$stack]+=" $rps" V[setup-p50,$stack]+=" $p50" V[setup-p99,$stack]+=" $p99"
+  # CPU of both proxies per flow, in user space and in the kernel (system time: their sockets' work,
+  # including the network stack's processing done in their context).
+  if [ "$stack" != kernel ] && [ "$requests" -gt 0 ]; then
+    V[setup-user,$stack]+=" $(python3 -c "print(f'{($u1 - $u0) * 1e6 / $requests:.0f}')")"
+    V[setup-sys,$stack]+=" $(python3 -c "print(f'{($s1 - $s0) * 1e6 / $requests:.0f}')")"
+  fi
+  log "setup $stack run $i: $rps flows/s, p50 $p50 ms, p99 $p99 ms, proxies' CPU user $(python3 -c \
+    "print(f'{$u1 - $u0:.2f}')") s, system $(python3 -c "print(f'{$s1 - $s0:.2f}')") s for $requests flows ($errs)"
 }
 
 # ---- 4. round trips before the first payload byte ----------------------------------------------------

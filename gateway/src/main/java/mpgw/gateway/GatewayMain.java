@@ -12,10 +12,12 @@ import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.StartupSteps;
 import mpgw.gateway.check.Check;
 import mpgw.gateway.check.StartupChecks;
-import mpgw.paths.PathWatcher;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.metrics.MicrometerGatewayMetrics;
 import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
+import mpgw.paths.PathWatcher;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -66,12 +68,13 @@ public final class GatewayMain {
         StartupSteps.probeRequiredMptcp(sockets, "gateway.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
-        GatewayServer server = new GatewayServer(settings, sockets, metrics);
+        Upstreams upstreams = Upstreams.from(settings, sockets, metrics);
+        GatewayServer server = new GatewayServer(settings, upstreams);
         server.start();
         UdpGateway udp = null;
         Optional<MetricsEndpoint> endpoint;
         try {
-            udp = UdpGateway.start(settings, sockets, registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), registry);
             endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
         } catch (DaemonStartException e) {
             server.close();

@@ -18,7 +18,11 @@ import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
 import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.Listeners;
-import mpgw.gateway.pool.UpstreamPool;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.InterceptMode;
+import mpgw.gateway.tcp.GatewayChannelInitializer;
+import mpgw.gateway.tcp.LoopGuard;
+import mpgw.gateway.upstream.WarmUpstreams;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
@@ -29,7 +33,7 @@ import org.apache.logging.log4j.Logger;
 /**
  * The gateway's TCP side: plain epoll listeners on the configured addresses (transparent under TPROXY), whose
  * accepted connections run the flow pipeline of {@link GatewayChannelInitializer}, plus the shared pieces the
- * flows use (event loops, upstream connector, bad-server memory, loop guard).
+ * flows use (event loops, the warm pool on them, the loop guard); the way upstream comes from {@link Upstreams}.
  *
  * <p>Lifecycle: {@link #start()} once, {@link #stop(Duration)} once (stop accepting, let open flows finish for
  * the grace period, close the rest). Thread-safe for those calls.
@@ -39,29 +43,23 @@ public final class GatewayServer implements AutoCloseable {
     private static final MptcpSocketFactory PLAIN_TCP = new MptcpSocketFactory(MptcpMode.OFF);
 
     private final GatewaySettings settings;
-    private final GatewayMetrics metrics;
-    private final MptcpSocketFactory sockets;
+    private final Upstreams upstreams;
     private final EventLoopGroup group;
-    private UpstreamPool pool = UpstreamPool.OFF;
+    private WarmUpstreams pool = WarmUpstreams.NONE;
     private final Listeners listeners = new Listeners("gateway", "flows",
             "ports below 1024 and TPROXY need root or CAP_NET_BIND_SERVICE/CAP_NET_ADMIN");
 
-    public GatewayServer(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics) {
+    public GatewayServer(GatewaySettings settings, Upstreams upstreams) {
         this.settings = settings;
-        this.sockets = sockets;
-        this.metrics = metrics;
+        this.upstreams = upstreams;
         this.group = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
     }
 
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
     public synchronized void start() throws DaemonStartException {
-        UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, settings.mark(),
-                settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
-                new BadServerMemory(settings.badServerMemory()), metrics);
-        pool = settings.pool().enabled()
-                ? new UpstreamPool(settings.pool(), group, connector, settings.socks(), metrics) : UpstreamPool.OFF;
+        pool = upstreams.warm(group);
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
-                new LoopGuard(settings.listen(), settings.servers()), connector, pool, metrics);
+                new LoopGuard(settings.listen(), settings.servers()), upstreams.opener(pool), upstreams.metrics());
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
             boolean ipv6 = address.getAddress() instanceof Inet6Address;
             ServerBootstrap b = new ServerBootstrap()

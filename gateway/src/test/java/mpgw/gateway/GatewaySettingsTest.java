@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import mpgw.config.ConfigError;
 import mpgw.daemon.Cli;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.InterceptMode;
 import mpgw.paths.PathWatcherSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

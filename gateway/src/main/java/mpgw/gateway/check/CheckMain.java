@@ -12,7 +12,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.ConfigError;
 import mpgw.daemon.Cli;
-import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.config.GatewaySettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

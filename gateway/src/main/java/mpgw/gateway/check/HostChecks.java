@@ -9,13 +9,13 @@ import java.util.List;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import mpgw.gateway.GatewaySettings;
-import mpgw.gateway.InterceptMode;
-import mpgw.paths.SystemCommand;
-import mpgw.paths.MptcpEndpoint;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.InterceptMode;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.net.FastOpenSysctl;
+import mpgw.paths.MptcpEndpoint;
+import mpgw.paths.SystemCommand;
 
 /**
  * The checks of {@code mpgw check} that look at this host alone: MPTCP in the kernel, the path manager's limits

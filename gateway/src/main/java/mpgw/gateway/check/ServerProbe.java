@@ -1,24 +1,23 @@
 package mpgw.gateway.check;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import java.io.IOException;
+import io.netty.util.concurrent.Promise;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
-import mpgw.gateway.ConnectFailure;
-import mpgw.gateway.GatewaySettings;
-import mpgw.gateway.Socks5RequestWriter;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.upstream.ConnectFailure;
+import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5HandshakeException;
 import mpgw.jni.ClientSocketOptions;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpInfo;
@@ -48,12 +47,12 @@ final class ServerProbe {
     List<Check> probe(InetSocketAddress server, int wantedSubflows) throws InterruptedException {
         String name = Addresses.format(server);
         String socks = "socks5 " + name;
-        Replies replies = new Replies();
         ChannelFuture connect = new Bootstrap().group(group)
                 .channelFactory(MptcpChannels.client(sockets, server.getAddress() instanceof Inet6Address,
                         ClientSocketOptions.mark(settings.mark())))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-                .handler(replies)
+                .option(ChannelOption.AUTO_READ, false)
+                .handler(new ChannelInboundHandlerAdapter())
                 .connect(server);
         if (!connect.await(settings.connectTimeout().toMillis() + 1_000) || !connect.isSuccess()) {
             connect.channel().close();
@@ -65,7 +64,7 @@ final class ServerProbe {
         }
         Channel ch = connect.channel();
         try {
-            String problem = handshake(ch, replies);
+            String problem = greet(ch, server);
             if (problem != null) {
                 return List.of(Check.fail(socks, problem, settings.socks().authenticates()
                         ? "check socks.username and socks.password (or MPGW_SOCKS_USERNAME/PASSWORD)"
@@ -79,34 +78,18 @@ final class ServerProbe {
         }
     }
 
-    /** Greeting and, when configured, credentials; null when the server accepted them. */
-    private String handshake(Channel ch, Replies replies) throws InterruptedException {
-        boolean auth = settings.socks().authenticates();
-        ByteBuf greeting = Unpooled.buffer();
-        Socks5RequestWriter.INSTANCE.greeting(auth, greeting);
-        ch.writeAndFlush(greeting);
-        byte[] method = replies.await(2, settings.socks().handshakeTimeout().toMillis());
-        if (method == null) {
-            return "no SOCKS5 method reply within " + settings.socks().handshakeTimeout().toMillis() + " ms";
+    /** Greeting and, when configured, credentials, as a pool member sends them; null when the server took them. */
+    private String greet(Channel ch, InetSocketAddress server) throws InterruptedException {
+        Promise<Channel> greeting = ch.eventLoop().newPromise();
+        ch.pipeline().addLast(Socks5ClientHandshake.greetingOnly(server, settings.socks(), Opening.FRESH, greeting));
+        // The handshake's own timeout ends it; the extra second only guards against a lost event.
+        if (!greeting.await(settings.socks().handshakeTimeout().toMillis() + 1_000)) {
+            return "no SOCKS5 reply within " + settings.socks().handshakeTimeout().toMillis() + " ms";
         }
-        if (method[0] != 5) {
-            return "not a SOCKS5 server (reply version " + method[0] + ")";
-        }
-        int chosen = method[1] & 0xff;
-        if (chosen != (auth ? 2 : 0)) {
-            return "the server chose auth method 0x" + Integer.toHexString(chosen) + ", offered 0x0" + (auth ? 2 : 0);
-        }
-        if (!auth) {
+        if (greeting.isSuccess()) {
             return null;
         }
-        ByteBuf credentials = Unpooled.buffer();
-        Socks5RequestWriter.INSTANCE.credentials(settings.socks().username(), settings.socks().password(), credentials);
-        ch.writeAndFlush(credentials);
-        byte[] status = replies.await(2, settings.socks().handshakeTimeout().toMillis());
-        if (status == null) {
-            return "no auth reply";
-        }
-        return status[1] == 0 ? null : "authentication failed for user '" + settings.socks().username() + "'";
+        return greeting.cause() instanceof Socks5HandshakeException e ? e.what() : greeting.cause().toString();
     }
 
     private Check mptcp(Channel ch, String name, int wanted) throws InterruptedException {
@@ -143,46 +126,5 @@ final class ServerProbe {
                     + " each of router B's addresses over its own link");
         }
         return Check.ok(check, "MPTCP with " + subflows + " subflows: " + paths);
-    }
-
-    /** Collects the server's bytes; the probe takes them in pieces of known size. Event loop writes, caller reads. */
-    private static final class Replies extends SimpleChannelInboundHandler<ByteBuf> {
-        private final ByteBuf received = Unpooled.buffer();
-
-        @Override
-        protected synchronized void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
-            received.writeBytes(msg);
-            notifyAll();
-        }
-
-        @Override
-        public synchronized void channelInactive(ChannelHandlerContext ctx) {
-            notifyAll();
-        }
-
-        @Override
-        public void handlerRemoved(ChannelHandlerContext ctx) {
-            synchronized (this) {
-                received.release();
-            }
-        }
-
-        /** The next {@code n} bytes, or null when they do not come within {@code millis}. */
-        synchronized byte[] await(int n, long millis) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-            while (received.refCnt() > 0 && received.readableBytes() < n) {
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    return null;
-                }
-                wait(left);
-            }
-            if (received.refCnt() == 0) {
-                return null;
-            }
-            byte[] out = new byte[n];
-            received.readBytes(out);
-            return out;
-        }
     }
 }

@@ -1,7 +1,7 @@
 package mpgw.gateway.check;
 
 import java.util.List;
-import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.config.GatewaySettings;
 
 /**
  * The host checks of {@code mpgw check} that need no network (MPTCP enabled, path-manager limits and endpoints,

@@ -6,13 +6,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import mpgw.config.Addresses;
-import mpgw.gateway.Socks5ClientSettings;
-import mpgw.gateway.UpstreamConnector;
+import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.Socks5Requests;
+import mpgw.gateway.upstream.UpstreamConnector;
 import mpgw.relay.WriteStallRetry;
 import mpgw.socks.FwdUdpFrame;
 import mpgw.socks.FwdUdpFrameDecoder;
@@ -28,7 +28,6 @@ import mpgw.socks.FwdUdpFrameEncoder;
  * a shared stream from the same remote (every client's DNS server) could not be told apart.
  */
 final class FwdUdpStreamCarrier implements UdpCarrier {
-    static final byte FWD_UDP = 0x05;
     private static final InetSocketAddress UNSPECIFIED = new InetSocketAddress("0.0.0.0", 0);
 
     private final UpstreamConnector connector;
@@ -51,7 +50,7 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
     @Override
     public UdpTunnel open(EventLoop loop, InetSocketAddress client, UdpTunnel.Listener listener) {
         StreamTunnel tunnel = new StreamTunnel(listener);
-        tunnel.start(loop, connector, socks, Socks5CommandType.valueOf(FWD_UDP));
+        tunnel.start(loop, connector, socks, Socks5Requests.FWD_UDP);
         return tunnel;
     }
 

@@ -6,10 +6,10 @@ import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
-import mpgw.gateway.EarlyData;
-import mpgw.gateway.Socks5ClientHandshake;
-import mpgw.gateway.Socks5ClientSettings;
-import mpgw.gateway.UpstreamConnector;
+import mpgw.gateway.upstream.EarlyData;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.UpstreamConnector;
 
 /**
  * What both carriers' tunnels do before their datagrams move, and how they end: an upstream MPTCP connection to

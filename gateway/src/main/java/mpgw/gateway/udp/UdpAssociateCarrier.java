@@ -22,9 +22,9 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import mpgw.config.Addresses;
-import mpgw.gateway.Socks5ClientHandshake;
-import mpgw.gateway.Socks5ClientSettings;
-import mpgw.gateway.UpstreamConnector;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.UpstreamConnector;
 import mpgw.jni.SocketOptions;
 import mpgw.socks.Socks5UdpHeader;
 

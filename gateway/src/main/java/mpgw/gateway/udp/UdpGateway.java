@@ -14,12 +14,10 @@ import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
-import mpgw.gateway.BadServerMemory;
-import mpgw.gateway.GatewayMetrics;
-import mpgw.gateway.GatewaySettings;
 import mpgw.daemon.DaemonStartException;
-import mpgw.gateway.UpstreamConnector;
-import mpgw.jni.MptcpSocketFactory;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.UdpSettings;
+import mpgw.gateway.upstream.UpstreamConnector;
 import mpgw.jni.TransparentDatagramListener;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -50,17 +48,17 @@ public final class UdpGateway implements AutoCloseable {
         this.table = new UdpSessionTable(loop, settings, carrier, metrics);
     }
 
-    /** Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off. */
-    public static UdpGateway start(GatewaySettings gateway, MptcpSocketFactory sockets, MeterRegistry registry)
+    /**
+     * Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off.
+     *
+     * @param connector to {@code udp.servers}, shared with the TCP half's bad-server memory and metrics
+     */
+    public static UdpGateway start(GatewaySettings gateway, UpstreamConnector connector, MeterRegistry registry)
             throws DaemonStartException {
         UdpSettings settings = gateway.udp();
         if (!settings.enabled()) {
             return null;
         }
-        UpstreamConnector connector = new UpstreamConnector(settings.servers(), sockets, gateway.mark(),
-                gateway.connectTimeout(), gateway.connectRaceDelay(), false,
-                new BadServerMemory(gateway.badServerMemory()),
-                GatewayMetrics.NONE);
         UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
                 ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer(),
                         gateway.relay().writeStallRetry())

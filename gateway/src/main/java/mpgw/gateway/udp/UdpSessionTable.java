@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import mpgw.config.Cidr;
+import mpgw.gateway.config.UdpSettings;
 import mpgw.jni.TransparentDatagramListener;
 
 /**

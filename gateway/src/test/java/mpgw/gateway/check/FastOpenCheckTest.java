@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import mpgw.gateway.GatewaySettings;
+import mpgw.gateway.config.GatewaySettings;
 import mpgw.net.FastOpenSysctl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

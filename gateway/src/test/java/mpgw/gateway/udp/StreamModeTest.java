@@ -33,12 +33,16 @@ class StreamModeTest {
 
     @Test
     void digOverIpv4AndIpv6IsAnsweredFromTheDnsServer() throws Exception {
+        long connectsBefore = f.timerCount("mpgw.gateway.upstream.connect");
         String v4 = f.dig("@" + f.bed.get("DST_IP") + " " + UdpGatewayFixture.DNS_NAME + " A +short");
         assertEquals(UdpGatewayFixture.DNS_ANSWER, v4.trim(), f.logs());
         String v6 = f.dig("@" + f.bed.get("DST_IP6") + " " + UdpGatewayFixture.DNS_NAME + " AAAA +short");
         assertEquals("2001:db8::1", v6.trim());
         assertTrue(f.counter("mpgw.gateway.udp.datagrams", "direction", "up") >= 2);
         assertTrue(f.counter("mpgw.gateway.udp.datagrams", "direction", "down") >= 2);
+        // The UDP half's upstream connects are counted with the TCP half's (one Upstreams for both).
+        assertTrue(f.timerCount("mpgw.gateway.upstream.connect") > connectsBefore,
+                "no upstream connect counted for the UDP sessions");
     }
 
     @Test

@@ -13,10 +13,11 @@ import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import mpgw.gateway.EarlyData;
-import mpgw.gateway.Socks5ClientHandshake;
-import mpgw.gateway.Socks5ClientSettings;
-import mpgw.gateway.Socks5HandshakeException;
+import mpgw.gateway.upstream.EarlyData;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.Socks5HandshakeException;
+import mpgw.gateway.upstream.Socks5Requests;
 import org.junit.jupiter.api.Test;
 
 /** The gateway's SOCKS5 client handshake with the UDP commands: FWD UDP (0x05) and UDP ASSOCIATE (0x03). */
@@ -40,7 +41,7 @@ class UdpCommandHandshakeTest {
         EmbeddedChannel ch = new EmbeddedChannel();
         Promise<Channel> result = ch.eventLoop().newPromise();
         ch.pipeline().addLast(new Socks5ClientHandshake(SERVER, new InetSocketAddress("0.0.0.0", 0), PIPELINED,
-                EarlyData.NONE, result, Socks5CommandType.valueOf(FwdUdpStreamCarrier.FWD_UDP)));
+                EarlyData.NONE, result, Socks5Requests.FWD_UDP));
         assertEquals("050100" + "05050001000000000000", out(ch), "greeting, then VER CMD=5 RSV ATYP 0.0.0.0:0");
         ch.writeInbound(Unpooled.wrappedBuffer(ByteBufUtil.decodeHexDump("0500" + "050000010a0101020438" + "cafe")));
         assertTrue(result.isSuccess());

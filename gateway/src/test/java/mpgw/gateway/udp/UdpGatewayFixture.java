@@ -2,17 +2,19 @@ package mpgw.gateway.udp;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import mpgw.gateway.GatewayMetrics;
-import mpgw.gateway.GatewayServer;
-import mpgw.gateway.GatewaySettings;
-import mpgw.jni.MptcpSocketFactory;
 import mpgw.config.ConfigFiles;
+import mpgw.gateway.GatewayServer;
+import mpgw.gateway.Upstreams;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.metrics.MicrometerGatewayMetrics;
+import mpgw.jni.MptcpSocketFactory;
 import mpgw.server.MicrometerServerEvents;
 import mpgw.server.ServerSettings;
 import mpgw.server.SocksServer;
@@ -134,9 +136,10 @@ final class UdpGatewayFixture implements AutoCloseable {
         GatewaySettings settings = GatewaySettings.load(conf);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         bed.call("gw", () -> {
-            tcp = new GatewayServer(settings, sockets, GatewayMetrics.NONE);
+            Upstreams upstreams = Upstreams.from(settings, sockets, new MicrometerGatewayMetrics(registry, sockets));
+            tcp = new GatewayServer(settings, upstreams);
             tcp.start();
-            udp = UdpGateway.start(settings, sockets, registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), registry);
             return null;
         });
     }
@@ -184,6 +187,11 @@ final class UdpGatewayFixture implements AutoCloseable {
     double counter(String name, String... tags) {
         Counter c = registry.find(name).tags(tags).counter();
         return c == null ? 0 : c.count();
+    }
+
+    /** How many times a timer recorded, e.g. {@code mpgw.gateway.upstream.connect} (any server). */
+    long timerCount(String name) {
+        return registry.find(name).timers().stream().mapToLong(Timer::count).sum();
     }
 
     double gauge(String name) {

@@ -1,0 +1,13 @@
+package mpgw;
+
+import java.nio.file.Path;
+import mpgw.testing.PackageCycles;
+import org.junit.jupiter.api.Test;
+
+/** jdeps finds no package cycle in common's main classes. */
+class PackageCyclesTest {
+    @Test
+    void noPackageCycleInMainCode() {
+        PackageCycles.assertNone(Path.of("target/classes"));
+    }
+}

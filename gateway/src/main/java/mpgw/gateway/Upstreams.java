@@ -1,0 +1,59 @@
+package mpgw.gateway;
+
+import io.netty.channel.EventLoopGroup;
+import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.gateway.upstream.BadServerMemory;
+import mpgw.gateway.upstream.UpstreamConnector;
+import mpgw.gateway.upstream.UpstreamOpener;
+import mpgw.gateway.upstream.WarmUpstreams;
+import mpgw.gateway.upstream.pool.UpstreamPool;
+import mpgw.jni.MptcpSocketFactory;
+
+/**
+ * The way to router B, built once from the gateway's settings and handed to both halves: one
+ * {@link BadServerMemory} and one set of metrics for every upstream connect, TCP flows' and UDP sessions' alike.
+ * The TCP half gets the connector with fast open (if configured), the warm pool and the {@link UpstreamOpener};
+ * the UDP half a connector to {@code udp.servers} without fast open.
+ *
+ * <p>Thread-safe (immutable).
+ */
+public final class Upstreams {
+    private final GatewaySettings settings;
+    private final GatewayMetrics metrics;
+    private final UpstreamConnector tcp;
+    private final UpstreamConnector udp;
+
+    private Upstreams(GatewaySettings settings, GatewayMetrics metrics, UpstreamConnector tcp) {
+        this.settings = settings;
+        this.metrics = metrics;
+        this.tcp = tcp;
+        this.udp = tcp.withServers(settings.udp().servers());
+    }
+
+    public static Upstreams from(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics) {
+        return new Upstreams(settings, metrics, new UpstreamConnector(settings.servers(), sockets, settings.mark(),
+                settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
+                new BadServerMemory(settings.badServerMemory()), metrics));
+    }
+
+    /** The warm pool on the TCP half's event loops, or none when {@code upstream.pool.size = 0}; not started. */
+    WarmUpstreams warm(EventLoopGroup group) {
+        return settings.pool().enabled()
+                ? new UpstreamPool(settings.pool(), group, tcp, settings.socks(), metrics) : WarmUpstreams.NONE;
+    }
+
+    /** How TCP flows get their upstream connections. */
+    UpstreamOpener opener(WarmUpstreams warm) {
+        return new UpstreamOpener(tcp, warm, settings.socks(), settings.fastOpenWait(), metrics);
+    }
+
+    /** The UDP half's connector: {@code udp.servers}, no fast open. */
+    public UpstreamConnector udp() {
+        return udp;
+    }
+
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+}

@@ -1,0 +1,101 @@
+package mpgw.gateway.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import java.net.InetSocketAddress;
+import mpgw.connection.ConnectionRecord;
+import mpgw.connection.Outcome;
+import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.relay.ByteMeter;
+import mpgw.relay.ConnectionReset;
+import mpgw.relay.RelayStats;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One intercepted TCP connection, from accept to close: what the handlers learn about it (original destination,
+ * socks-server used), kept in its {@link ConnectionRecord}, and its single end, which writes the flow's log line and
+ * metrics once.
+ *
+ * <p>Log line ({@link ConnectionRecord#line()}, the socks-server's words):
+ * {@code conn=1a2b3c4d client=… dest=… server=… up=… down=… ms=… outcome=… [detail="…"]}; relayed flows at
+ * info, {@code client-gone} at debug (client-side noise), refusals at warn.
+ *
+ * <p>Threading: attached to the downstream channel and touched only on its event loop.
+ */
+final class Flow {
+    private static final AttributeKey<Flow> FLOW = AttributeKey.valueOf("mpgw.gateway.flow");
+    private static final Logger log = LogManager.getLogger(Flow.class);
+
+    private final Channel downstream;
+    private final GatewayMetrics metrics;
+    private final ConnectionRecord record;
+
+    private Flow(Channel downstream, GatewayMetrics metrics) {
+        this.downstream = downstream;
+        this.metrics = metrics;
+        this.record = ConnectionRecord.attach(downstream, (InetSocketAddress) downstream.remoteAddress(), "server",
+                this::ended);
+    }
+
+    /** Attaches a new flow to an accepted channel; a close before the relay starts ends it as client-gone. */
+    static Flow start(Channel downstream, GatewayMetrics metrics) {
+        Flow flow = new Flow(downstream, metrics);
+        downstream.attr(FLOW).set(flow);
+        metrics.flowStarted();
+        return flow;
+    }
+
+    static Flow of(Channel downstream) {
+        return downstream.attr(FLOW).get();
+    }
+
+    InetSocketAddress destination() {
+        return record.destination();
+    }
+
+    void destination(InetSocketAddress destination) {
+        record.destination(destination);
+    }
+
+    void server(InetSocketAddress server) {
+        record.peer(server);
+    }
+
+    /**
+     * The relay took over: the flow ends when it does. {@code earlyBytes}: client bytes sent upstream during the
+     * handshake, which the relay's count does not include.
+     */
+    void relaying(long earlyBytes) {
+        record.relaying();
+        record.addBytes(earlyBytes, 0);
+        metrics.bytes(earlyBytes, 0);
+    }
+
+    /** The relay's live byte counts, for the metrics. */
+    ByteMeter meter() {
+        return metrics::bytes;
+    }
+
+    void relayEnded(RelayStats stats) {
+        record.relayEnded(stats.bytesUp(), stats.bytesDown());
+    }
+
+    /** Ends the flow with a refusal and resets the client connection. */
+    void refuse(Outcome outcome, String detail) {
+        record.outcome(outcome, detail);
+        record.end();
+        ConnectionReset.reset(downstream);
+    }
+
+    private void ended(ConnectionRecord r) {
+        metrics.flowEnded(r.outcome(), r.bytesUp(), r.bytesDown());
+        if (r.outcome() == Outcome.RELAYED) {
+            log.info(r.line());
+        } else if (r.outcome() == Outcome.CLIENT_GONE) {
+            log.debug(r.line()); // client-side noise logs lower than upstream failures
+        } else {
+            log.warn(r.line());
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package mpgw.gateway.tcp;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.socksx.v5.Socks5CommandType;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import mpgw.connection.Outcome;
+import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.gateway.upstream.Attempt;
+import mpgw.gateway.upstream.EarlyData;
+import mpgw.gateway.upstream.FastOpenStatus;
+import mpgw.gateway.upstream.PathSampler;
+import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
+import mpgw.gateway.upstream.Socks5ClientHandshake;
+import mpgw.gateway.upstream.Socks5ClientSettings;
+import mpgw.gateway.upstream.Socks5HandshakeException;
+import mpgw.gateway.upstream.UpstreamOpener;
+import mpgw.gateway.upstream.UpstreamPipeline;
+import mpgw.relay.Relay;
+import mpgw.relay.RelaySettings;
+
+/**
+ * Carries one flow from "destination known" to "relaying", in three steps:
+ * <ol>
+ *   <li>get an upstream connection: {@link UpstreamOpener} starts the flow's {@link Attempt}, which decides
+ *       between a warm connection, a fast-open wait and a fresh connect, and retries a dead warm one;</li>
+ *   <li>the SOCKS5 handshake on it ({@link Socks5ClientHandshake}), with the client's early bytes
+ *       ({@link EarlyDataBuffer});</li>
+ *   <li>the relay: both channels go to {@link Relay}, the upstream's paths to {@link PathSampler}.</li>
+ * </ol>
+ * Any failure on the way ends the flow and resets the client connection ({@link mpgw.relay.ConnectionReset}); a
+ * client that leaves meanwhile cancels the upstream.
+ *
+ * <p>Threading: the downstream channel's event loop, which the upstream shares.
+ */
+final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Attempt.Listener {
+    private final UpstreamOpener opener;
+    private final EarlyDataBuffer early;
+    private final Socks5ClientSettings socks;
+    private final GatewayMetrics metrics;
+    private final Duration pathSampleInterval;
+    private final RelaySettings relay;
+    private ChannelHandlerContext ctx;
+    private Attempt attempt;
+
+    FlowSetupHandler(UpstreamOpener opener, EarlyDataBuffer early, Socks5ClientSettings socks,
+                     GatewayMetrics metrics, Duration pathSampleInterval, RelaySettings relay) {
+        this.opener = opener;
+        this.relay = relay;
+        this.early = early;
+        this.socks = socks;
+        this.metrics = metrics;
+        this.pathSampleInterval = pathSampleInterval;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Step 1: get an upstream connection. */
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        attempt = opener.open(ctx.channel(), Flow.of(ctx.channel()).destination(), early, this);
+    }
+
+    @Override
+    public void unreachable(Throwable cause) {
+        Flow.of(ctx.channel()).refuse(Outcome.UPSTREAM_UNREACHABLE, cause.getMessage());
+    }
+
+    /** Step 2: the SOCKS5 handshake on the connection the attempt got. */
+    @Override
+    public Future<Channel> connected(Channel upstream, Opening opening, EarlyData data) {
+        Flow flow = Flow.of(ctx.channel());
+        InetSocketAddress server = (InetSocketAddress) upstream.remoteAddress();
+        flow.server(server);
+        Promise<Channel> handshake = upstream.eventLoop().newPromise();
+        long started = System.nanoTime();
+        handshake.addListener(f -> handshakeDone(upstream, handshake, started, opening));
+        upstream.pipeline().addLast(UpstreamPipeline.SOCKS5_HANDSHAKE, new Socks5ClientHandshake(server,
+                flow.destination(), socks, data, handshake, Socks5CommandType.CONNECT, opening));
+        return handshake;
+    }
+
+    private void handshakeDone(Channel upstream, Future<Channel> handshake, long started, Opening opening) {
+        Throwable cause = handshake.cause();
+        if (cause != null && attempt.retry(cause)) {
+            return;
+        }
+        int reply = cause instanceof Socks5HandshakeException e ? e.replyCode() : 0;
+        if (cause == null || reply > 0) {
+            metrics.handshakeCompleted(System.nanoTime() - started);
+            metrics.socksReply(reply);
+            if (opening == Opening.REQUEST_SENT) {
+                metrics.fastOpen(FastOpenStatus.synDataAcked(upstream));
+            }
+        }
+        if (cause != null) {
+            Outcome outcome = reply > 0 ? Outcome.REFUSED
+                    : cause instanceof Socks5HandshakeException e && e.isTimeout() ? Outcome.HANDSHAKE_TIMEOUT
+                    : Outcome.HANDSHAKE_FAILED;
+            Flow.of(ctx.channel()).refuse(outcome, cause.getMessage());
+            return;
+        }
+        relay(upstream);
+    }
+
+    /** Step 3: the relay takes both channels. */
+    private void relay(Channel upstream) {
+        Channel downstream = ctx.channel();
+        if (!downstream.isActive()) {
+            upstream.close();
+            return;
+        }
+        Flow flow = Flow.of(downstream);
+        ctx.pipeline().remove(early);
+        ctx.pipeline().remove(this);
+        flow.relaying(early.taken());
+        Relay.join(downstream, upstream, relay, flow.meter(), flow::relayEnded);
+        if (early.inputShutdown()) {
+            // The client's FIN came during the handshake; the relay passes it on like one it read itself.
+            downstream.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+        PathSampler.start(upstream, pathSampleInterval, metrics);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (attempt != null) {
+            attempt.release();
+        }
+    }
+
+    /**
+     * A read error on the client connection before the relay runs (a RST: the client left) closes it, so the
+     * upstream connect is cancelled or never started. Netty would otherwise only shut the input down, since the
+     * channel allows half-closure, and the flow would go on to a destination nobody listens to.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            ctx.close();
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        // The client left before the relay started.
+        if (attempt != null) {
+            attempt.cancel();
+        }
+        ctx.fireChannelInactive();
+    }
+}
