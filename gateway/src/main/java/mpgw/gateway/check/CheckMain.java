@@ -75,11 +75,11 @@ public final class CheckMain {
         // Netty's native epoll library must be loaded before any socket is made outside an event loop.
         io.netty.channel.epoll.Epoll.ensureAvailability();
         int wanted = subflows > 0 ? subflows : Math.max(2, settings.servers().size());
-        checks.add(report(HostChecks.kernel(settings), out));
+        checks.add(report(KernelChecks.kernel(settings), out));
         checks.add(report(HostChecks.mptcpEnabled(), out));
         checks.add(report(HostChecks.pathManager(wanted), out));
         checks.add(report(HostChecks.rules(settings), out));
-        checks.add(report(HostChecks.fastOpen(settings), out));
+        checks.add(report(KernelChecks.fastOpen(settings), out));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             ServerProbe probe = new ServerProbe(settings, group);

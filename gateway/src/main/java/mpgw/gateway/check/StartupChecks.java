@@ -15,7 +15,7 @@ public final class StartupChecks {
     public static List<Check> failing(GatewaySettings settings) {
         int paths = Math.max(2, settings.servers().size());
         return List.of(HostChecks.mptcpEnabled(), HostChecks.pathManager(paths), HostChecks.rules(settings),
-                        HostChecks.fastOpen(settings))
+                        KernelChecks.fastOpen(settings))
                 .stream().filter(c -> !c.ok()).toList();
     }
 }

@@ -1,6 +1,7 @@
 package mpgw.gateway.tcp;
 
 import io.netty.channel.Channel;
+import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import mpgw.connection.ConnectionRecord;
@@ -84,6 +85,13 @@ final class Flow {
     /** Ends the flow with a refusal and resets the client connection. */
     void refuse(Outcome outcome, String detail) {
         record.outcome(outcome, detail);
+        record.end();
+        ConnectionReset.reset(downstream);
+    }
+
+    /** Ends the flow refused by the server's SOCKS5 reply {@code reply} (the log's {@code reply=} field). */
+    void refusedBy(int reply, String detail) {
+        record.refused(ConnectionRecord.replyName(Socks5CommandStatus.valueOf((byte) reply)), detail);
         record.end();
         ConnectionReset.reset(downstream);
     }

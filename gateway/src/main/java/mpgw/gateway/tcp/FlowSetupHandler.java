@@ -102,11 +102,13 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Att
                 metrics.fastOpen(FastOpenStatus.synDataAcked(upstream));
             }
         }
+        if (cause != null && reply > 0) {
+            Flow.of(ctx.channel()).refusedBy(reply, cause.getMessage());
+            return;
+        }
         if (cause != null) {
-            Outcome outcome = reply > 0 ? Outcome.REFUSED
-                    : cause instanceof Socks5HandshakeException e && e.isTimeout() ? Outcome.HANDSHAKE_TIMEOUT
-                    : Outcome.HANDSHAKE_FAILED;
-            Flow.of(ctx.channel()).refuse(outcome, cause.getMessage());
+            Flow.of(ctx.channel()).refuse(cause instanceof Socks5HandshakeException e && e.isTimeout()
+                    ? Outcome.HANDSHAKE_TIMEOUT : Outcome.HANDSHAKE_FAILED, cause.getMessage());
             return;
         }
         relay(upstream);

@@ -24,30 +24,30 @@ class FastOpenCheckTest {
 
     @Test
     void offNeedsNothing() throws Exception {
-        assertTrue(HostChecks.fastOpen(settings("off"), new FastOpenSysctl(0), "4096 131072 6291456").ok());
+        assertTrue(KernelChecks.fastOpen(settings("off"), new FastOpenSysctl(0), "4096 131072 6291456").ok());
     }
 
     @Test
     void onNeedsTheClientBit() throws Exception {
-        Check c = HostChecks.fastOpen(settings("on"), new FastOpenSysctl(2), "4096 1048576 6291456");
+        Check c = KernelChecks.fastOpen(settings("on"), new FastOpenSysctl(2), "4096 1048576 6291456");
         assertFalse(c.ok());
         assertTrue(c.fix().startsWith("sysctl -w net.ipv4.tcp_fastopen=3"), c.line());
     }
 
     @Test
     void onWithTheKernelsDefaultReceiveBufferNamesTheSetting() throws Exception {
-        Check c = HostChecks.fastOpen(settings("on"), new FastOpenSysctl(1), "4096\t131072\t6291456\n");
+        Check c = KernelChecks.fastOpen(settings("on"), new FastOpenSysctl(1), "4096\t131072\t6291456\n");
         assertFalse(c.ok(), c.line());
         assertTrue(c.detail().contains("tcp_rmem default is 131072"), c.line());
         assertEquals("sysctl -w net.ipv4.tcp_rmem=\"4096 1048576 6291456\"", c.fix());
         // A maximum below 1 MiB is raised with the default, or the kernel refuses the triple.
         assertEquals("sysctl -w net.ipv4.tcp_rmem=\"4096 1048576 1048576\"",
-                HostChecks.fastOpen(settings("on"), new FastOpenSysctl(1), "4096 87380 524288").fix());
+                KernelChecks.fastOpen(settings("on"), new FastOpenSysctl(1), "4096 87380 524288").fix());
     }
 
     @Test
     void onWithAMebibyteDefaultPasses() throws Exception {
-        Check c = HostChecks.fastOpen(settings("on"), new FastOpenSysctl(1), "4096 1048576 6291456");
+        Check c = KernelChecks.fastOpen(settings("on"), new FastOpenSysctl(1), "4096 1048576 6291456");
         assertTrue(c.ok(), c.line());
         assertTrue(c.detail().contains("tcp_rmem default 1048576"), c.line());
     }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class KernelCheckTest {
 
     private static List<String> missing(String release) {
-        return HostChecks.missingKernelFeatures(release).stream().map(HostChecks.KernelFeature::since).toList();
+        return KernelChecks.missingKernelFeatures(release).stream().map(KernelChecks.KernelFeature::since).toList();
     }
 
     @Test
@@ -34,15 +34,15 @@ class KernelCheckTest {
 
     @Test
     void aReleaseWithoutMajorAndMinorIsNotGuessed() {
-        assertNull(HostChecks.missingKernelFeatures("linux"));
-        assertNull(HostChecks.missingKernelFeatures(""));
-        assertNull(HostChecks.missingKernelFeatures(null));
-        assertFalse(HostChecks.kernel("garbage", false).ok());
+        assertNull(KernelChecks.missingKernelFeatures("linux"));
+        assertNull(KernelChecks.missingKernelFeatures(""));
+        assertNull(KernelChecks.missingKernelFeatures(null));
+        assertFalse(KernelChecks.kernel("garbage", false).ok());
     }
 
     @Test
     void belowTheMinimumTheCheckFailsAndNamesWhatIsMissing() {
-        Check c = HostChecks.kernel("5.15.0-91-generic\n", false);
+        Check c = KernelChecks.kernel("5.15.0-91-generic\n", false);
         assertFalse(c.ok(), c.line());
         assertTrue(c.detail().startsWith("Linux 5.15.0-91-generic lacks MPTCP_INFO"), c.line());
         assertTrue(c.detail().contains("TCP Fast Open on MPTCP sockets (MSG_FASTOPEN, TCP_FASTOPEN on listeners)"
@@ -53,7 +53,7 @@ class KernelCheckTest {
 
     @Test
     void aSupportedOlderKernelPassesAndSaysWhatDegrades() {
-        Check c = HostChecks.kernel("6.1.0-18-amd64", false);
+        Check c = KernelChecks.kernel("6.1.0-18-amd64", false);
         assertTrue(c.ok(), c.line());
         assertEquals("OK   kernel: Linux 6.1.0-18-amd64 runs mpgw; missing: TCP Fast Open on MPTCP sockets (MSG_FASTOPEN,"
                 + " TCP_FASTOPEN on listeners) (6.2): upstream.fast-open and server.fast-open cannot work; leave them"
@@ -63,15 +63,15 @@ class KernelCheckTest {
 
     @Test
     void fastOpenOnAKernelWithoutItFails() {
-        Check c = HostChecks.kernel("6.1.0-18-amd64", true);
+        Check c = KernelChecks.kernel("6.1.0-18-amd64", true);
         assertFalse(c.ok(), c.line());
         assertTrue(c.fix().startsWith("set upstream.fast-open = off"), c.line());
-        assertTrue(HostChecks.kernel("6.2.0-39-generic", true).ok());
+        assertTrue(KernelChecks.kernel("6.2.0-39-generic", true).ok());
     }
 
     @Test
     void aCurrentKernelHasEverything() {
-        Check c = HostChecks.kernel("6.18.44-fc-v1272\n", true);
+        Check c = KernelChecks.kernel("6.18.44-fc-v1272\n", true);
         assertEquals("OK   kernel: Linux 6.18.44-fc-v1272 has every MPTCP feature mpgw uses (endpoint flag fullmesh"
                 + " 5.15, MPTCP_INFO and per-subflow addresses 5.16, TCP Fast Open on MPTCP sockets 6.2,"
                 + " MPTCP_FULL_INFO 6.5)", c.line());
