@@ -32,9 +32,19 @@ public final class PinningTrustManager extends X509ExtendedTrustManager {
     private static final int X509_V_ERR_CERT_REJECTED = 28;
 
     private final PinnedPeers peers;
+    private final Runnable onCheck;
 
     public PinningTrustManager(PinnedPeers peers) {
+        this(peers, () -> { });
+    }
+
+    /**
+     * @param onCheck runs once per check, that is once per full handshake: a resumed session is not checked
+     *                again, so counting these tells full handshakes from resumed ones, with either provider
+     */
+    public PinningTrustManager(PinnedPeers peers, Runnable onCheck) {
         this.peers = peers;
+        this.onCheck = onCheck;
     }
 
     /**
@@ -45,6 +55,7 @@ public final class PinningTrustManager extends X509ExtendedTrustManager {
      * @throws CertificateException when the peer sent no certificate
      */
     public void check(X509Certificate[] chain) throws CertificateException {
+        onCheck.run();
         try {
             checkPinned(chain);
         } catch (UnpinnedPeerException e) {

@@ -141,9 +141,9 @@ class TlsHandshakeTest {
     void laterConnectionsResumeTheSession(TlsProvider serverProvider, TlsProvider clientProvider) throws Exception {
         CountingTrustManager serverTrust = new CountingTrustManager(pins(CLIENT));
         CountingTrustManager clientTrust = new CountingTrustManager(pins(SERVER));
-        SslContext clientContext = TlsContexts.client(CLIENT, clientTrust, clientProvider, null);
+        SslContext clientContext = TlsContexts.client(CLIENT, clientTrust.manager, clientProvider, null);
         TlsLoopback.End s = new TlsLoopback.End();
-        Channel server = TlsLoopback.server(group, TlsContexts.server(SERVER, serverTrust, serverProvider, null),
+        Channel server = TlsLoopback.server(group, TlsContexts.server(SERVER, serverTrust.manager, serverProvider, null),
                 TlsLoopback.TIMEOUT, s);
         try {
             for (int i = 0; i < 3; i++) {
@@ -180,7 +180,7 @@ class TlsHandshakeTest {
         CountingTrustManager serverTrust = new CountingTrustManager(pins(CLIENT));
         SslContext clientContext = TlsContexts.client(CLIENT, pins(SERVER), provider);
         TlsLoopback.End s = new TlsLoopback.End();
-        Channel server = TlsLoopback.server(group, TlsContexts.server(SERVER, serverTrust, provider, null),
+        Channel server = TlsLoopback.server(group, TlsContexts.server(SERVER, serverTrust.manager, provider, null),
                 TlsLoopback.TIMEOUT, s);
         int lanes = 4;
         int batches = 10;

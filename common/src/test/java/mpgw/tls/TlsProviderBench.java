@@ -238,7 +238,7 @@ public final class TlsProviderBench {
         boolean resume = variant.endsWith("resumed");
         CountingTrustManager serverTrust = new CountingTrustManager(PinnedPeers.of(List.of(CLIENT.fingerprint())));
         SslContext serverContext = provider == null ? null
-                : TlsContexts.server(SERVER, serverTrust, provider, null);
+                : TlsContexts.server(SERVER, serverTrust.manager, provider, null);
         SslContext clientContext = provider == null ? null
                 : TlsContexts.client(CLIENT, new PinningTrustManager(PinnedPeers.of(List.of(SERVER.fingerprint()))),
                         provider, null);
