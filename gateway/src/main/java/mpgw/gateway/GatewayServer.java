@@ -23,6 +23,8 @@ import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.SocketOptions;
+import mpgw.log.LogLimiter;
+import mpgw.net.AcceptBackoff;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -36,6 +38,8 @@ import org.apache.logging.log4j.Logger;
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(GatewayServer.class);
+    /** Failed accepts (out of descriptors) log at most one line per 10 s and listener. */
+    private static final LogLimiter ACCEPT_LOG = new LogLimiter(Duration.ofSeconds(10), 64);
     private static final MptcpSocketFactory PLAIN_TCP = new MptcpSocketFactory(MptcpMode.OFF);
 
     private final GatewaySettings settings;
@@ -70,7 +74,9 @@ public final class GatewayServer implements AutoCloseable {
                     .channelFactory(MptcpChannels.server(PLAIN_TCP, ipv6))
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6))
+                    .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6,
+                            new AcceptBackoff(Addresses.format(address), metrics::acceptFailed, ACCEPT_LOG,
+                                    Duration.ofMillis(50), Duration.ofSeconds(1))))
                     // Accept with auto-read off: the flow reads the client only when it can hold the bytes.
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -113,12 +119,17 @@ public final class GatewayServer implements AutoCloseable {
         stop(Duration.ZERO);
     }
 
-    /** IPV6_TRANSPARENT for an IPv6 listener under TPROXY (Netty's IP_TRANSPARENT option is IPv4's). */
+    /**
+     * IPV6_TRANSPARENT for an IPv6 listener under TPROXY (Netty's IP_TRANSPARENT option is IPv4's), and the
+     * listener's {@link AcceptBackoff}: out of descriptors, it pauses accepting instead of spinning.
+     */
     private static final class TransparentListener extends ChannelInitializer<Channel> {
         private final boolean ipv6Transparent;
+        private final AcceptBackoff backoff;
 
-        TransparentListener(boolean ipv6Transparent) {
+        TransparentListener(boolean ipv6Transparent, AcceptBackoff backoff) {
             this.ipv6Transparent = ipv6Transparent;
+            this.backoff = backoff;
         }
 
         @Override
@@ -127,6 +138,7 @@ public final class GatewayServer implements AutoCloseable {
             if (ipv6Transparent) {
                 SocketOptions.setIpv6Transparent(((EpollServerSocketChannel) ch).fd().intValue());
             }
+            ch.pipeline().addLast(backoff);
         }
     }
 }
