@@ -83,6 +83,11 @@ public final class ConnectionRecord {
         this.command = command;
     }
 
+    /** The client's address, as accepted. */
+    public InetSocketAddress client() {
+        return client;
+    }
+
     public InetSocketAddress destination() {
         return destination;
     }
