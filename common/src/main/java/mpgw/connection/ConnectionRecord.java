@@ -48,6 +48,7 @@ public final class ConnectionRecord {
     private String detail;
     private boolean relaying;
     private boolean ended;
+    private boolean cut;
 
     private ConnectionRecord(Channel ch, InetSocketAddress client, String peerField, Consumer<ConnectionRecord> onEnd) {
         this.id = ch.id().asShortText();
@@ -146,12 +147,23 @@ public final class ConnectionRecord {
         end();
     }
 
+    /**
+     * The daemon is cutting this connection at the end of its shutdown grace period: whenever the record ends,
+     * its outcome is {@link Outcome#CUT}.
+     */
+    public void cut() {
+        cut = true;
+    }
+
     /** Ends the record once (later calls do nothing): hands it to {@code onEnd}. */
     public void end() {
         if (ended) {
             return;
         }
         ended = true;
+        if (cut) {
+            outcome = Outcome.CUT;
+        }
         onEnd.accept(this);
     }
 
