@@ -28,7 +28,9 @@ public enum Outcome {
      * The daemon stopped with the connection still open at the end of the shutdown grace period: both sides got
      * a reset, never a FIN, so a cut transfer cannot look complete.
      */
-    CUT;
+    CUT,
+    /** Gateway: {@code limits.max-flows} or {@code max-flows-per-client} reached; the client got a RST at accept. */
+    LIMIT;
 
     /** The spelling in logs and metric tags: {@code upstream-unreachable}. */
     public String tag() {

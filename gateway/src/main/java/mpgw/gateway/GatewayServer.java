@@ -11,11 +11,13 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import java.io.IOException;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.connection.Outcome;
 import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.Listeners;
 import mpgw.gateway.pool.UpstreamPool;
@@ -25,6 +27,9 @@ import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.SocketOptions;
 import mpgw.log.LogLimiter;
 import mpgw.net.AcceptBackoff;
+import mpgw.net.ConnectionCaps;
+import mpgw.relay.ConnectionReset;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -40,6 +45,8 @@ public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(GatewayServer.class);
     /** Failed accepts (out of descriptors) log at most one line per 10 s and listener. */
     private static final LogLimiter ACCEPT_LOG = new LogLimiter(Duration.ofSeconds(10), 64);
+    /** Flows over a cap: one line per client address per 10 s. */
+    private static final LogLimiter LIMIT_LOG = new LogLimiter(Duration.ofSeconds(10), 4096);
     private static final MptcpSocketFactory PLAIN_TCP = new MptcpSocketFactory(MptcpMode.OFF);
 
     private final GatewaySettings settings;
@@ -66,6 +73,7 @@ public final class GatewayServer implements AutoCloseable {
                 ? new UpstreamPool(settings.pool(), group, connector, settings.socks(), metrics) : UpstreamPool.OFF;
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
                 new LoopGuard(settings.listen(), settings.servers()), connector, pool, metrics);
+        ConnectionCaps caps = new ConnectionCaps(settings.limits().maxFlows(), settings.limits().maxFlowsPerClient());
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
             boolean ipv6 = address.getAddress() instanceof Inet6Address;
             ServerBootstrap b = new ServerBootstrap()
@@ -83,6 +91,9 @@ public final class GatewayServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (!admit(ch, caps)) {
+                                return;
+                            }
                             listeners.track(ch);
                             ch.pipeline().addLast(flowPipeline);
                         }
@@ -100,6 +111,27 @@ public final class GatewayServer implements AutoCloseable {
                     settings.mode().name().toLowerCase(java.util.Locale.ROOT));
         }
         pool.start();
+    }
+
+    /**
+     * {@code limits.max-flows} and {@code max-flows-per-client}: a flow over a cap is reset at once, counted as
+     * outcome {@code limit} and logged at most once per interval per client address.
+     */
+    private boolean admit(Channel ch, ConnectionCaps caps) {
+        InetAddress client = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+        ConnectionCaps.Refusal refusal = caps.tryAcquire(client);
+        if (refusal == null) {
+            ch.closeFuture().addListener(f -> caps.release(client));
+            return true;
+        }
+        metrics.flowStarted();
+        metrics.flowEnded(Outcome.LIMIT, 0, 0);
+        LIMIT_LOG.log(log, Level.WARN, client, "flow from {} reset: {} reached ({} flows open)",
+                Addresses.format((InetSocketAddress) ch.remoteAddress()),
+                refusal == ConnectionCaps.Refusal.TOTAL ? "limits.max-flows = " + settings.limits().maxFlows()
+                        : "limits.max-flows-per-client = " + settings.limits().maxFlowsPerClient(), caps.open());
+        ConnectionReset.reset(ch);
+        return false;
     }
 
     /** The bound listener addresses (ports resolved when 0 was configured). */
