@@ -139,7 +139,7 @@ public final class GatewayServer implements AutoCloseable {
         return listeners.addresses();
     }
 
-    /** Stops accepting, waits up to {@code grace} for open flows to end, then closes the rest and the event loops. */
+    /** Stops accepting, waits up to {@code grace} for open flows to end, then cuts the rest (reset, outcome cut) and closes the event loops. */
     public synchronized void stop(Duration grace) {
         listeners.stop(grace);
         pool.close();

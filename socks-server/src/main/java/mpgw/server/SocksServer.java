@@ -94,7 +94,7 @@ public final class SocksServer implements AutoCloseable {
         return listeners.addresses();
     }
 
-    /** Stops accepting, waits up to {@code grace} for open connections to end, then closes the rest. Idempotent. */
+    /** Stops accepting, waits up to {@code grace} for open connections to end, then cuts the rest (reset). Idempotent. */
     public synchronized void stop(Duration grace) {
         if (stopped) {
             return;
