@@ -48,6 +48,7 @@ public final class ConnectionRecord {
     private String detail;
     private boolean relaying;
     private boolean ended;
+    private boolean cut;
 
     private ConnectionRecord(Channel ch, InetSocketAddress client, String peerField, Consumer<ConnectionRecord> onEnd) {
         this.id = ch.id().asShortText();
@@ -81,6 +82,11 @@ public final class ConnectionRecord {
     /** The SOCKS5 command ({@code CONNECT}, {@code UDP_ASSOCIATE}, ...); without one the line has no cmd field. */
     public void command(String command) {
         this.command = command;
+    }
+
+    /** The client's address, as accepted. */
+    public InetSocketAddress client() {
+        return client;
     }
 
     public InetSocketAddress destination() {
@@ -141,12 +147,23 @@ public final class ConnectionRecord {
         end();
     }
 
+    /**
+     * The daemon is cutting this connection at the end of its shutdown grace period: whenever the record ends,
+     * its outcome is {@link Outcome#CUT}.
+     */
+    public void cut() {
+        cut = true;
+    }
+
     /** Ends the record once (later calls do nothing): hands it to {@code onEnd}. */
     public void end() {
         if (ended) {
             return;
         }
         ended = true;
+        if (cut) {
+            outcome = Outcome.CUT;
+        }
         onEnd.accept(this);
     }
 

@@ -23,7 +23,14 @@ public enum Outcome {
     /** Gateway: the original destination could not be read (no NAT entry); the client got a RST. */
     NO_DESTINATION,
     /** The client closed, reset or failed before the relay started. */
-    CLIENT_GONE;
+    CLIENT_GONE,
+    /**
+     * The daemon stopped with the connection still open at the end of the shutdown grace period: both sides got
+     * a reset, never a FIN, so a cut transfer cannot look complete.
+     */
+    CUT,
+    /** Gateway: {@code limits.max-flows} or {@code max-flows-per-client} reached; the client got a RST at accept. */
+    LIMIT;
 
     /** The spelling in logs and metric tags: {@code upstream-unreachable}. */
     public String tag() {

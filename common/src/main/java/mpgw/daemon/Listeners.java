@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.relay.ConnectionReset;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -66,7 +67,7 @@ public final class Listeners {
         return listeners.stream().map(ch -> Addresses.normalize((InetSocketAddress) ch.localAddress())).toList();
     }
 
-    /** Stops accepting, waits up to {@code grace} for open connections to end, then closes the rest. */
+    /** Stops accepting, waits up to {@code grace} for open connections to end, then cuts the rest. */
     public synchronized void stop(Duration grace) {
         for (Channel l : listeners) {
             l.close().awaitUninterruptibly();
@@ -86,8 +87,13 @@ public final class Listeners {
             }
         }
         if (!accepted.isEmpty()) {
-            LOG.info("closing {} {} still open after the grace period", accepted.size(), connections);
-            accepted.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            LOG.info("cutting {} {} still open after the grace period (reset, logged as cut)", accepted.size(),
+                    connections);
+            // A reset on both sides, never a FIN: a transfer cut here must not look complete (issue 16 D4).
+            for (Channel ch : accepted) {
+                ch.eventLoop().execute(() -> ConnectionReset.cut(ch));
+            }
+            accepted.newCloseFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
     }
 

@@ -8,6 +8,7 @@ import mpgw.log.LogLimiter;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.apache.logging.log4j.message.ParameterizedMessage;
 
 /**
  * On a listening channel: when accepting fails (EMFILE once the process is out of file descriptors, ENFILE,
@@ -41,6 +42,18 @@ public final class AcceptBackoff extends ChannelInboundHandlerAdapter {
         this.minPauseNanos = minPause.toNanos();
         this.maxPauseNanos = Math.max(minPauseNanos, maxPause.toNanos());
         this.pauseNanos = minPauseNanos;
+        warmUp();
+    }
+
+    /**
+     * Loads now the classes the failure path needs: out of descriptors, the JVM cannot open a class file or jar
+     * entry either, and a lazily loaded class there fails with NoClassDefFoundError (seen with the server at a
+     * 256-descriptor limit: the first accept error ended in "NoClassDefFoundError: mpgw/log/LogLimiter$Slot").
+     */
+    private static void warmUp() {
+        new LogLimiter(Duration.ofSeconds(1), 1).admit(AcceptBackoff.class);
+        ParameterizedMessage.format("{} {}", new Object[] {"a", 1L});
+        Resume.class.getName();
     }
 
     /** Whether accepting is paused now (for tests). */
@@ -66,11 +79,22 @@ public final class AcceptBackoff extends ChannelInboundHandlerAdapter {
         paused = true;
         pauseNanos = Math.min(maxPauseNanos, pauseNanos * 2);
         ctx.channel().config().setAutoRead(false);
-        ctx.executor().schedule(() -> {
+        ctx.executor().schedule(new Resume(ctx), pause, TimeUnit.NANOSECONDS);
+    }
+
+    private final class Resume implements Runnable {
+        private final ChannelHandlerContext ctx;
+
+        Resume(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void run() {
             paused = false;
             if (ctx.channel().isOpen()) {
                 ctx.channel().config().setAutoRead(true);
             }
-        }, pause, TimeUnit.NANOSECONDS);
+        }
     }
 }

@@ -2,6 +2,8 @@ package mpgw.relay;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.util.AttributeKey;
+import mpgw.connection.ConnectionRecord;
 
 /**
  * Closes a connection with a reset instead of a FIN: SO_LINGER 0, then close. On TCP that is an RST, on MPTCP an
@@ -14,6 +16,27 @@ import io.netty.channel.ChannelOption;
  */
 public final class ConnectionReset {
     private ConnectionReset() {
+    }
+
+    private static final AttributeKey<Boolean> CUT = AttributeKey.valueOf(ConnectionReset.class, "cut");
+
+    /**
+     * Cuts {@code ch} at the end of a shutdown grace period: its record ends as {@code cut}, it is reset, and the
+     * relay resets its peer too (see {@link #wasCut}) instead of closing it with a FIN after a flush, which
+     * would make a cut transfer look complete at the other end.
+     */
+    public static void cut(Channel ch) {
+        ch.attr(CUT).set(Boolean.TRUE);
+        ConnectionRecord record = ConnectionRecord.of(ch);
+        if (record != null) {
+            record.cut();
+        }
+        reset(ch);
+    }
+
+    /** Whether {@code ch} was {@link #cut}. */
+    public static boolean wasCut(Channel ch) {
+        return Boolean.TRUE.equals(ch.attr(CUT).get());
     }
 
     public static void reset(Channel ch) {

@@ -121,7 +121,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         stallRetry.cancel();
-        closeOnFlush(peer, drainLimit);
+        if (ConnectionReset.wasCut(ctx.channel())) {
+            ConnectionReset.cut(peer); // cut at the end of the shutdown grace: the other side gets a reset too
+        } else {
+            closeOnFlush(peer, drainLimit);
+        }
     }
 
     @Override

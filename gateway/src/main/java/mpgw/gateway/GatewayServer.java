@@ -11,11 +11,13 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import java.io.IOException;
 import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
+import mpgw.connection.Outcome;
 import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.Listeners;
 import mpgw.gateway.config.GatewaySettings;
@@ -27,6 +29,11 @@ import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.SocketOptions;
+import mpgw.log.LogLimiter;
+import mpgw.net.AcceptBackoff;
+import mpgw.net.ConnectionCaps;
+import mpgw.relay.ConnectionReset;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -40,6 +47,10 @@ import org.apache.logging.log4j.Logger;
  */
 public final class GatewayServer implements AutoCloseable {
     private static final Logger log = LogManager.getLogger(GatewayServer.class);
+    /** Failed accepts (out of descriptors) log at most one line per 10 s and listener. */
+    private static final LogLimiter ACCEPT_LOG = new LogLimiter(Duration.ofSeconds(10), 64);
+    /** Flows over a cap: one line per client address per 10 s. */
+    private static final LogLimiter LIMIT_LOG = new LogLimiter(Duration.ofSeconds(10), 4096);
     private static final MptcpSocketFactory PLAIN_TCP = new MptcpSocketFactory(MptcpMode.OFF);
 
     private final GatewaySettings settings;
@@ -60,6 +71,7 @@ public final class GatewayServer implements AutoCloseable {
         pool = upstreams.warm(group);
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
                 new LoopGuard(settings.listen(), settings.servers()), upstreams.opener(pool), upstreams.metrics());
+        ConnectionCaps caps = new ConnectionCaps(settings.limits().maxFlows(), settings.limits().maxFlowsPerClient());
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
             boolean ipv6 = address.getAddress() instanceof Inet6Address;
             ServerBootstrap b = new ServerBootstrap()
@@ -68,13 +80,18 @@ public final class GatewayServer implements AutoCloseable {
                     .channelFactory(MptcpChannels.server(PLAIN_TCP, ipv6))
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6))
+                    .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6,
+                            new AcceptBackoff(Addresses.format(address), upstreams.metrics()::acceptFailed, ACCEPT_LOG,
+                                    Duration.ofMillis(50), Duration.ofSeconds(1))))
                     // Accept with auto-read off: the flow reads the client only when it can hold the bytes.
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childHandler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (!admit(ch, caps)) {
+                                return;
+                            }
                             listeners.track(ch);
                             ch.pipeline().addLast(flowPipeline);
                         }
@@ -94,12 +111,33 @@ public final class GatewayServer implements AutoCloseable {
         pool.start();
     }
 
+    /**
+     * {@code limits.max-flows} and {@code max-flows-per-client}: a flow over a cap is reset at once, counted as
+     * outcome {@code limit} and logged at most once per interval per client address.
+     */
+    private boolean admit(Channel ch, ConnectionCaps caps) {
+        InetAddress client = ((InetSocketAddress) ch.remoteAddress()).getAddress();
+        ConnectionCaps.Refusal refusal = caps.tryAcquire(client);
+        if (refusal == null) {
+            ch.closeFuture().addListener(f -> caps.release(client));
+            return true;
+        }
+        upstreams.metrics().flowStarted();
+        upstreams.metrics().flowEnded(Outcome.LIMIT, 0, 0);
+        LIMIT_LOG.log(log, Level.WARN, client, "flow from {} reset: {} reached ({} flows open)",
+                Addresses.format((InetSocketAddress) ch.remoteAddress()),
+                refusal == ConnectionCaps.Refusal.TOTAL ? "limits.max-flows = " + settings.limits().maxFlows()
+                        : "limits.max-flows-per-client = " + settings.limits().maxFlowsPerClient(), caps.open());
+        ConnectionReset.reset(ch);
+        return false;
+    }
+
     /** The bound listener addresses (ports resolved when 0 was configured). */
     public List<InetSocketAddress> boundAddresses() {
         return listeners.addresses();
     }
 
-    /** Stops accepting, waits up to {@code grace} for open flows to end, then closes the rest and the event loops. */
+    /** Stops accepting, waits up to {@code grace} for open flows to end, then cuts the rest (reset, outcome cut) and closes the event loops. */
     public synchronized void stop(Duration grace) {
         listeners.stop(grace);
         pool.close();
@@ -111,12 +149,17 @@ public final class GatewayServer implements AutoCloseable {
         stop(Duration.ZERO);
     }
 
-    /** IPV6_TRANSPARENT for an IPv6 listener under TPROXY (Netty's IP_TRANSPARENT option is IPv4's). */
+    /**
+     * IPV6_TRANSPARENT for an IPv6 listener under TPROXY (Netty's IP_TRANSPARENT option is IPv4's), and the
+     * listener's {@link AcceptBackoff}: out of descriptors, it pauses accepting instead of spinning.
+     */
     private static final class TransparentListener extends ChannelInitializer<Channel> {
         private final boolean ipv6Transparent;
+        private final AcceptBackoff backoff;
 
-        TransparentListener(boolean ipv6Transparent) {
+        TransparentListener(boolean ipv6Transparent, AcceptBackoff backoff) {
             this.ipv6Transparent = ipv6Transparent;
+            this.backoff = backoff;
         }
 
         @Override
@@ -125,6 +168,7 @@ public final class GatewayServer implements AutoCloseable {
             if (ipv6Transparent) {
                 SocketOptions.setIpv6Transparent(((EpollServerSocketChannel) ch).fd().intValue());
             }
+            ch.pipeline().addLast(backoff);
         }
     }
 }

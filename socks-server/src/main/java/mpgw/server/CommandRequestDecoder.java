@@ -14,7 +14,7 @@ import mpgw.socks.Socks5Addresses;
  * pipeline its first payload behind the request, and those bytes belong to the destination.
  *
  * <p>Waits for partial input (one byte per segment is fine). A wrong version becomes a request with error
- * {@code FAILURE}, an unknown ATYP one with {@code ADDRESS_UNSUPPORTED}; after an error the rest of the input
+ * {@code FAILURE}, so does a reserved byte other than 0 (RFC 1928: RSV is X'00'), an unknown ATYP one with {@code ADDRESS_UNSUPPORTED}; after an error the rest of the input
  * is discarded. The command byte is not judged here. One instance per channel.
  */
 final class CommandRequestDecoder extends ByteToMessageDecoder {
@@ -52,6 +52,11 @@ final class CommandRequestDecoder extends ByteToMessageDecoder {
             return;
         }
         int command = in.getUnsignedByte(start + 1);
+        int reserved = in.getUnsignedByte(start + 2);
+        if (reserved != 0) {
+            fail(in, out, Socks5CommandStatus.FAILURE, "reserved byte 0x" + Integer.toHexString(reserved));
+            return;
+        }
         int addressLength;
         try {
             addressLength = Socks5Addresses.encodedLength(in, start + 3);

@@ -29,8 +29,11 @@ final class DestinationPolicy {
         this.ownAddresses = ownAddresses;
     }
 
-    /** Null when allowed, else the reason (for the log line). */
+    /** Null when allowed, else the reason (for the log line). Port 0 is never a destination (issue 16). */
     String denial(InetSocketAddress resolved) {
+        if (resolved.getPort() == 0) {
+            return "port 0";
+        }
         String addressDenial = addressDenial(resolved.getAddress());
         if (addressDenial != null) {
             return addressDenial;

@@ -24,6 +24,11 @@ public enum Drop {
     UDP_UNRESOLVED,
     /** A datagram that could not be queued because the socket or stream it goes to is full. */
     UDP_BACKPRESSURE,
+    /**
+     * A datagram the kernel refused to send: a broadcast address (EACCES), no route (ENETUNREACH), a full
+     * interface queue. Logged once per interval per client with the error, without a stack trace.
+     */
+    UDP_SEND_FAILED,
     /** A connection to a BIND listener from another address than the request's DST.ADDR; refused. */
     BIND_FOREIGN_PEER,
     /** A reply datagram that arrived before the client sent anything (its UDP port is unknown). */

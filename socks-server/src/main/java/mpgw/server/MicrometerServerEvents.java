@@ -28,6 +28,8 @@ import mpgw.metrics.ByteCounters;
  *   <tr><td>mpgw_server_udp_sessions_total{kind}</td><td>counter</td><td>sessions started</td></tr>
  *   <tr><td>mpgw_server_datagrams_total{direction}</td><td>counter</td><td>datagrams relayed</td></tr>
  *   <tr><td>mpgw_server_drops_total{reason}</td><td>counter</td><td>refused connections, dropped datagrams</td></tr>
+ *   <tr><td>mpgw_server_accept_errors_total</td><td>counter</td><td>failed accepts (EMFILE...); the listener
+ *   pauses 50 ms doubling to 1 s</td></tr>
  *   <tr><td>mpgw_server_mptcp_fallbacks</td><td>gauge</td><td>listening sockets that had to be plain TCP</td></tr>
  * </table>
  */
@@ -37,6 +39,7 @@ public final class MicrometerServerEvents implements ServerEvents {
     private final Counter total;
     private final ByteCounters bytes;
     private final Timer handshake;
+    private final Counter acceptErrors;
     private final Counter datagramsUp;
     private final Counter datagramsDown;
     private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
@@ -52,6 +55,8 @@ public final class MicrometerServerEvents implements ServerEvents {
         bytes = new ByteCounters(registry, "mpgw.server.bytes", "payload bytes relayed");
         handshake = Timer.builder("mpgw.server.handshake").description("accept to complete request")
                 .register(registry);
+        acceptErrors = Counter.builder("mpgw.server.accept.errors")
+                .description("failed accepts (out of descriptors); the listener pauses").register(registry);
         datagramsUp = Counter.builder("mpgw.server.datagrams").tag("direction", "up").register(registry);
         datagramsDown = Counter.builder("mpgw.server.datagrams").tag("direction", "down").register(registry);
         for (Drop d : Drop.values()) {
@@ -66,6 +71,11 @@ public final class MicrometerServerEvents implements ServerEvents {
     public void connectionOpened() {
         active.incrementAndGet();
         total.increment();
+    }
+
+    @Override
+    public void acceptFailed() {
+        acceptErrors.increment();
     }
 
     @Override

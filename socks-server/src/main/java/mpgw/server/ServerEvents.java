@@ -31,6 +31,10 @@ public interface ServerEvents {
     /** One datagram relayed, client to destination ({@code up}) or back. */
     void datagram(boolean up);
 
+    /** Accepting a connection failed (EMFILE, ENFILE, ENOBUFS); the listener pauses ({@code AcceptBackoff}). */
+    default void acceptFailed() {
+    }
+
     /** The path watcher re-added {@code endpoints} MPTCP endpoints of {@code iface} after it came back up. */
     default void pathReannounced(String iface, int endpoints) {
     }

@@ -10,10 +10,13 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import mpgw.config.Addresses;
 import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.Listeners;
 import mpgw.jni.MptcpChannels;
 import mpgw.jni.MptcpSocketFactory;
+import mpgw.log.LogLimiter;
+import mpgw.net.AcceptBackoff;
 import mpgw.net.FastOpenSysctl;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -28,6 +31,10 @@ import org.apache.logging.log4j.Logger;
  */
 public final class SocksServer implements AutoCloseable {
     private static final Logger LOG = LogManager.getLogger(SocksServer.class);
+    /** Out of descriptors: stop accepting for 50 ms, doubling to 1 s, and log at most one line per 10 s. */
+    static final Duration ACCEPT_PAUSE_MIN = Duration.ofMillis(50);
+    static final Duration ACCEPT_PAUSE_MAX = Duration.ofSeconds(1);
+    private static final LogLimiter ACCEPT_LOG = new LogLimiter(Duration.ofSeconds(10), 64);
 
     private final ServerSettings settings;
     private final MptcpSocketFactory sockets;
@@ -60,7 +67,8 @@ public final class SocksServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
-                    .handler(AcceptErrorLogger.INSTANCE)
+                    .handler(new AcceptBackoff(Addresses.format(address), events::acceptFailed, ACCEPT_LOG,
+                            ACCEPT_PAUSE_MIN, ACCEPT_PAUSE_MAX))
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childHandler(initializer);
             try {
@@ -86,7 +94,7 @@ public final class SocksServer implements AutoCloseable {
         return listeners.addresses();
     }
 
-    /** Stops accepting, waits up to {@code grace} for open connections to end, then closes the rest. Idempotent. */
+    /** Stops accepting, waits up to {@code grace} for open connections to end, then cuts the rest (reset). Idempotent. */
     public synchronized void stop(Duration grace) {
         if (stopped) {
             return;

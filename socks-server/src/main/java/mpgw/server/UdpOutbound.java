@@ -13,7 +13,13 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.SocketProtocolFamily;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.time.Duration;
+import mpgw.config.Addresses;
 import mpgw.connection.ConnectionRecord;
+import mpgw.log.LogLimiter;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * The datagram sockets of a UDP session, and the one way a client's datagram leaves the server: resolve the
@@ -26,6 +32,9 @@ final class UdpOutbound {
     /** Large enough for any UDP payload: a smaller receive buffer would truncate datagrams silently. */
     static final int MAX_DATAGRAM = 65536;
 
+    private static final Logger LOG = LogManager.getLogger(UdpOutbound.class);
+    /** Failed sends: one line per client per 10 s, saying how many it stands for. */
+    private static final LogLimiter SEND_FAILURES = new LogLimiter(Duration.ofSeconds(10), 1024);
     private static final InetAddress IPV6_ANY = mpgw.config.Addresses.parseLiteral("::");
 
     private final ServerContext context;
@@ -73,11 +82,27 @@ final class UdpOutbound {
             payload.release();
             context.events().dropped(Drop.UDP_BACKPRESSURE);
         } else {
-            record.addBytes(payload.readableBytes(), 0);
-            context.events().datagram(true);
-            context.events().bytes(payload.readableBytes(), 0);
-            socket.writeAndFlush(new DatagramPacket(payload, destination), socket.voidPromise());
+            int bytes = payload.readableBytes();
+            // Not the void promise: a failed send would travel the pipeline to Netty's tail, a WARN and a stack
+            // trace per datagram that any client can trigger (issue 16 D3). Counted as relayed once sent.
+            socket.writeAndFlush(new DatagramPacket(payload, destination)).addListener(f -> {
+                if (f.isSuccess()) {
+                    record.addBytes(bytes, 0);
+                    context.events().datagram(true);
+                    context.events().bytes(bytes, 0);
+                } else {
+                    sendFailed(destination, f.cause());
+                }
+            });
         }
+    }
+
+    private void sendFailed(InetSocketAddress destination, Throwable cause) {
+        context.events().dropped(Drop.UDP_SEND_FAILED);
+        InetSocketAddress client = record.client();
+        SEND_FAILURES.log(LOG, Level.WARN, client == null ? "?" : client.getAddress(),
+                "UDP datagram from {} to {} not sent: {}", client == null ? "?" : Addresses.format(client),
+                Addresses.format(destination), cause.getMessage());
     }
 
     /** Counts a reply datagram of {@code bytes} payload bytes going back to the client. */

@@ -76,6 +76,26 @@ class ConnectionLineTest {
         }
     }
 
+    /** Issue 16 D2, the probe's own name: a forged daemon line after a newline, and NUL bytes. */
+    @Test
+    void aForgedLogLineAndNulBytesInADomainStayOneEscapedLine() throws Exception {
+        byte[] name = "a\n2026-12-04T15:47:00.000Z INFO  [main] ServerMain socks-server stopped\0\0b"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        try (LogCapture log = LogCapture.open();
+             SocksClient c = SocksClient.connect(server.address()).greetNoAuth()) {
+            c.send(bytes(5, 1, 0, 3, name.length), name, bytes(0, 80));
+            assertEquals(4, c.readReply().rep());
+            awaitLine(log, "outcome=");
+            List<String> lines = log.messages().stream().filter(m -> m.contains("socks-server")).toList();
+            assertEquals(1, lines.size(), lines.toString());
+            String line = lines.get(0);
+            assertEquals(-1, line.indexOf('\n'), line);
+            assertEquals(-1, line.indexOf('\0'), line);
+            assertTrue(line.contains(" dest=a\\n2026-12-04T15:47:00.000Z\\x20INFO\\x20\\x20[main]\\x20ServerMain"
+                    + "\\x20socks-server\\x20stopped\\x00\\x00b:80 "), line);
+        }
+    }
+
     @Test
     void aFailedLoginIsAHandshakeFailureNamingTheUser() throws Exception {
         try (LogCapture log = LogCapture.open();

@@ -59,6 +59,11 @@ final class SocksClient implements AutoCloseable {
         return readReply();
     }
 
+    /** Reads what has arrived (up to 64 KiB): the count, or -1 at EOF; a reset throws. */
+    int readSome() throws IOException {
+        return in.read(new byte[65536]);
+    }
+
     Reply readReply() throws IOException {
         byte[] head = read(4);
         if (head[0] != 5) {

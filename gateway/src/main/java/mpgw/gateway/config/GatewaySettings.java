@@ -38,7 +38,12 @@ public record GatewaySettings(
         Optional<InetSocketAddress> metricsListen,
         Duration pathSampleInterval,
         PathWatcherSettings pathWatcher,
-        UdpSettings udp) {
+        UdpSettings udp,
+        Limits limits) {
+
+    /** {@code limits.*}: TCP flows open at once, in total and per client address. */
+    public record Limits(int maxFlows, int maxFlowsPerClient) {
+    }
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "gateway";
@@ -88,7 +93,9 @@ public record GatewaySettings(
                 metrics.optionalSocketAddress("listen"),
                 metrics.duration("path-sample-interval", false),
                 PathWatcherSettings.from(c.sub("path-watcher")),
-                UdpSettings.from(c.sub("udp"), timeouts, servers));
+                UdpSettings.from(c.sub("udp"), timeouts, servers),
+                new Limits(c.sub("limits").intIn("max-flows", 1, 10_000_000),
+                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */

@@ -76,6 +76,10 @@ public interface GatewayMetrics {
     default void poolRetried() {
     }
 
+    /** Accepting a client connection failed (EMFILE, ENFILE, ENOBUFS); the listener pauses. */
+    default void acceptFailed() {
+    }
+
     /** The path watcher re-added {@code endpoints} MPTCP endpoints of {@code iface} after it came back up. */
     default void pathReannounced(String iface, int endpoints) {
     }

@@ -37,6 +37,8 @@ import mpgw.metrics.ByteCounters;
  *   <tr><td>mpgw_gateway_fast_open_total{result}</td><td>counter</td><td>upstream connections whose SOCKS
  *       request was queued for the SYN: acked (the server read it from the SYN) or not_acked (sent again after
  *       the handshake: no cookie yet, or dropped on the way)</td></tr>
+ *   <tr><td>mpgw_gateway_accept_errors_total</td><td>counter</td><td>failed accepts (EMFILE...); the listener
+ *       pauses 50 ms doubling to 1 s</td></tr>
  *   <tr><td>mpgw_gateway_pool_ready</td><td>gauge</td><td>warm upstream connections ready</td></tr>
  *   <tr><td>mpgw_gateway_pool_takes_total{result}</td><td>counter</td><td>flows that asked the pool: hit, miss</td></tr>
  *   <tr><td>mpgw_gateway_pool_replaced_total{reason}</td><td>counter</td><td>ready members dropped and replaced:
@@ -62,6 +64,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final Map<String, Counter> pathSent = new ConcurrentHashMap<>();
     private final Map<String, Counter> pathReceived = new ConcurrentHashMap<>();
     private final Map<String, Counter> tagged = new ConcurrentHashMap<>();
+    private final Counter acceptErrors;
 
     public MicrometerGatewayMetrics(MeterRegistry registry, MptcpSocketFactory sockets) {
         this.registry = registry;
@@ -76,6 +79,8 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
                         MptcpSocketFactory::fallbacks)
                 .description("Upstream sockets that had to be plain TCP because the kernel refused MPTCP")
                 .register(registry);
+        acceptErrors = Counter.builder("mpgw.gateway.accept.errors")
+                .description("Failed accepts (out of descriptors); the listener pauses").register(registry);
         Gauge.builder("mpgw.gateway.pool.ready", poolReady, AtomicLong::get)
                 .description("Warm upstream connections ready to be handed out").register(registry);
         for (Outcome o : Outcome.values()) { // every outcome shows from the start, at 0
@@ -176,6 +181,11 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
         tagged("mpgw.gateway.fast.open", "result", acked ? "acked" : "not_acked",
                 "Upstream connections that sent their SOCKS request with TCP Fast Open, by whether"
                         + " the server acknowledged the SYN data").increment();
+    }
+
+    @Override
+    public void acceptFailed() {
+        acceptErrors.increment();
     }
 
     @Override

@@ -4,12 +4,15 @@ import io.netty.channel.Channel;
 import io.netty.handler.codec.socksx.v5.Socks5CommandStatus;
 import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import mpgw.connection.ConnectionRecord;
 import mpgw.connection.Outcome;
 import mpgw.gateway.metrics.GatewayMetrics;
+import mpgw.log.LogLimiter;
 import mpgw.relay.ByteMeter;
 import mpgw.relay.ConnectionReset;
 import mpgw.relay.RelayStats;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -27,6 +30,8 @@ import org.apache.logging.log4j.Logger;
 final class Flow {
     private static final AttributeKey<Flow> FLOW = AttributeKey.valueOf("mpgw.gateway.flow");
     private static final Logger log = LogManager.getLogger(Flow.class);
+    /** Refused and failed flows: one WARN line per client address per 10 s. */
+    private static final LogLimiter REFUSED_LOG = new LogLimiter(Duration.ofSeconds(10), 4096);
 
     private final Channel downstream;
     private final GatewayMetrics metrics;
@@ -102,8 +107,12 @@ final class Flow {
             log.info(r.line());
         } else if (r.outcome() == Outcome.CLIENT_GONE) {
             log.debug(r.line()); // client-side noise logs lower than upstream failures
+        } else if (r.outcome() == Outcome.CUT) {
+            log.info(r.line()); // the daemon is stopping: one per flow still open, not a client's doing
         } else {
-            log.warn(r.line());
+            // Refused, looping, unreachable: any LAN host can cause these at will, so one line per client address
+            // per interval, and the line that gets through says how many it stands for (issue 16).
+            REFUSED_LOG.log(log, Level.WARN, r.client() == null ? "?" : r.client().getAddress(), "{}", r.line());
         }
     }
 }

@@ -11,11 +11,14 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import mpgw.config.Addresses;
 import mpgw.jni.TransparentReplyChannels;
+import mpgw.log.LogLimiter;
+import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -32,6 +35,7 @@ import org.apache.logging.log4j.Logger;
  */
 final class ReplySockets {
     private static final Logger LOG = LogManager.getLogger(ReplySockets.class);
+    private static final LogLimiter SEND_FAILURES = new LogLimiter(Duration.ofSeconds(10), 1024);
 
     /** Where datagrams that arrive on a reply socket go. */
     interface Inbound {
@@ -60,6 +64,15 @@ final class ReplySockets {
 
     /** Sends {@code payload} (owned) to {@code client} from {@code source}; returns the drop reason or null. */
     UdpDrop send(InetSocketAddress source, InetSocketAddress client, ByteBuf payload) {
+        return send(source, client, payload, () -> { });
+    }
+
+    /**
+     * As above; {@code sent} runs once the kernel took the datagram. A send the kernel refuses (no route, a
+     * firewall's EPERM, ENOBUFS) is counted as {@link UdpDrop#SEND_FAILED} and logged at most once per client
+     * address per 10 s, without a stack trace (issue 16 D3).
+     */
+    UdpDrop send(InetSocketAddress source, InetSocketAddress client, ByteBuf payload, Runnable sent) {
         boolean v6 = client.getAddress() instanceof Inet6Address;
         if ((source.getAddress() instanceof Inet6Address) != v6) {
             payload.release();
@@ -78,7 +91,15 @@ final class ReplySockets {
             payload.release();
             return UdpDrop.BACKPRESSURE;
         }
-        e.channel().writeAndFlush(new DatagramPacket(payload, client), e.channel().voidPromise());
+        e.channel().writeAndFlush(new DatagramPacket(payload, client)).addListener(f -> {
+            if (f.isSuccess()) {
+                sent.run();
+            } else {
+                metrics.dropped(UdpDrop.SEND_FAILED);
+                SEND_FAILURES.log(LOG, Level.WARN, client.getAddress(), "UDP reply from {} to {} not sent: {}",
+                        Addresses.format(source), Addresses.format(client), f.cause().getMessage());
+            }
+        });
         return null;
     }
 

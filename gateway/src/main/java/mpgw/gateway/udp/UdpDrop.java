@@ -23,7 +23,9 @@ public enum UdpDrop {
     /** A UDP ASSOCIATE reply with FRAG != 0 (fragmentation is not supported). */
     FRAGMENT,
     /** No transparent socket could be bound to the reply's source address. */
-    REPLY_SOCKET;
+    REPLY_SOCKET,
+    /** The kernel refused to send a reply to the LAN client (no route, a firewall's EPERM, ENOBUFS). */
+    SEND_FAILED;
 
     public String tag() {
         return name().toLowerCase(Locale.ROOT);

@@ -89,11 +89,11 @@ final class UdpSession implements UdpTunnel.Listener {
     public void reply(InetSocketAddress source, ByteBuf payload) {
         lastActive = System.nanoTime();
         int n = payload.readableBytes();
-        UdpDrop drop = table.replies().send(source, client, payload);
-        if (drop == null) {
-            datagramsDown++;
+        UdpDrop drop = table.replies().send(source, client, payload, () -> {
+            datagramsDown++; // counted once sent: a send the kernel refuses is a drop (issue 16 D3)
             table.metrics().datagram(false, n);
-        } else {
+        });
+        if (drop != null) {
             table.metrics().dropped(drop);
         }
     }

@@ -365,6 +365,39 @@ class TcpInterceptionTest {
         }
     }
 
+    /** Issue 16: any LAN host can make refused flows at will; the WARN is one line per client per interval. */
+    @Test
+    void refusedFlowsLogOneWarnLinePerClientPerInterval() throws Exception {
+        try (GatewayProcess gw = gateway("")) {
+            for (int i = 0; i < 20; i++) {
+                assertReset(EchoTransfer.connect(tb, tb.client(), new InetSocketAddress(tb.get("GW_LAN_IP"), 12345)));
+            }
+            gw.awaitLine("outcome=loop");
+            Thread.sleep(1000);
+            long lines = gw.daemon().lines().stream().filter(l -> l.contains("outcome=loop")).count();
+            assertEquals(1, lines, "20 looping flows from one client within 10 s:\n" + gw.daemon().log());
+        }
+    }
+
+    /** Issue 16: the gateway's flow cap (limits.max-flows-per-client): the flow over it is reset at accept. */
+    @Test
+    void aFlowOverTheCapIsResetAtOnceAndCountedAsLimit() throws Exception {
+        try (GatewayProcess gw = gateway("limits.max-flows-per-client = 2");
+             Socket first = EchoTransfer.connect(tb, tb.client(), echo);
+             Socket second = EchoTransfer.connect(tb, tb.client(), echo)) {
+            long start = System.nanoTime();
+            assertReset(EchoTransfer.connect(tb, tb.client(), echo));
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(millis < 1_000, "reset after " + millis + " ms");
+            assertTrue(gw.awaitLine("reset: limits.max-flows-per-client = 2 reached").contains("flow from "
+                    + tb.get("CLIENT_IP")));
+            assertTrue(EchoTransfer.over(second, 10_000, 7).intact(), "an admitted flow still works");
+            first.close();
+            Thread.sleep(500);
+            assertTrue(EchoTransfer.run(tb, tb.client(), echo, 10_000, 8).intact(), "a slot frees when a flow ends");
+        }
+    }
+
     @ParameterizedTest(name = "server {0}")
     @ValueSource(strings = {"mpgw", "dante"})
     void resetsTheClientAtOnceWhenTheServerRefusesTheConnect(String server) throws Exception {

@@ -43,6 +43,14 @@ final class LogCapture extends AbstractAppender implements AutoCloseable {
                 .toList();
     }
 
+    /** Events at WARN or worse, or carrying a throwable, as text ({@code " / "} and the throwable when there is one). */
+    List<String> problems() {
+        return events.stream()
+                .filter(e -> e.getThrown() != null || e.getLevel().isMoreSpecificThan(Level.WARN))
+                .map(e -> e.getMessage().getFormattedMessage() + (e.getThrown() == null ? "" : " / " + e.getThrown()))
+                .toList();
+    }
+
     @Override
     public void close() {
         LoggerContext ctx = (LoggerContext) LogManager.getContext(false);

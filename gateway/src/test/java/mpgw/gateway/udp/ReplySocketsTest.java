@@ -2,6 +2,7 @@ package mpgw.gateway.udp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
@@ -75,6 +76,47 @@ class ReplySocketsTest {
             UdpDrop family = loop.submit(() -> replies.send(new InetSocketAddress("2001:db8::1", 53), me,
                     Unpooled.copiedBuffer(new byte[1]))).get();
             assertEquals(UdpDrop.MALFORMED, family, "an IPv6 source cannot answer an IPv4 client socket");
+        }
+    }
+
+    /**
+     * Issue 16 D3 on the gateway's side: a reply the kernel refuses to send (here no route to the client: ENETUNREACH)
+     * is a send-failed drop, not counted as sent, logged once per client per interval without a stack trace. With
+     * the void promise it was a WARN and a stack trace at the pipeline's tail per datagram.
+     */
+    @Test
+    void aReplyTheKernelRefusesIsADropNotAStackTracePerDatagram() throws Exception {
+        AtomicInteger failed = new AtomicInteger();
+        AtomicInteger sent = new AtomicInteger();
+        UdpMetrics metrics = new UdpMetrics() {
+            @Override
+            public void dropped(UdpDrop reason) {
+                if (reason == UdpDrop.SEND_FAILED) {
+                    failed.incrementAndGet();
+                }
+            }
+        };
+        ReplySockets replies = new ReplySockets(loop, 2, TimeUnit.SECONDS.toNanos(30), metrics,
+                (sender, destination, payload) -> payload.release());
+        InetSocketAddress unroutable = new InetSocketAddress("10.205.0.9", 4000);
+        InetSocketAddress source = new InetSocketAddress("198.51.100.9", 53);
+        try (LogCapture log = LogCapture.open()) {
+            for (int i = 0; i < 1000; i++) {
+                assertNull(loop.submit(() -> replies.send(source, unroutable,
+                        Unpooled.copiedBuffer(new byte[] {1}), sent::incrementAndGet)).get());
+            }
+            loop.submit(() -> null).get();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (failed.get() < 1000 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1000, failed.get(), "every refused send is a drop");
+            assertEquals(0, sent.get(), "none counted as sent");
+            java.util.List<String> problems = log.problems();
+            assertEquals(1, problems.size(), problems.subList(0, Math.min(3, problems.size())).toString());
+            assertTrue(problems.get(0).contains("not sent") && !problems.get(0).contains(" / "), problems.get(0));
+        } finally {
+            loop.submit(replies::closeAll).get();
         }
     }
 }
