@@ -118,14 +118,12 @@ class TlsHandshakeTest {
         TlsLoopback.End c = new TlsLoopback.End();
         Channel server = TlsLoopback.server(group, server(serverProvider, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
         try {
-            Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), clientProvider),
-                    server, c);
-            boolean handshakeDone = client.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture()
-                    .isDone();
-            client.writeAndFlush(Unpooled.copiedBuffer("early", StandardCharsets.US_ASCII));
-            assertEquals(false, handshakeDone, "written before the handshake ended");
+            java.util.concurrent.atomic.AtomicBoolean handshakeDone = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Channel client = TlsLoopback.clientWritingOnConnect(group,
+                    TlsContexts.client(CLIENT, pins(SERVER), clientProvider), server, c, "early", handshakeDone);
             assertEquals("early", s.received.poll(5, TimeUnit.SECONDS));
             assertEquals("early", c.received.poll(5, TimeUnit.SECONDS));
+            assertEquals(false, handshakeDone.get(), "written before the handshake ended");
             client.close().sync();
         } finally {
             server.close().sync();

@@ -107,6 +107,37 @@ final class TlsLoopback {
                 }).connect(server.localAddress()).sync().channel();
     }
 
+    /**
+     * As {@link #client}, and writes {@code early} from the connection's channelActive, right behind the
+     * SslHandler that has just sent its ClientHello: on the event loop, so the handshake cannot have ended yet.
+     * {@code doneAtWrite} gets whether it had (to check once the bytes arrived: the connect future completes
+     * before channelActive runs).
+     */
+    static Channel clientWritingOnConnect(EventLoopGroup group, SslContext context, Channel server, End end,
+                                          String early, java.util.concurrent.atomic.AtomicBoolean doneAtWrite)
+            throws InterruptedException {
+        int port = ((InetSocketAddress) server.localAddress()).getPort();
+        return new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        TlsHandlers.addClient(ch.pipeline(), context, "127.0.0.1", port, TIMEOUT,
+                                (c, r) -> end.results.add(r));
+                        ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+                                doneAtWrite.set(ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class)
+                                        .handshakeFuture().isDone());
+                                ctx.writeAndFlush(io.netty.buffer.Unpooled.copiedBuffer(early,
+                                        java.nio.charset.StandardCharsets.US_ASCII));
+                                ctx.fireChannelActive();
+                            }
+                        });
+                        ch.pipeline().addLast(new Behind(end, false));
+                    }
+                }).connect(server.localAddress()).sync().channel();
+    }
+
     static int port(Channel server) {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
