@@ -74,12 +74,16 @@ class StreamModeServerDownTest {
         }
     }
 
-    /** Sends {@code count} DNS queries from the client namespace, each from a new socket. */
+    /**
+     * Sends {@code count} DNS queries from the client namespace, each from a new socket on a port of its own
+     * (20000 + id): an ephemeral port the kernel hands out twice would put two queries in one session, one
+     * warning for two drops, and the count of suppressed warnings off by one.
+     */
     private static void sendQueries(UdpGatewayFixture f, int count, int firstId) throws Exception {
         InetSocketAddress dns = new InetSocketAddress(f.bed.get("DST_IP"), 53);
         f.bed.call("client", () -> {
             for (int i = 0; i < count; i++) {
-                try (DatagramSocket s = new DatagramSocket()) {
+                try (DatagramSocket s = new DatagramSocket(20_000 + firstId + i)) {
                     byte[] q = DnsQuery.a(firstId + i, "down" + (firstId + i) + "." + UdpGatewayFixture.DNS_NAME);
                     s.send(new DatagramPacket(q, q.length, dns));
                 }
