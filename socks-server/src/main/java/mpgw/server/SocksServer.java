@@ -51,9 +51,18 @@ public final class SocksServer implements AutoCloseable {
         ServerContext context = new ServerContext(settings, events,
                 new ConnectionLimits(settings.limits().maxConnections(), settings.limits().maxConnectionsPerClient()),
                 new DestinationPolicy(settings.destinations()), resolver, listeners);
-        ClientChannelInitializer initializer = new ClientChannelInitializer(context);
+        ClientChannelInitializer plain = new ClientChannelInitializer(context, null);
+        ClientChannelInitializer initializer = plain;
+        if (settings.tls().enabled()) {
+            try {
+                initializer = new ClientChannelInitializer(context, TlsListener.create(settings.tls(), events));
+            } catch (javax.net.ssl.SSLException | RuntimeException e) {
+                throw new DaemonStartException("server.tls: cannot build the TLS context: " + e.getMessage(), e);
+            }
+        }
         warnIfFastOpenForbidden();
-        for (InetSocketAddress address : settings.listen()) {
+        for (InetSocketAddress address : settings.allListeners()) {
+            ClientChannelInitializer forAddress = settings.listen().contains(address) ? initializer : plain;
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
@@ -62,7 +71,7 @@ public final class SocksServer implements AutoCloseable {
                     .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
                     .handler(AcceptErrorLogger.INSTANCE)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childHandler(initializer);
+                    .childHandler(forAddress);
             try {
                 listeners.bind(b, address);
             } catch (DaemonStartException e) {
