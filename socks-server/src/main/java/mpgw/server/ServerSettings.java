@@ -145,7 +145,7 @@ public record ServerSettings(
         boolean allowAssociate = t.bool("allow-associate");
         List<InetSocketAddress> plainListen = t.socketAddresses("plain-listen");
         for (InetSocketAddress a : plainListen) {
-            if (listen.contains(a)) {
+            if (a.getPort() != 0 && listen.contains(a)) {
                 throw t.error("plain-listen", "entry '" + Addresses.format(a)
                         + "' is also in server.listen; a port is either TLS or plain");
             }

@@ -61,8 +61,11 @@ public final class SocksServer implements AutoCloseable {
             }
         }
         warnIfFastOpenForbidden();
-        for (InetSocketAddress address : settings.allListeners()) {
-            ClientChannelInitializer forAddress = settings.listen().contains(address) ? initializer : plain;
+        List<InetSocketAddress> all = settings.allListeners();
+        for (int i = 0; i < all.size(); i++) {
+            InetSocketAddress address = all.get(i);
+            // The first listen().size() are server.listen (TLS when on), the rest tls.plain-listen.
+            ClientChannelInitializer forAddress = i < settings.listen().size() ? initializer : plain;
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
