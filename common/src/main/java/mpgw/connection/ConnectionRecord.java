@@ -41,6 +41,7 @@ public final class ConnectionRecord {
     private String command;
     private InetSocketAddress destination;
     private InetSocketAddress peer;
+    private String peerCertificate;
     private long bytesUp;
     private long bytesDown;
     private Outcome outcome = Outcome.CLIENT_GONE;
@@ -100,6 +101,14 @@ public final class ConnectionRecord {
     /** The address in the peer field. */
     public void peer(InetSocketAddress peer) {
         this.peer = peer;
+    }
+
+    /**
+     * The TLS peer's certificate fingerprint as the {@code peer} field shows it, right after the peer address
+     * field; the line has no {@code peer} field without TLS.
+     */
+    public void peerCertificate(String fingerprint) {
+        this.peerCertificate = fingerprint;
     }
 
     public void addBytes(long up, long down) {
@@ -176,7 +185,8 @@ public final class ConnectionRecord {
     /** The connection's log line. */
     public String line() {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        return describe() + " " + peerField + "=" + Addresses.format(peer) + " up=" + bytesUp + " down=" + bytesDown
+        return describe() + " " + peerField + "=" + Addresses.format(peer)
+                + (peerCertificate == null ? "" : " peer=" + peerCertificate) + " up=" + bytesUp + " down=" + bytesDown
                 + " ms=" + ms + " outcome=" + outcome.tag() + (reply == null ? "" : " reply=" + reply)
                 + (detail == null ? "" : " detail=" + LogText.quoted(detail));
     }

@@ -24,9 +24,12 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
     private static final Logger CONNECTIONS = LogManager.getLogger("mpgw.server.connections");
 
     private final ServerContext context;
+    /** Null on a plain listener. */
+    private final TlsListener tls;
 
-    ClientChannelInitializer(ServerContext context) {
+    ClientChannelInitializer(ServerContext context, TlsListener tls) {
         this.context = context;
+        this.tls = tls;
     }
 
     @Override
@@ -40,7 +43,11 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
             ch.close();
             return;
         }
-        ConnectionRecord.attach(ch, client, "via", record -> CONNECTIONS.info(record.line()));
+        if (tls == null) {
+            ConnectionRecord.attach(ch, client, "via", record -> CONNECTIONS.info(record.line()));
+        } else {
+            ConnectionRecord.attach(ch, client, "via", record -> tls.log(CONNECTIONS, ch, ip, record));
+        }
         context.events().connectionOpened();
         context.listeners().track(ch);
         ch.closeFuture().addListener(f -> {
@@ -51,11 +58,16 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
             FastOpenHandshakePush.watch(ch, context.settings().timeouts().handshake());
         }
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) {
+            // First: the SOCKS5 decoders see only decrypted bytes. The handshake timeout below, armed now, covers
+            // the TLS handshake and the SOCKS5 request together.
+            tls.addTo(p);
+        }
         p.addLast(ServerPipeline.HANDSHAKE_TIMEOUT,
                 new HandshakeTimeoutHandler(context.settings().timeouts().handshake(), context.events()));
         p.addLast(ServerPipeline.SOCKS_DECODER, new Socks5InitialRequestDecoder());
         p.addLast(ServerPipeline.SOCKS_ENCODER, Socks5ServerEncoder.DEFAULT);
-        p.addLast(ServerPipeline.SOCKS_HANDSHAKE, new Socks5HandshakeHandler(context));
+        p.addLast(ServerPipeline.SOCKS_HANDSHAKE, new Socks5HandshakeHandler(context, tls != null));
     }
 
     private boolean allowed(InetAddress ip) {

@@ -31,6 +31,8 @@ public enum Drop {
     UDP_SEND_FAILED,
     /** A connection to a BIND listener from another address than the request's DST.ADDR; refused. */
     BIND_FOREIGN_PEER,
+    /** A UDP ASSOCIATE on a TLS listener without {@code tls.allow-associate}; answered 0x07. */
+    ASSOCIATE_ON_TLS,
     /** A reply datagram that arrived before the client sent anything (its UDP port is unknown). */
     UDP_NO_CLIENT_YET;
 

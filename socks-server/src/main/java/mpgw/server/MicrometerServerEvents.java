@@ -1,5 +1,8 @@
 package mpgw.server;
 
+import mpgw.tls.HandshakeOutcome;
+import mpgw.tls.HandshakeResult;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -30,6 +33,10 @@ import mpgw.metrics.ByteCounters;
  *   <tr><td>mpgw_server_drops_total{reason}</td><td>counter</td><td>refused connections, dropped datagrams</td></tr>
  *   <tr><td>mpgw_server_accept_errors_total</td><td>counter</td><td>failed accepts (EMFILE...); the listener
  *   pauses 50 ms doubling to 1 s</td></tr>
+ *   <tr><td>mpgw_server_tls_handshakes_total{result}</td><td>counter</td><td>TLS handshakes on TLS listeners by
+ *   outcome: ok, unknown-peer, bad-certificate, plaintext-client, protocol-version, timeout, other</td></tr>
+ *   <tr><td>mpgw_server_tls_handshake_seconds{result}</td><td>timer</td><td>accept to the end of the TLS handshake
+ *   (ok: the time TLS adds before the SOCKS5 greeting can be read)</td></tr>
  *   <tr><td>mpgw_server_mptcp_fallbacks</td><td>gauge</td><td>listening sockets that had to be plain TCP</td></tr>
  * </table>
  */
@@ -45,6 +52,8 @@ public final class MicrometerServerEvents implements ServerEvents {
     private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
     private final Map<Byte, Counter> replies = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> udpActive = new ConcurrentHashMap<>();
+    private final Map<HandshakeOutcome, Counter> tlsHandshakes = new EnumMap<>(HandshakeOutcome.class);
+    private final Map<HandshakeOutcome, Timer> tlsHandshakeTime = new EnumMap<>(HandshakeOutcome.class);
 
     public MicrometerServerEvents(MeterRegistry registry, MptcpSocketFactory sockets) {
         this.registry = registry;
@@ -62,6 +71,13 @@ public final class MicrometerServerEvents implements ServerEvents {
         for (Drop d : Drop.values()) {
             drops.put(d, Counter.builder("mpgw.server.drops").tag("reason", d.tag())
                     .description("refused connections and dropped datagrams").register(registry));
+        }
+        for (HandshakeOutcome o : HandshakeOutcome.values()) {
+            tlsHandshakes.put(o, Counter.builder("mpgw.server.tls.handshakes").tag("result", o.tag())
+                    .description("TLS handshakes on TLS listeners by outcome").register(registry));
+            tlsHandshakeTime.put(o, Timer.builder("mpgw.server.tls.handshake").tag("result", o.tag())
+                    .description("accept to the end of the TLS handshake").publishPercentileHistogram()
+                    .register(registry));
         }
         Gauge.builder("mpgw.server.mptcp.fallbacks", sockets, MptcpSocketFactory::fallbacks)
                 .description("sockets that had to be plain TCP").register(registry);
@@ -123,6 +139,12 @@ public final class MicrometerServerEvents implements ServerEvents {
     @Override
     public void datagram(boolean up) {
         (up ? datagramsUp : datagramsDown).increment();
+    }
+
+    @Override
+    public void tlsHandshake(HandshakeResult result) {
+        tlsHandshakes.get(result.outcome()).increment();
+        tlsHandshakeTime.get(result.outcome()).record(result.elapsed());
     }
 
     @Override

@@ -35,6 +35,10 @@ public interface ServerEvents {
     default void acceptFailed() {
     }
 
+    /** A TLS handshake on a TLS listener ended (any outcome, including a plain client turned away). */
+    default void tlsHandshake(mpgw.tls.HandshakeResult result) {
+    }
+
     /** The path watcher re-added {@code endpoints} MPTCP endpoints of {@code iface} after it came back up. */
     default void pathReannounced(String iface, int endpoints) {
     }

@@ -66,11 +66,25 @@ public final class ServerMain {
             throw e;
         }
         Optional<PathWatcher> watcher = PathWatcher.startOrWarn(settings.pathWatcher(), events::pathReannounced);
-        LogManager.getLogger(ServerMain.class).info("socks-server up: listen {}, mptcp {}, auth {}, metrics {}",
+        ServerSettings.Tls tls = settings.tls();
+        if (tls.enabled()) {
+            tls.own().warnings().forEach(w -> LogManager.getLogger(ServerMain.class).warn("server.tls: {}", w));
+        }
+        LogManager.getLogger(ServerMain.class).info("socks-server up: listen {}, mptcp {}, auth {}, tls {}, metrics {}",
                 server.boundAddresses().stream().map(Addresses::format).collect(Collectors.joining(", ")),
                 settings.mptcp().name().toLowerCase(Locale.ROOT),
                 settings.passwordAuth() ? "password (" + settings.users().size() + " users)" : "none",
-                StartupSteps.describe(endpoint));
+                describe(tls), StartupSteps.describe(endpoint));
         return new Running(server, endpoint, watcher);
+    }
+
+    private static String describe(ServerSettings.Tls tls) {
+        if (!tls.enabled()) {
+            return "off";
+        }
+        return "on (" + tls.provider().configName() + ", own " + tls.own().fingerprint() + ", " + tls.peers()
+                .fingerprints().size() + " pinned peers, associate " + (tls.allowAssociate() ? "allowed" : "refused")
+                + (tls.plainListen().isEmpty() ? "" : ", plain listeners " + tls.plainListen().stream()
+                .map(Addresses::format).collect(Collectors.joining(", "))) + ")";
     }
 }

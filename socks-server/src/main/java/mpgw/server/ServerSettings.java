@@ -1,5 +1,12 @@
 package mpgw.server;
 
+import java.nio.file.Path;
+import mpgw.config.Addresses;
+import mpgw.tls.KeyFiles;
+import mpgw.tls.KeyMaterial;
+import mpgw.tls.PinnedPeers;
+import mpgw.tls.TlsProvider;
+
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -32,7 +39,8 @@ public record ServerSettings(
         Optional<InetSocketAddress> metricsListen,
         Duration shutdownGrace,
         RelaySettings relay,
-        PathWatcherSettings pathWatcher) {
+        PathWatcherSettings pathWatcher,
+        Tls tls) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "server";
@@ -41,6 +49,20 @@ public record ServerSettings(
     }
 
     public record Timeouts(Duration handshake, Duration connect, Duration dns, Duration idle, Duration udpIdle) {
+    }
+
+    /**
+     * {@code server.tls}: off, or TLS 1.3 with a pinned client certificate on every {@code listen} address; the
+     * {@code plain-listen} addresses serve plain SOCKS5 beside them.
+     *
+     * @param own              this router's key and certificate (loaded at startup), null when off
+     * @param peers            the accepted client fingerprints, null when off
+     * @param handshakeTimeout the TLS handshake's own limit, within {@code timeouts.handshake}
+     * @param allowAssociate   whether UDP ASSOCIATE is served on a TLS listener (its datagrams are never encrypted)
+     * @param plainListen      listeners without TLS beside the TLS ones
+     */
+    public record Tls(boolean enabled, KeyMaterial own, PinnedPeers peers, TlsProvider provider,
+                      Duration handshakeTimeout, boolean allowAssociate, List<InetSocketAddress> plainListen) {
     }
 
     public record DestinationRules(List<Cidr> deny, boolean denyOwnAddresses, List<PortRange> denyPorts,
@@ -94,11 +116,65 @@ public record ServerSettings(
                 t.duration("dns", false), t.duration("idle", true), t.duration("udp-idle", false));
 
         ConfigReader dns = c.sub("dns");
+        Tls tls = tls(c.sub("tls"), timeouts.handshake(), listen);
         return new ServerSettings(listen, mptcp, threads, fastOpen, Map.copyOf(users), c.cidrs("clients.allow"), rules,
                 limits, timeouts, dns.oneOf("prefer", "ipv4-preferred", "ipv6-preferred", "ipv4-only", "ipv6-only"),
                 dns.socketAddresses("servers"), c.sub("metrics").optionalSocketAddress("listen"),
                 c.duration("shutdown-grace", true), RelaySettings.from(c.sub("relay")),
-                PathWatcherSettings.from(c.sub("path-watcher")));
+                PathWatcherSettings.from(c.sub("path-watcher")), tls);
+    }
+
+    /** Reads {@code server.tls} and, when on, loads its key files (a {@link mpgw.config.ConfigError} names them). */
+    private static Tls tls(ConfigReader t, Duration socksHandshake, List<InetSocketAddress> listen) {
+        // Every key is read and checked even when off, so a typo does not wait for the day TLS is turned on.
+        boolean enabled = t.bool("enabled");
+        String certificate = t.string("certificate");
+        String key = t.string("key");
+        List<String> peerEntries = t.strings("peers");
+        TlsProvider provider;
+        try {
+            provider = TlsProvider.parse(t.string("provider"));
+        } catch (IllegalArgumentException e) {
+            throw t.error("provider", e.getMessage());
+        }
+        // Within timeouts.handshake, which runs from accept over TLS and SOCKS5 together: a longer value (e.g. the
+        // default 5s beside a lowered timeouts.handshake) is cut to it rather than refused.
+        Duration timeout = t.duration("handshake-timeout", false);
+        if (timeout.compareTo(socksHandshake) > 0) {
+            timeout = socksHandshake;
+        }
+        boolean allowAssociate = t.bool("allow-associate");
+        List<InetSocketAddress> plainListen = t.socketAddresses("plain-listen");
+        for (InetSocketAddress a : plainListen) {
+            if (a.getPort() != 0 && listen.contains(a)) {
+                throw t.error("plain-listen", "entry '" + Addresses.format(a)
+                        + "' is also in server.listen; a port is either TLS or plain");
+            }
+        }
+        if (!enabled) {
+            return new Tls(false, null, null, provider, timeout, true, plainListen);
+        }
+        if (certificate.isEmpty()) {
+            throw t.error("certificate", "empty; with TLS on, give the cert.pem that 'mpgw keys' wrote");
+        }
+        if (key.isEmpty()) {
+            throw t.error("key", "empty; with TLS on, give the key.pem that 'mpgw keys' wrote");
+        }
+        if (!provider.isAvailable()) {
+            Throwable cause = provider.unavailabilityCause();
+            throw t.error("provider", "openssl (BoringSSL) does not load on this machine ("
+                    + (cause == null ? "unknown reason" : cause.getMessage()) + "); use jdk");
+        }
+        PinnedPeers peers = PinnedPeers.parse(t.file() + ": key 'server.tls.peers'", peerEntries);
+        KeyMaterial own = KeyFiles.load(Path.of(certificate), Path.of(key));
+        return new Tls(true, own, peers, provider, timeout, allowAssociate, plainListen);
+    }
+
+    /** Every listener: the {@code listen} ones (TLS when on) first, then {@code tls.plain-listen}. */
+    public List<InetSocketAddress> allListeners() {
+        List<InetSocketAddress> all = new java.util.ArrayList<>(listen);
+        all.addAll(tls.plainListen());
+        return List.copyOf(all);
     }
 
     private static String[] user(ConfigReader u) {

@@ -37,10 +37,13 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
     private static final Socks5PasswordAuthStatus LOGIN_FAILED = new Socks5PasswordAuthStatus(0x01, "FAILURE");
 
     private final ServerContext context;
+    /** On a TLS listener: UDP ASSOCIATE only with {@code tls.allow-associate}. */
+    private final boolean overTls;
     private final long acceptedNanos = System.nanoTime();
 
-    Socks5HandshakeHandler(ServerContext context) {
+    Socks5HandshakeHandler(ServerContext context, boolean overTls) {
         this.context = context;
+        this.overTls = overTls;
     }
 
     @Override
@@ -121,6 +124,14 @@ final class Socks5HandshakeHandler extends SimpleChannelInboundHandler<Object> {
                 next = new BindHandler(context, dest);
                 break;
             case SocksRequest.UDP_ASSOCIATE:
+                if (overTls && !context.settings().tls().allowAssociate()) {
+                    // Its datagrams would travel outside the TLS stream, in clear: the FWD UDP stream carrier
+                    // is the way to carry UDP over TLS.
+                    context.events().dropped(Drop.ASSOCIATE_ON_TLS);
+                    reject(ctx, Socks5CommandStatus.COMMAND_UNSUPPORTED,
+                            "UDP ASSOCIATE on a TLS listener (server.tls.allow-associate = off)");
+                    return;
+                }
                 next = new UdpAssociateHandler(context, dest);
                 break;
             case SocksRequest.FWD_UDP:

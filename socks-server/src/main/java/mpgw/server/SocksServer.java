@@ -58,9 +58,21 @@ public final class SocksServer implements AutoCloseable {
         ServerContext context = new ServerContext(settings, events,
                 new ConnectionLimits(settings.limits().maxConnections(), settings.limits().maxConnectionsPerClient()),
                 new DestinationPolicy(settings.destinations()), resolver, listeners);
-        ClientChannelInitializer initializer = new ClientChannelInitializer(context);
+        ClientChannelInitializer plain = new ClientChannelInitializer(context, null);
+        ClientChannelInitializer initializer = plain;
+        if (settings.tls().enabled()) {
+            try {
+                initializer = new ClientChannelInitializer(context, TlsListener.create(settings.tls(), events));
+            } catch (javax.net.ssl.SSLException | RuntimeException e) {
+                throw new DaemonStartException("server.tls: cannot build the TLS context: " + e.getMessage(), e);
+            }
+        }
         warnIfFastOpenForbidden();
-        for (InetSocketAddress address : settings.listen()) {
+        List<InetSocketAddress> all = settings.allListeners();
+        for (int i = 0; i < all.size(); i++) {
+            InetSocketAddress address = all.get(i);
+            // The first listen().size() are server.listen (TLS when on), the rest tls.plain-listen.
+            ClientChannelInitializer forAddress = i < settings.listen().size() ? initializer : plain;
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
@@ -70,7 +82,7 @@ public final class SocksServer implements AutoCloseable {
                     .handler(new AcceptBackoff(Addresses.format(address), events::acceptFailed, ACCEPT_LOG,
                             ACCEPT_PAUSE_MIN, ACCEPT_PAUSE_MAX))
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childHandler(initializer);
+                    .childHandler(forAddress);
             try {
                 listeners.bind(b, address);
             } catch (DaemonStartException e) {

@@ -1,5 +1,12 @@
 package mpgw.server;
 
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.ssl.SslContext;
+import mpgw.tls.PinnedPeers;
+import mpgw.tls.TlsContexts;
+import mpgw.tls.TlsHandlers;
+import mpgw.tls.TlsProvider;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -31,9 +38,10 @@ import mpgw.testing.Netns;
  * source or sink in B. Download is the direction where the server writes to the MPTCP socket (the late
  * EPOLLOUT wake-up, see docs/BENCHMARKS.md); upload the other. Prints numbers; asserts nothing.
  *
- * <pre>mvn -q -o -pl socks-server exec:java -Dexec.classpathScope=test -Dexec.mainClass=mpgw.server.MptcpThroughputBench [-Dexec.args="SECONDS [RETRY]"]</pre>
+ * <pre>mvn -q -o -pl socks-server exec:java -Dexec.classpathScope=test -Dexec.mainClass=mpgw.server.MptcpThroughputBench [-Dexec.args="SECONDS [RETRY [TLS]]"]</pre>
  * RETRY is the server's {@code relay.write-stall-retry} (a duration); give {@code 0} to see the relay without its
- * write-stall retry.
+ * write-stall retry. TLS is {@code openssl} or {@code jdk} to run the client leg over TLS 1.3 ({@code server.tls}
+ * with that provider on the server, BoringSSL on the client), or {@code off} (the default).
  */
 public final class MptcpThroughputBench {
     private static final byte[] CHUNK = new byte[128 * 1024];
@@ -41,20 +49,29 @@ public final class MptcpThroughputBench {
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         String retry = args.length > 1 ? args[1] : "1ms";
+        String tlsProvider = args.length > 2 ? args[2] : "off";
+        TlsKeys serverKeys = TlsKeys.make("bench-b");
+        TlsKeys gateway = TlsKeys.make("bench-a");
+        SslContext tls = tlsProvider.equals("off") ? null : TlsContexts.client(gateway.keys,
+                PinnedPeers.of(java.util.List.of(serverKeys.keys.fingerprint())), TlsProvider.OPENSSL);
+        String tlsConfig = tls == null ? "" : serverKeys.serverConfig(tlsProvider, "", gateway);
         EventLoopGroup peers = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EventLoopGroup client = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (Netns a = Netns.create("mpgwsrv-bench-a"); Netns b = Netns.create("mpgwsrv-bench-b")) {
             Netns.link(a, "v0", "10.204.0.1/24", b, "v0", "10.204.0.2/24");
             try (TestServer server = TestServer.startIn(b, TestServer.ALLOW_LOOPBACK
-                    + "\nlisten = [\"10.204.0.2:0\"]\nmptcp = required\nrelay.write-stall-retry = " + retry)) {
+                    + "\nlisten = [\"10.204.0.2:0\"]\nmptcp = required\nrelay.write-stall-retry = " + retry
+                    + tlsConfig)) {
                 AtomicLong sunk = new AtomicLong();
                 Channel source = b.call(() -> listen(peers, new Source()));
                 Channel sink = b.call(() -> listen(peers, new Sink(sunk)));
                 InetSocketAddress proxy = server.address();
                 StringBuilder table = new StringBuilder("| round | download (Mbit/s) | upload (Mbit/s) |\n|---|---|---|\n");
                 for (int round = 0; round < 3; round++) {
-                    double down = run(a, client, peers, proxy, (InetSocketAddress) source.localAddress(), false, seconds, null);
-                    double up = run(a, client, peers, proxy, (InetSocketAddress) sink.localAddress(), true, seconds, sunk);
+                    double down = run(a, client, peers, proxy, (InetSocketAddress) source.localAddress(), false, seconds, null,
+                            tls);
+                    double up = run(a, client, peers, proxy, (InetSocketAddress) sink.localAddress(), true, seconds, sunk,
+                            tls);
                     table.append(String.format("| %d | %,.0f | %,.0f |%n", round + 1, down, up));
                 }
                 System.out.print(table);
@@ -79,13 +96,23 @@ public final class MptcpThroughputBench {
      * write-stall retry as the server's.
      */
     private static double run(Netns a, EventLoopGroup group, EventLoopGroup peers, InetSocketAddress proxy,
-                              InetSocketAddress target, boolean upload, int seconds, AtomicLong sunk) throws Exception {
+                              InetSocketAddress target, boolean upload, int seconds, AtomicLong sunk, SslContext tls)
+            throws Exception {
         MptcpSocketFactory sockets = new MptcpSocketFactory(MptcpMode.REQUIRED);
         AtomicLong received = new AtomicLong();
         Channel localSource = upload ? a.call(() -> listen(peers, new Source())) : null;
         Channel ch = a.call(() -> new Bootstrap().group(group)
                 .channelFactory(MptcpChannels.client(sockets, false, ClientSocketOptions.NONE))
-                .handler(new Counter(received)).connect(proxy).sync().channel());
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        if (tls != null) {
+                            TlsHandlers.addClient(c.pipeline(), tls, proxy.getHostString(), proxy.getPort(),
+                                    Duration.ofSeconds(5), mpgw.tls.HandshakeListener.NONE);
+                        }
+                        c.pipeline().addLast(new Counter(received));
+                    }
+                }).connect(proxy).sync().channel());
         ch.writeAndFlush(Unpooled.wrappedBuffer(Wire.greeting(0), Wire.request(1, target))).sync();
         Thread.sleep(300); // the SOCKS reply
         if (upload) {

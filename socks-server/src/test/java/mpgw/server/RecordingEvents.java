@@ -14,6 +14,17 @@ final class RecordingEvents implements ServerEvents {
     final AtomicInteger udpSessionsStarted = new AtomicInteger();
     final AtomicInteger connectionsOpen = new AtomicInteger();
     final AtomicLong datagrams = new AtomicLong();
+    final Map<mpgw.tls.HandshakeOutcome, AtomicInteger> tlsHandshakes = new ConcurrentHashMap<>();
+
+    int tls(mpgw.tls.HandshakeOutcome outcome) {
+        AtomicInteger n = tlsHandshakes.get(outcome);
+        return n == null ? 0 : n.get();
+    }
+
+    @Override
+    public void tlsHandshake(mpgw.tls.HandshakeResult result) {
+        tlsHandshakes.computeIfAbsent(result.outcome(), o -> new AtomicInteger()).incrementAndGet();
+    }
 
     int drops(Drop reason) {
         AtomicInteger n = drops.get(reason);

@@ -92,6 +92,28 @@ class ServerMainTest {
         assertTrue(noFile.err.contains("no such file"), noFile.err);
     }
 
+    /** TLS key problems stop the start before any listener: exit 2, one line naming the file or key. */
+    @Test
+    void tlsKeyErrorsExitWith2AndOneLine() throws Exception {
+        TlsKeys keys = TlsKeys.make("exit2");
+        String peers = "peers = [\"" + keys.fingerprint() + "\"]";
+        Path cert = keys.dir.resolve("cert.pem");
+        Path key = keys.dir.resolve("key.pem");
+        Path missing = dir.resolve("nothing.pem");
+        for (String[] c : new String[][] {
+            {"certificate = \"" + missing + "\", key = \"" + key + "\", " + peers, missing.toString()},
+            {"certificate = \"" + key + "\", key = \"" + key + "\", " + peers, key.toString()},
+            {"certificate = \"" + cert + "\", key = \"" + key + "\", peers = [\"sha256:12\"]", "server.tls.peers"},
+            {"certificate = \"" + cert + "\", key = \"" + key + "\"", "server.tls.peers"},
+        }) {
+            Outcome o = run("--config", config("server { listen = [\"127.0.0.1:0\"], tls { enabled = on, " + c[0]
+                    + " } }").toString());
+            assertEquals(2, o.status, o.err);
+            assertTrue(o.err.startsWith("server: ") && o.err.contains(c[1]), o.err);
+            assertEquals(1, o.err.lines().count(), o.err);
+        }
+    }
+
     /** Renamed keys have no aliases: exit 2, one line naming the file, the line and the new key. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
