@@ -16,6 +16,9 @@ import mpgw.daemon.Cli;
 import mpgw.gateway.config.GatewaySettings;
 import mpgw.gateway.config.InterceptMode;
 import mpgw.paths.PathWatcherSettings;
+import mpgw.tls.KeyFiles;
+import mpgw.tls.KeyGeneration;
+import mpgw.tls.KeyMaterial;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,6 +73,10 @@ class GatewaySettingsTest {
         "servers = [\"10.1.1.2:1080\"], upstream.pool.size = -1 | gateway.upstream.pool.size",
         "servers = [\"10.1.1.2:1080\"], upstream.pool.min-subflows = 0 | gateway.upstream.pool.min-subflows",
         "servers = [\"10.1.1.2:1080\"], upstream.pool.check-interval = 9s | gateway.upstream.pool.check-interval",
+        "servers = [\"10.1.1.2:1080\"], upstream.tls.enabled = maybe | gateway.upstream.tls.enabled",
+        "servers = [\"10.1.1.2:1080\"], upstream.tls.provider = gnutls | gateway.upstream.tls.provider",
+        "servers = [\"10.1.1.2:1080\"], upstream.tls.handshake-timeout = 0s | gateway.upstream.tls.handshake-timeout",
+        "servers = [\"10.1.1.2:1080\"], upstream.tls.enabled = on | gateway.upstream.tls.certificate",
     })
     void badValuesNameTheKeyAndTheFile(String body, String key) throws Exception {
         Path f = file("gateway { " + body + " }");
@@ -92,6 +99,38 @@ class GatewaySettingsTest {
         Path f = file("gateway {\n  servers = [\"10.1.1.2:1080\"]\n  " + line + "\n}\n");
         ConfigError e = assertThrows(ConfigError.class, () -> GatewaySettings.load(f));
         assertEquals(f + ":3: " + message, e.getMessage());
+    }
+
+    /** TLS on: the key files are loaded at startup; each problem is one line naming the key or the file. */
+    @Test
+    void tlsKeysAreLoadedAndCheckedAtStartup() throws Exception {
+        KeyMaterial own = KeyGeneration.generate("router-a");
+        Path keys = dir.resolve("tls");
+        KeyFiles.write(keys, own);
+        String pin = KeyGeneration.generate("router-b").fingerprint().toString();
+        String tls = "gateway { servers = [\"10.1.1.2:1080\"], udp.mode = stream, upstream.tls { enabled = on, "
+                + "certificate = \"" + keys.resolve("cert.pem") + "\", key = \"" + keys.resolve("key.pem") + "\", ";
+        GatewaySettings s = GatewaySettings.load(file(tls + "peers = [\"" + pin + "\"] } }"));
+        assertTrue(s.tls().enabled());
+        assertEquals(own.fingerprint(), s.tls().own().fingerprint());
+        assertEquals(Duration.ofSeconds(5), s.tls().handshakeTimeout());
+        assertFalse(GatewaySettings.load(file("gateway.servers = [\"10.1.1.2:1080\"]")).tls().enabled(),
+                "off by default");
+
+        Path f = file(tls + "peers = [] } }");
+        ConfigError e = assertThrows(ConfigError.class, () -> GatewaySettings.load(f));
+        assertTrue(e.getMessage().contains("gateway.upstream.tls.peers") && e.getMessage().contains(f.toString()),
+                e.getMessage());
+        Path g = file(tls + "peers = [\"sha256:12\"] } }");
+        e = assertThrows(ConfigError.class, () -> GatewaySettings.load(g));
+        assertTrue(e.getMessage().contains("gateway.upstream.tls.peers'[0]"), e.getMessage());
+        Path h = file(tls.replace("key.pem", "nothing.pem") + "peers = [\"" + pin + "\"] } }");
+        e = assertThrows(ConfigError.class, () -> GatewaySettings.load(h));
+        assertTrue(e.getMessage().contains("nothing.pem"), e.getMessage());
+        Path i = file(tls.replace("udp.mode = stream", "udp.mode = associate") + "peers = [\"" + pin + "\"] } }");
+        e = assertThrows(ConfigError.class, () -> GatewaySettings.load(i));
+        assertTrue(e.getMessage().contains("gateway.upstream.tls.enabled")
+                && e.getMessage().contains("gateway.udp.mode = stream"), e.getMessage());
     }
 
     @Test

@@ -39,7 +39,8 @@ public record GatewaySettings(
         Duration pathSampleInterval,
         PathWatcherSettings pathWatcher,
         UdpSettings udp,
-        Limits limits) {
+        Limits limits,
+        UpstreamTlsSettings tls) {
 
     /** {@code limits.*}: TCP flows open at once, in total and per client address. */
     public record Limits(int maxFlows, int maxFlowsPerClient) {
@@ -73,6 +74,7 @@ public record GatewaySettings(
         ConfigReader upstream = c.sub("upstream");
         ConfigReader timeouts = c.sub("timeouts");
         ConfigReader metrics = c.sub("metrics");
+        UdpSettings udp = UdpSettings.from(c.sub("udp"), timeouts, servers);
         return new GatewaySettings(
                 listen,
                 InterceptMode.valueOf(c.oneOf("mode", "redirect", "tproxy").toUpperCase(java.util.Locale.ROOT)),
@@ -93,9 +95,10 @@ public record GatewaySettings(
                 metrics.optionalSocketAddress("listen"),
                 metrics.duration("path-sample-interval", false),
                 PathWatcherSettings.from(c.sub("path-watcher")),
-                UdpSettings.from(c.sub("udp"), timeouts, servers),
+                udp,
                 new Limits(c.sub("limits").intIn("max-flows", 1, 10_000_000),
-                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)));
+                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)),
+                UpstreamTlsSettings.from(upstream.sub("tls"), timeouts.duration("handshake", false), udp));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */
