@@ -68,7 +68,15 @@ public final class GatewayMain {
         StartupSteps.probeRequiredMptcp(sockets, "gateway.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
-        Upstreams upstreams = Upstreams.from(settings, sockets, metrics);
+        Upstreams upstreams;
+        try {
+            upstreams = Upstreams.from(settings, sockets, metrics);
+        } catch (javax.net.ssl.SSLException | RuntimeException e) {
+            throw new DaemonStartException("gateway.upstream.tls: cannot build the TLS context: " + e.getMessage(), e);
+        }
+        if (settings.tls().enabled()) {
+            settings.tls().own().warnings().forEach(w -> log.warn("gateway.upstream.tls: {}", w));
+        }
         GatewayServer server = new GatewayServer(settings, upstreams);
         server.start();
         UdpGateway udp = null;
@@ -87,12 +95,20 @@ public final class GatewayMain {
         for (Check problem : StartupChecks.failing(settings)) {
             log.warn("check: {} (see 'mpgw check')", problem.line());
         }
-        log.info("gateway up: servers {}, mptcp {}, mark 0x{}, socks5 {}{}, metrics {}",
+        log.info("gateway up: servers {}, mptcp {}, mark 0x{}, socks5 {}{}, tls {}, metrics {}",
                 settings.servers().stream().map(Addresses::format).collect(Collectors.joining(", ")),
                 settings.mptcp().name().toLowerCase(java.util.Locale.ROOT), Integer.toHexString(settings.mark()),
                 settings.socks().pipelined() ? "pipelined" : "step by step",
                 settings.socks().authenticates() ? " with user " + settings.socks().username() : "",
-                StartupSteps.describe(endpoint));
+                describe(settings.tls()), StartupSteps.describe(endpoint));
         return new Running(server, endpoint, watcher, udp);
+    }
+
+    private static String describe(mpgw.gateway.config.UpstreamTlsSettings tls) {
+        if (!tls.enabled()) {
+            return "off";
+        }
+        return "on (" + tls.provider().configName() + ", own " + tls.own().fingerprint() + ", "
+                + tls.peers().fingerprints().size() + " pinned servers)";
     }
 }

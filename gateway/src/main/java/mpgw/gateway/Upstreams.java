@@ -1,11 +1,14 @@
 package mpgw.gateway;
 
+
 import io.netty.channel.EventLoopGroup;
+import javax.net.ssl.SSLException;
 import mpgw.gateway.config.GatewaySettings;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.upstream.BadServerMemory;
 import mpgw.gateway.upstream.UpstreamConnector;
 import mpgw.gateway.upstream.UpstreamOpener;
+import mpgw.gateway.upstream.UpstreamTls;
 import mpgw.gateway.upstream.WarmUpstreams;
 import mpgw.gateway.upstream.pool.UpstreamPool;
 import mpgw.jni.MptcpSocketFactory;
@@ -31,10 +34,12 @@ public final class Upstreams {
         this.udp = tcp.withServers(settings.udp().servers());
     }
 
-    public static Upstreams from(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics) {
+    /** @throws SSLException when the TLS context cannot be built from the (already loaded) key material */
+    public static Upstreams from(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics)
+            throws SSLException {
         return new Upstreams(settings, metrics, new UpstreamConnector(settings.servers(), sockets, settings.mark(),
                 settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
-                new BadServerMemory(settings.badServerMemory()), metrics));
+                new BadServerMemory(settings.badServerMemory()), metrics, UpstreamTls.create(settings.tls(), metrics)));
     }
 
     /** The warm pool on the TCP half's event loops, or none when {@code upstream.pool.size = 0}; not started. */

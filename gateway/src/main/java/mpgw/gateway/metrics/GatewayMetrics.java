@@ -76,6 +76,10 @@ public interface GatewayMetrics {
     default void poolRetried() {
     }
 
+    /** A TLS handshake on an upstream connection ended (any outcome; {@code gateway.upstream.tls}). */
+    default void tlsHandshake(mpgw.tls.HandshakeResult result) {
+    }
+
     /** Accepting a client connection failed (EMFILE, ENFILE, ENOBUFS); the listener pauses. */
     default void acceptFailed() {
     }

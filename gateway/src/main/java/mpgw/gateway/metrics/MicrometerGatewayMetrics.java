@@ -1,5 +1,7 @@
 package mpgw.gateway.metrics;
 
+import mpgw.tls.HandshakeOutcome;
+import mpgw.tls.HandshakeResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -45,6 +47,10 @@ import mpgw.metrics.ByteCounters;
  *       closed, expired, lost-subflows</td></tr>
  *   <tr><td>mpgw_gateway_pool_retries_total</td><td>counter</td><td>flows whose pooled connection died before the
  *       CONNECT reply, retried on a fresh connection</td></tr>
+ *   <tr><td>mpgw_gateway_tls_handshakes_total{result}</td><td>counter</td><td>TLS handshakes on upstream connections by
+ *       outcome: ok, unknown-peer, bad-certificate, protocol-version, timeout, other</td></tr>
+ *   <tr><td>mpgw_gateway_tls_handshake_seconds{result}</td><td>timer</td><td>connected to the end of the TLS
+ *       handshake (ok: the time TLS adds before the SOCKS5 request reaches router B)</td></tr>
  * </table>
  * Tag values are bounded: server addresses and paths come from the configured links, never from destinations.
  * Meters with tags are looked up once and kept: a builder's register() costs an id and a registry lookup,
@@ -65,6 +71,8 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final Map<String, Counter> pathReceived = new ConcurrentHashMap<>();
     private final Map<String, Counter> tagged = new ConcurrentHashMap<>();
     private final Counter acceptErrors;
+    private final Map<HandshakeOutcome, Counter> tlsHandshakes = new EnumMap<>(HandshakeOutcome.class);
+    private final Map<HandshakeOutcome, Timer> tlsHandshakeTime = new EnumMap<>(HandshakeOutcome.class);
 
     public MicrometerGatewayMetrics(MeterRegistry registry, MptcpSocketFactory sockets) {
         this.registry = registry;
@@ -87,6 +95,19 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
             flows.put(o, Counter.builder("mpgw.gateway.flows").tag("outcome", o.tag())
                     .description("Ended flows by outcome").register(registry));
         }
+        for (HandshakeOutcome o : HandshakeOutcome.values()) {
+            tlsHandshakes.put(o, Counter.builder("mpgw.gateway.tls.handshakes").tag("result", o.tag())
+                    .description("TLS handshakes on upstream connections by outcome").register(registry));
+            tlsHandshakeTime.put(o, Timer.builder("mpgw.gateway.tls.handshake").tag("result", o.tag())
+                    .description("upstream connected to the end of the TLS handshake").publishPercentileHistogram()
+                    .register(registry));
+        }
+    }
+
+    @Override
+    public void tlsHandshake(HandshakeResult result) {
+        tlsHandshakes.get(result.outcome()).increment();
+        tlsHandshakeTime.get(result.outcome()).record(result.elapsed());
     }
 
     /** A counter with one tag, registered at its first use (so its series appears only once it happens). */

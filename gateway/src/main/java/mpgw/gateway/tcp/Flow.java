@@ -68,6 +68,11 @@ final class Flow {
         record.peer(server);
     }
 
+    /** The socks-server's certificate fingerprint, shown in the line's {@code peer} field (TLS on only). */
+    void serverCertificate(String fingerprint) {
+        record.peerCertificate(fingerprint);
+    }
+
     /**
      * The relay took over: the flow ends when it does. {@code earlyBytes}: client bytes sent upstream during the
      * handshake, which the relay's count does not include.

@@ -22,8 +22,10 @@ import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.Socks5HandshakeException;
 import mpgw.gateway.upstream.UpstreamOpener;
 import mpgw.gateway.upstream.UpstreamPipeline;
+import mpgw.gateway.upstream.UpstreamTls;
 import mpgw.relay.Relay;
 import mpgw.relay.RelaySettings;
+import mpgw.tls.HandshakeResult;
 
 /**
  * Carries one flow from "destination known" to "relaying", in three steps:
@@ -91,8 +93,22 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Att
 
     private void handshakeDone(Channel upstream, Future<Channel> handshake, long started, Opening opening) {
         Throwable cause = handshake.cause();
-        if (cause != null && attempt.retry(cause)) {
+        HandshakeResult tls = UpstreamTls.result(upstream);
+        if (cause != null && (tls == null || tls.isOk()) && attempt.retry(cause)) {
+            return; // a dead pooled member, not a refusal: a fresh connection gets the flow
+        }
+        if (tls != null && !tls.isOk()) {
+            // The server showed a certificate not pinned here (or TLS failed otherwise): the full fingerprint goes
+            // in the line, the value to pin if it is really router B's.
+            if (tls.peer() != null) {
+                Flow.of(ctx.channel()).serverCertificate(tls.peer().toString());
+            }
+            Flow.of(ctx.channel()).refuse(Outcome.HANDSHAKE_FAILED, "tls " + tls.outcome().tag() + " after "
+                    + tls.elapsed().toMillis() + " ms: " + tls.detail());
             return;
+        }
+        if (tls != null) {
+            Flow.of(ctx.channel()).serverCertificate(UpstreamTls.shortForm(tls.peer()));
         }
         int reply = cause instanceof Socks5HandshakeException e ? e.replyCode() : 0;
         if (cause == null || reply > 0) {
@@ -108,10 +124,21 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Att
         }
         if (cause != null) {
             Flow.of(ctx.channel()).refuse(cause instanceof Socks5HandshakeException e && e.isTimeout()
-                    ? Outcome.HANDSHAKE_TIMEOUT : Outcome.HANDSHAKE_FAILED, cause.getMessage());
+                    ? Outcome.HANDSHAKE_TIMEOUT : Outcome.HANDSHAKE_FAILED, cause.getMessage()
+                    + (tls != null && reply == 0 ? refusedCertificateHint(upstream) : ""));
             return;
         }
         relay(upstream);
+    }
+
+    /**
+     * In TLS 1.3 the client's handshake ends before the server has judged its certificate, so a server that does
+     * not pin this gateway shows up as a close (or an alert) before the first SOCKS5 reply, after {@code tls=ok}.
+     */
+    private static String refusedCertificateHint(Channel upstream) {
+        UpstreamTls tls = UpstreamTls.of(upstream);
+        return tls == null ? "" : " (after TLS ok: router B closes a gateway whose certificate it does not pin;"
+                + " is " + tls.own() + " in its server.tls.peers?)";
     }
 
     /** Step 3: the relay takes both channels. */

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
@@ -44,19 +45,25 @@ public final class UpstreamConnector {
     private final BadServerMemory badServers;
     private final boolean fastOpen;
     private final GatewayMetrics metrics;
+    private final UpstreamTls tls;
 
+    /**
+     * @param fastOpen ignored (off) when {@code tls} is given: the SYN would carry SOCKS5 bytes the SslHandler
+     *                 must encrypt first
+     * @param tls      TLS on every connection, or null for SOCKS5 in clear
+     */
     public UpstreamConnector(List<InetSocketAddress> servers, MptcpSocketFactory sockets, int mark,
                              Duration connectTimeout, Duration raceDelay, boolean fastOpen,
-                             BadServerMemory badServers, GatewayMetrics metrics) {
+                             BadServerMemory badServers, GatewayMetrics metrics, UpstreamTls tls) {
         this(servers, MptcpChannels.client(sockets, false, ClientSocketOptions.mark(mark)),
                 MptcpChannels.client(sockets, true, ClientSocketOptions.mark(mark)),
-                (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()), raceDelay.toMillis(), fastOpen,
-                badServers, metrics);
+                (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()), raceDelay.toMillis(),
+                fastOpen && tls == null, badServers, metrics, tls);
     }
 
     private UpstreamConnector(List<InetSocketAddress> servers, ChannelFactory<EpollSocketChannel> ipv4,
                               ChannelFactory<EpollSocketChannel> ipv6, int connectTimeoutMillis, long raceDelayMillis,
-                              boolean fastOpen, BadServerMemory badServers, GatewayMetrics metrics) {
+                              boolean fastOpen, BadServerMemory badServers, GatewayMetrics metrics, UpstreamTls tls) {
         this.servers = List.copyOf(servers);
         this.ipv4 = ipv4;
         this.ipv6 = ipv6;
@@ -65,6 +72,7 @@ public final class UpstreamConnector {
         this.fastOpen = fastOpen;
         this.badServers = badServers;
         this.metrics = metrics;
+        this.tls = tls;
     }
 
     /**
@@ -73,12 +81,13 @@ public final class UpstreamConnector {
      */
     public UpstreamConnector withServers(List<InetSocketAddress> servers) {
         return new UpstreamConnector(servers, ipv4, ipv6, connectTimeoutMillis, raceDelayMillis, false, badServers,
-                metrics);
+                metrics, tls);
     }
 
     /**
      * Starts connecting on {@code loop}. The future succeeds with a connected channel whose auto-read is off and
-     * whose pipeline is empty; {@link Channel#remoteAddress()} tells which server won. Cancelling the future
+     * whose pipeline is empty, or with TLS on holds only the TLS handlers ({@link UpstreamTls}), their handshake
+     * under way; {@link Channel#remoteAddress()} tells which server won. Cancelling the future
      * closes every attempt.
      *
      * @param synData when fast-open is on, called once per attempt, with that attempt's channel, for the bytes to
@@ -98,6 +107,11 @@ public final class UpstreamConnector {
         return connect(loop, null);
     }
 
+    /** The TLS on every connection, or null. */
+    public UpstreamTls tls() {
+        return tls;
+    }
+
     /** True when {@link #connect}'s synData is used: the caller must not send those bytes again. */
     public boolean fastOpen() {
         return fastOpen;
@@ -109,7 +123,12 @@ public final class UpstreamConnector {
                 .channelFactory(server.getAddress() instanceof Inet6Address ? ipv6 : ipv4)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMillis)
                 .option(ChannelOption.AUTO_READ, false)
-                .handler(new ChannelInboundHandlerAdapter());
+                .handler(tls == null ? new ChannelInboundHandlerAdapter() : new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        tls.addTo(ch, server); // before connect: the ClientHello leaves as soon as it connects
+                    }
+                });
         if (synData == null) {
             return b.connect(server);
         }
