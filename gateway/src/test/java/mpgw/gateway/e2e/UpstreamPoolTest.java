@@ -8,14 +8,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import mpgw.testbed.Daemon;
 import mpgw.testbed.DanteServer;
 import mpgw.testbed.EchoService;
 import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
 import mpgw.testbed.Metrics;
+import mpgw.testbed.PooledFlowCapture;
 import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceService;
 import mpgw.testbed.SourceTree;
@@ -40,9 +39,6 @@ class UpstreamPoolTest {
     private static final int SHORT_TIMEOUT_PORT = 1091;
     private static final int DANTE_PORT = 1080;
     private static final long MEGABYTE = 1 << 20;
-    /** tcpdump -tt -n: direction, local end (Out) or remote end (In), the other end, flags, payload length. */
-    private static final Pattern PACKET = Pattern.compile(
-            "\\s(In|Out)\\s+IP\\s+(\\S+) > (\\S+?): Flags \\[([^\\]]*)\\].*length (\\d+)");
 
     @TempDir
     static Path work;
@@ -144,37 +140,7 @@ class UpstreamPoolTest {
             }
             // 0 round trips: once the client's first bytes reached router A, they left towards router B before
             // anything came back from B (pool refills open connections of their own meanwhile: not counted).
-            java.util.Set<String> opened = new java.util.HashSet<>();
-            boolean clientSent = false;
-            boolean connectSent = false;
-            long sentBeforeAnswer = -1;
-            for (String line : wan) {
-                Matcher p = PACKET.matcher(line);
-                if (!p.find()) {
-                    continue;
-                }
-                boolean out = p.group(1).equals("Out");
-                int length = Integer.parseInt(p.group(5));
-                if (!line.contains(" wan")) {
-                    clientSent |= !out && length > 0 && p.group(3).endsWith("." + ECHO_PORT);
-                    continue;
-                }
-                String local = out ? p.group(2) : p.group(3);
-                if (p.group(4).contains("S")) {
-                    opened.add(local);
-                }
-                if (opened.contains(local) || length == 0) {
-                    continue;
-                }
-                if (out && !connectSent) {
-                    connectSent = true; // the CONNECT request on the pooled member
-                    continue;
-                }
-                if (clientSent) {
-                    sentBeforeAnswer = out ? length : 0;
-                    break;
-                }
-            }
+            long sentBeforeAnswer = PooledFlowCapture.sentBeforeAnswer(wan, ECHO_PORT);
             System.out.println("pooled flow: " + sentBeforeAnswer + " client bytes left router A before anything"
                     + " came back from router B after the client's first bytes arrived");
             assertTrue(sentBeforeAnswer > 0, "router A waited for router B before sending client bytes: " + wan);
