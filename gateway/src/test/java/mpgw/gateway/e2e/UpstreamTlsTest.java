@@ -200,7 +200,7 @@ class UpstreamTlsTest {
         byte[] payload = (MARKER + "\n").repeat(64).getBytes(StandardCharsets.US_ASCII);
         try (GatewayProcess gw = gateway(port, "", pins)) {
             try (Daemon cap = Daemon.startIn(tb.gw(), "tcpdump-" + port, List.of("tcpdump", "-i", "any", "-n",
-                    "-U", "-s", "0", "-w", pcap.toString(), "tcp port " + port))) {
+                    "-U", "--immediate-mode", "-s", "0", "-w", pcap.toString(), "tcp port " + port))) {
                 cap.awaitLine("listening on", Duration.ofSeconds(10));
                 try (Socket s = EchoTransfer.connect(tb, tb.client(), echo)) {
                     s.setSoTimeout(10_000);
