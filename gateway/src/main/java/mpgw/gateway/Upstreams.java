@@ -4,6 +4,7 @@ package mpgw.gateway;
 import io.netty.channel.EventLoopGroup;
 import javax.net.ssl.SSLException;
 import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.UpstreamTlsSettings;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.upstream.BadServerMemory;
 import mpgw.gateway.upstream.UpstreamConnector;
@@ -39,7 +40,13 @@ public final class Upstreams {
             throws SSLException {
         return new Upstreams(settings, metrics, new UpstreamConnector(settings.servers(), sockets, settings.mark(),
                 settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
-                new BadServerMemory(settings.badServerMemory()), metrics, UpstreamTls.create(settings.tls(), metrics)));
+                new BadServerMemory(settings.badServerMemory()), metrics, tls(settings.tls(), metrics)));
+    }
+
+    /** The upstream TLS, or null when {@code upstream.tls} is off. */
+    private static UpstreamTls tls(UpstreamTlsSettings tls, GatewayMetrics metrics) throws SSLException {
+        return tls.enabled()
+                ? UpstreamTls.create(tls.own(), tls.peers(), tls.provider(), tls.handshakeTimeout(), metrics) : null;
     }
 
     /** The warm pool on the TCP half's event loops, or none when {@code upstream.pool.size = 0}; not started. */

@@ -8,13 +8,15 @@ import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLException;
 import mpgw.config.Addresses;
-import mpgw.gateway.config.UpstreamTlsSettings;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.log.LogLimiter;
 import mpgw.tls.Fingerprint;
 import mpgw.tls.HandshakeResult;
+import mpgw.tls.KeyMaterial;
+import mpgw.tls.PinnedPeers;
 import mpgw.tls.TlsContexts;
 import mpgw.tls.TlsHandlers;
+import mpgw.tls.TlsProvider;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -62,13 +64,16 @@ public final class UpstreamTls {
         this.metrics = metrics;
     }
 
-    /** The gateway's upstream TLS, or null when {@code gateway.upstream.tls} is off. */
-    public static UpstreamTls create(UpstreamTlsSettings settings, GatewayMetrics metrics) throws SSLException {
-        if (!settings.enabled()) {
-            return null;
-        }
-        return new UpstreamTls(TlsContexts.client(settings.own(), settings.peers(), settings.provider()),
-                settings.handshakeTimeout(), settings.own().fingerprint(), metrics);
+    /**
+     * The gateway's upstream TLS ({@code gateway.upstream.tls}, loaded and checked by the settings).
+     *
+     * @param own   this router's key and certificate
+     * @param peers the socks-servers' certificates accepted
+     */
+    public static UpstreamTls create(KeyMaterial own, PinnedPeers peers, TlsProvider provider,
+                                     Duration handshakeTimeout, GatewayMetrics metrics) throws SSLException {
+        return new UpstreamTls(TlsContexts.client(own, peers, provider), handshakeTimeout, own.fingerprint(),
+                metrics);
     }
 
     /** Puts the TLS handlers first in a new upstream channel's pipeline (call before it connects). */
