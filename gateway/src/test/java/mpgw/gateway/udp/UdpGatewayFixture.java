@@ -19,6 +19,9 @@ import mpgw.server.MicrometerServerEvents;
 import mpgw.server.ServerSettings;
 import mpgw.server.SocksServer;
 import mpgw.testing.Sh;
+import mpgw.tls.KeyFiles;
+import mpgw.tls.KeyGeneration;
+import mpgw.tls.KeyMaterial;
 
 /**
  * The whole UDP path on a {@link UdpTestbed}: dnsmasq and iperf3 on dst, a SOCKS5 server on srv (mpgw's own
@@ -36,6 +39,9 @@ final class UdpGatewayFixture implements AutoCloseable {
     private SocksServer server;
     private GatewayServer tcp;
     UdpGateway udp;
+    /** With {@link #startTls}: the {@code tls} block of router B's server and the gateway's {@code upstream.tls}. */
+    private String serverTls = "";
+    private String gatewayTls = "";
 
     private UdpGatewayFixture(UdpTestbed bed, Path dir) {
         this.bed = bed;
@@ -56,8 +62,24 @@ final class UdpGatewayFixture implements AutoCloseable {
 
     /** @param rate tbf rate of each gw-srv link, or {@code none} */
     static UdpGatewayFixture start(String mode, Server socks, String udpConfig, String rate) throws Exception {
+        return start(mode, socks, udpConfig, rate, false);
+    }
+
+    /**
+     * Stream mode with TLS on both routers (issue 14): each gets a key pair made here, router B's server pins the
+     * gateway's certificate and the gateway's {@code upstream.tls} pins router B's.
+     */
+    static UdpGatewayFixture startTls(String udpConfig) throws Exception {
+        return start("stream", Server.MPGW, udpConfig, "20mbit", true);
+    }
+
+    private static UdpGatewayFixture start(String mode, Server socks, String udpConfig, String rate, boolean tls)
+            throws Exception {
         UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up(rate), Files.createTempDirectory("mpgw-udp"));
         try {
+            if (tls) {
+                f.makeKeys();
+            }
             f.startDestination();
             String server = socks == Server.DANTE ? f.startDante() : f.startMpgwServer();
             f.startGateway(server, "mode = " + mode + "\n" + udpConfig);
@@ -66,6 +88,18 @@ final class UdpGatewayFixture implements AutoCloseable {
             throw e;
         }
         return f;
+    }
+
+    private void makeKeys() throws IOException {
+        KeyMaterial a = KeyGeneration.generate("router-a");
+        KeyMaterial b = KeyGeneration.generate("router-b");
+        KeyFiles.write(dir.resolve("keys-a"), a);
+        KeyFiles.write(dir.resolve("keys-b"), b);
+        String files = "certificate = \"%s/" + KeyFiles.CERT_FILE + "\", key = \"%s/" + KeyFiles.KEY_FILE + "\"";
+        serverTls = " tls { enabled = on, " + files.formatted(dir.resolve("keys-b"), dir.resolve("keys-b"))
+                + ", peers = [\"" + a.fingerprint() + "\"] }\n";
+        gatewayTls = " upstream.tls { enabled = on, " + files.formatted(dir.resolve("keys-a"), dir.resolve("keys-a"))
+                + ", peers = [\"" + b.fingerprint() + "\"] }\n";
     }
 
     private void startDestination() throws Exception {
@@ -92,7 +126,7 @@ final class UdpGatewayFixture implements AutoCloseable {
         Path conf = dir.resolve("server-" + port + ".conf");
         // The wildcard: MPTCP joins arrive on srv's other link addresses and need a listener there too.
         Files.writeString(conf, "server {\n listen = [\"0.0.0.0:" + port + "\"]\n"
-                + " limits.max-connections-per-client = 5000\n}\n");
+                + " limits.max-connections-per-client = 5000\n" + serverTls + "}\n");
         ServerSettings settings = ServerSettings.from(ConfigFiles.load(conf, ServerSettings.ROOT));
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         // Started inside srv: the event loop threads begin there, so every socket they open lives there.
@@ -132,7 +166,7 @@ final class UdpGatewayFixture implements AutoCloseable {
         bed.exec("gw", "iptables -A FORWARD -p udp -j DROP && ip6tables -A FORWARD -p udp -j DROP");
         Path conf = dir.resolve("gateway.conf");
         Files.writeString(conf, "gateway {\n servers = [\"" + server + "\"]\n metrics.listen = \"\"\n"
-                + " udp {\n" + udpConfig + "\n }\n}\n");
+                + gatewayTls + " udp {\n" + udpConfig + "\n }\n}\n");
         GatewaySettings settings = GatewaySettings.load(conf);
         MptcpSocketFactory sockets = new MptcpSocketFactory(settings.mptcp());
         bed.call("gw", () -> {
