@@ -31,7 +31,7 @@ import mpgw.daemon.Listeners;
  *
  * <p>The context denies every destination and names 127.0.0.1:1 as its only DNS server, so a decoded request ends
  * in a reply (FORBIDDEN, HOST_UNREACHABLE, or FAILURE where a command needs a socket the embedded event loop cannot
- * register), never in traffic. Input: byte 0 is the piece size (0: all at once), bit 0 of byte 1 turns on password
+ * register: those runs end at the request, see {@link SocketCommandStop}), never in traffic. Input: byte 0 is the piece size (0: all at once), bit 0 of byte 1 turns on password
  * auth (user {@code alice}, password {@code s3cret}), the rest is what the client sends.
  *
  * <p>Invariants: no exception reaches the end of the pipeline; everything written is encoded bytes, and the first
@@ -86,6 +86,8 @@ class ServerHandshakeFuzzTest {
                 new HandshakeTimeoutHandler(context.settings().timeouts().handshake(), context.events()));
         ch.pipeline().addLast(ServerPipeline.SOCKS_DECODER, new Socks5InitialRequestDecoder());
         ch.pipeline().addLast(ServerPipeline.SOCKS_ENCODER, Socks5ServerEncoder.DEFAULT);
+        SocketCommandStop socketCommand = new SocketCommandStop();
+        ch.pipeline().addLast(socketCommand);
         ch.pipeline().addLast(ServerPipeline.SOCKS_HANDSHAKE, new Socks5HandshakeHandler(context, false));
 
         ByteArrayOutputStream replies = new ByteArrayOutputStream();
@@ -118,7 +120,7 @@ class ServerHandshakeFuzzTest {
         if (answer.length > 0) {
             assertTrue(answer[0] == 5, "the first reply is a method selection (VER 5)");
         }
-        if (!ch.isOpen() && !unresolvable) {
+        if (!ch.isOpen() && !unresolvable && !socketCommand.stopped) {
             assertTrue(answer.length > 0, "a closed connection was answered");
         }
         ch.close();
@@ -133,6 +135,33 @@ class ServerHandshakeFuzzTest {
         for (int i = 0; i < line.length(); i++) {
             char c = line.charAt(i);
             assertFalse(c < 0x20 || c == 0x7f, "control character 0x" + Integer.toHexString(c) + " in " + line);
+        }
+    }
+
+    /**
+     * Ends the run at a well-formed BIND, UDP ASSOCIATE or FWD UDP request: their handlers open sockets, which an
+     * {@link EmbeddedChannel}'s event loop cannot register (the failure then completes on another thread, so the run
+     * would not be deterministic). What follows such a request is covered elsewhere: FWD UDP frames by
+     * FwdUdpFrameDecoderFuzzTest, UDP ASSOCIATE headers by Socks5UdpHeaderFuzzTest, the commands over real sockets
+     * by BindTest, UdpAssociateTest and FwdUdpTest.
+     */
+    private static final class SocketCommandStop extends io.netty.channel.ChannelInboundHandlerAdapter {
+        boolean stopped;
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof SocksRequest r && r.error() == null
+                    && (r.command() == SocksRequest.BIND || r.command() == SocksRequest.UDP_ASSOCIATE
+                    || r.command() == SocksRequest.FWD_UDP)) {
+                stopped = true;
+                ctx.close();
+                return;
+            }
+            if (stopped) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            ctx.fireChannelRead(msg);
         }
     }
 
