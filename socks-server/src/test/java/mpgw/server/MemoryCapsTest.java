@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (NMT's "Other": Netty allocates with Unsafe) stays under MaxDirectMemorySize, and the JVM runs with that limit.
  * Starts a daemon: run under the kernel-tests lock (docs/testing.md).
  */
-@org.junit.jupiter.api.Disabled("written at the deadline and not yet run under the kernel-tests lock; enable after one green run")
+@org.junit.jupiter.api.Disabled("its one run under the kernel-tests lock failed on its own parsing of bin/mpgw (fixed since), not on the caps; enable after one green run")
 class MemoryCapsTest {
     private static final int FLOWS = 40;
     private static final int PIECE = 64 * 1024;
@@ -119,7 +119,7 @@ class MemoryCapsTest {
     /** The {@code memory_opts} default of bin/mpgw, the options every daemon is started with. */
     private static List<String> capsFromLauncher() throws IOException {
         Path launcher = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/mpgw");
-        Matcher m = Pattern.compile("memory_opts=\\$\\{MPGW_MEMORY_OPTS--([^}]*)}").matcher(Files.readString(launcher));
+        Matcher m = Pattern.compile("memory_opts=\\$\\{MPGW_MEMORY_OPTS-([^}]*)}").matcher(Files.readString(launcher));
         assertTrue(m.find(), "bin/mpgw sets memory_opts");
         return List.of(m.group(1).trim().split("\\s+"));
     }
