@@ -32,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  * (NMT's "Other": Netty allocates with Unsafe) stays under MaxDirectMemorySize, and the JVM runs with that limit.
  * Starts a daemon: run under the kernel-tests lock (docs/testing.md).
  */
-@org.junit.jupiter.api.Disabled("its one run under the kernel-tests lock failed on its own parsing of bin/mpgw (fixed since), not on the caps; enable after one green run")
 class MemoryCapsTest {
     private static final int FLOWS = 40;
     private static final int PIECE = 64 * 1024;
