@@ -9,7 +9,6 @@ import com.typesafe.config.ConfigValue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Loads one daemon's HOCON file over the defaults in {@code reference.conf}.
@@ -50,8 +49,7 @@ public final class ConfigFiles {
         } catch (ConfigException e) {
             throw new ConfigError(name + ": " + e.getMessage(), e);
         }
-        RenamedKeys.reject(user, name);
-        rejectUnknownKeys(user, reference, name);
+        checkKeys(user, reference, name);
         try {
             Config merged = overrides.atPath(root).withFallback(user).withFallback(reference)
                     .resolve(ConfigResolveOptions.defaults());
@@ -65,9 +63,13 @@ public final class ConfigFiles {
     /** Builds a reader over an in-memory config (tests, embedded use); keys are relative to the root. */
     public static ConfigReader fromString(String hocon, String root) {
         Config reference = ConfigFactory.defaultReference(ConfigFiles.class.getClassLoader());
-        Config user = ConfigFactory.parseString(hocon).atPath(root);
-        RenamedKeys.reject(user, "(inline config)");
-        rejectUnknownKeys(user, reference, "(inline config)");
+        Config user;
+        try {
+            user = ConfigFactory.parseString(hocon).atPath(root);
+        } catch (ConfigException e) {
+            throw new ConfigError("(inline config): " + e.getMessage(), e);
+        }
+        checkKeys(user, reference, "(inline config)");
         try {
             Config merged = user.withFallback(reference).resolve();
             merged.checkValid(reference, root);
@@ -77,20 +79,35 @@ public final class ConfigFiles {
         }
     }
 
+    /**
+     * Renamed and unknown keys, checked before substitutions are resolved (so the error names the key, not a
+     * substitution): a value such as {@code ${y}} is not resolved yet, and the Config API throws on reading it, so
+     * values are taken from the entries and any other {@link ConfigException} becomes a {@link ConfigError} too
+     * (found by ServerSettingsFuzzTest: {@code x = ${y}} gave a stack trace instead of the one-line error).
+     */
+    private static void checkKeys(Config user, Config reference, String name) {
+        try {
+            RenamedKeys.reject(user, name);
+            rejectUnknownKeys(user, reference, name);
+        } catch (ConfigException e) {
+            throw new ConfigError(name + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void rejectUnknownKeys(Config user, Config reference, String name) {
-        TreeSet<String> unknown = new TreeSet<>();
+        java.util.TreeMap<String, ConfigValue> unknown = new java.util.TreeMap<>();
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
             if (!reference.hasPathOrNull(key) && !underListOrObjectValue(reference, key)) {
-                unknown.add(key);
+                unknown.put(key, e.getValue());
             }
         }
         if (!unknown.isEmpty()) {
-            String first = unknown.first();
-            ConfigValue v = user.getValue(first);
+            String first = unknown.firstKey();
+            ConfigValue v = unknown.get(first);
             int line = v.origin().lineNumber();
             throw new ConfigError(name + (line > 0 ? ":" + line : "") + ": unknown key '" + first + "'"
-                    + (unknown.size() > 1 ? " (and " + (unknown.size() - 1) + " more: " + unknown + ")" : "")
+                    + (unknown.size() > 1 ? " (and " + (unknown.size() - 1) + " more: " + unknown.keySet() + ")" : "")
                     + "; see reference.conf for the keys and their meaning");
         }
     }

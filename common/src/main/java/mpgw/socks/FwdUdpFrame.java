@@ -16,7 +16,8 @@ import java.net.InetSocketAddress;
  * +---------+---------+------+----------+----------+---------+
  * </pre>
  * HDR.LEN counts the whole header: 3 + the address field (ATYP, ADDR, PORT), i.e. 10 for IPv4,
- * 22 for IPv6, 7 + N for a domain of N bytes.
+ * 22 for IPv6, 7 + N for a domain of N bytes; as HDR.LEN is one byte, a domain has at most {@link #MAX_DOMAIN}
+ * (248) bytes here, not the 255 of a SOCKS5 request.
  *
  * <p>Reference-counted through its payload: whoever takes a frame releases it once.
  */
@@ -24,6 +25,10 @@ public final class FwdUdpFrame extends DefaultByteBufHolder {
     /** Fixed part: DAT.LEN and HDR.LEN. */
     public static final int PREFIX_LENGTH = 3;
     public static final int MAX_PAYLOAD = 0xffff;
+    /** HDR.LEN is one byte. */
+    public static final int MAX_HEADER = 0xff;
+    /** The longest domain whose header fits: 255 - 3 (prefix) - 1 (ATYP) - 1 (length) - 2 (port). */
+    public static final int MAX_DOMAIN = MAX_HEADER - PREFIX_LENGTH - 1 - 1 - 2;
 
     private final InetSocketAddress address;
 

@@ -20,8 +20,14 @@ public final class FwdUdpFrameEncoder extends MessageToByteEncoder<FwdUdpFrame> 
         if (payload.readableBytes() > FwdUdpFrame.MAX_PAYLOAD) {
             throw new EncoderException("FWD UDP payload of " + payload.readableBytes() + " bytes exceeds 65535");
         }
+        int headerLength = FwdUdpFrame.PREFIX_LENGTH + Socks5Addresses.encodedLength(frame.address());
+        if (headerLength > FwdUdpFrame.MAX_HEADER) {
+            // HDR.LEN is one byte: a longer header would be written truncated and corrupt the whole stream.
+            throw new EncoderException("FWD UDP header of " + headerLength + " bytes exceeds " + FwdUdpFrame.MAX_HEADER
+                    + " (a domain longer than " + FwdUdpFrame.MAX_DOMAIN + " bytes)");
+        }
         out.writeShort(payload.readableBytes());
-        out.writeByte(FwdUdpFrame.PREFIX_LENGTH + Socks5Addresses.encodedLength(frame.address()));
+        out.writeByte(headerLength);
         Socks5Addresses.write(frame.address(), out);
         out.writeBytes(payload, payload.readerIndex(), payload.readableBytes());
     }

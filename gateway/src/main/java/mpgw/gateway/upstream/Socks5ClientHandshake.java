@@ -167,7 +167,13 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof Socks5Message reply) || check.done()) {
+        if (msg instanceof Socks5Message && check.done()) {
+            // After a failure the decoders are still in place and decode what the same read brought (found by
+            // Socks5ClientHandshakeFuzzTest: a refused login followed by more bytes passed a reply on): nothing of
+            // a failed handshake goes on. Replies are not reference-counted.
+            return;
+        }
+        if (!(msg instanceof Socks5Message reply)) {
             ctx.fireChannelRead(msg); // payload after the last reply, on its way to the next handler
             return;
         }

@@ -69,7 +69,10 @@ final class Socks5ReplyCheck {
     /** Takes the next decoded reply: null when it is good (then see {@link #next()}), else the failure. */
     Socks5HandshakeException accept(Socks5Message reply) {
         if (reply.decoderResult().isFailure()) {
-            return failure(Kind.PROTOCOL, "bad " + awaited() + ": " + reply.decoderResult().cause().getMessage());
+            // The decoder's message can quote the server's bytes (a DOMAIN BND.ADDR): escaped, as it reaches the log
+            // (found by Socks5ClientHandshakeFuzzTest: a control character in an IDN error).
+            return failure(Kind.PROTOCOL, "bad " + awaited() + ": "
+                    + escaped(reply.decoderResult().cause().getMessage()));
         }
         next = Next.WAIT;
         if (state == State.METHOD_REPLY && reply instanceof Socks5InitialResponse r) {
@@ -111,6 +114,12 @@ final class Socks5ReplyCheck {
         }
         return failure(Kind.PROTOCOL, "unexpected " + reply.getClass().getSimpleName() + " while waiting for the "
                 + awaited());
+    }
+
+    /** {@code text} escaped as {@link mpgw.connection.LogText#quoted} does, without the quotes. */
+    private static String escaped(String text) {
+        String q = mpgw.connection.LogText.quoted(text);
+        return q.substring(1, q.length() - 1);
     }
 
     private void greeted() {
