@@ -154,17 +154,17 @@ gateway {
 EOF
 server_pid= gateway_pid=
 start_server() {
-  in_ns "$NS_SRV" bash "$root/bin/mpgw" server --config "$work/server.conf" >>"$work/server.log" 2>&1 &
+  ip netns exec "$NS_SRV" bash "$root/bin/mpgw" server --config "$work/server.conf" >>"$work/server.log" 2>&1 &
   server_pid=$!; PIDS+=("$server_pid"); wait_port "$NS_SRV" 1080
 }
 start_gateway() {
-  in_ns "$NS_GW" bash "$root/bin/mpgw" gateway --config "$work/gateway.conf" >>"$work/gateway.log" 2>&1 &
+  ip netns exec "$NS_GW" bash "$root/bin/mpgw" gateway --config "$work/gateway.conf" >>"$work/gateway.log" 2>&1 &
   gateway_pid=$!; PIDS+=("$gateway_pid"); wait_port "$NS_GW" 12345
 }
 start_server; start_gateway
 in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables --lan "$LAN_CIDR" --server "$SRV_IP" \
   >/dev/null
-in_ns "$NS_DST" "$load_bin" echo --port 7000 --seconds $((secs + 900)) >"$work/echo.log" 2>&1 &
+ip netns exec "$NS_DST" "$load_bin" echo --port 7000 --seconds $((secs + 900)) >"$work/echo.log" 2>&1 &
 PIDS+=($!)
 sleep 1
 
@@ -202,15 +202,17 @@ sampler & sampler_pid=$!; PIDS+=("$sampler_pid")
 # ---- load --------------------------------------------------------------------------------------------
 dst=$DST_IP:7000
 ramp=$(( flows / rate + 2 ))
-in_ns "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$flows" --rate "$rate" --seconds "$secs" \
+ip netns exec "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$flows" --rate "$rate" --seconds "$secs" \
   --status "$work/hold.status" >"$work/hold.out" 2>&1 & hold_pid=$!; PIDS+=("$hold_pid")
-in_ns "$NS_CLIENT" "$load_bin" udp --dst "$dst" --sessions "$udp_sessions" --seconds "$((secs - 5))" \
+ip netns exec "$NS_CLIENT" "$load_bin" udp --dst "$dst" --sessions "$udp_sessions" --seconds "$((secs - 5))" \
   --status "$work/udp.status" >"$work/udp.out" 2>&1 & udp_pid=$!; PIDS+=("$udp_pid")
 # Link 3: blackholed from the start, carrier up: every packet on it dropped by both routers.
 for ns in "$NS_GW" "$NS_SRV"; do
   in_ns "$ns" nft -f - <<EOF
-table inet mpgwsoak { chain in { type filter hook input priority -10; iifname "wan3" drop; }
-  chain out { type filter hook output priority -10; oifname "wan3" drop; } }
+table inet mpgwsoak {
+  chain in { type filter hook input priority -10; iifname "wan3" drop; }
+  chain out { type filter hook output priority -10; oifname "wan3" drop; }
+}
 EOF
 done
 log "load: ramping $flows held flows (~$ramp s), then bursts and flaps until $secs s"
@@ -223,7 +225,7 @@ while [ $(( $(date +%s) - start )) -lt $(( secs - 15 )) ]; do
     rss_mark=$(( $(rss_mib "$gateway_pid") )),$(( $(rss_mib "$server_pid") ))
   fi
   # A burst of new flows (10 s at --rate) while link 2 goes down for 5 s in the middle of it.
-  in_ns "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$rate" --seconds 10 --status "$work/burst.status" \
+  ip netns exec "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$rate" --seconds 10 --status "$work/burst.status" \
     >"$work/burst.out" 2>&1 & burst_pid=$!
   sleep 3; bash "$here/testbed.sh" link down 2 --prefix "$P" >/dev/null; sleep 5
   bash "$here/testbed.sh" link up 2 --prefix "$P" >/dev/null; flaps=$((flaps + 1))
@@ -274,7 +276,7 @@ check "server RSS at the end <= 1.3 x after $rss_mark_at s (${rss_mark#*,} -> ${
 
 # ---- faults ------------------------------------------------------------------------------------------
 hold_small() { # hold_small N SECONDS NAME: N held flows in the background, pinging every second; PID in $p
-  in_ns "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$1" --rate "$1" --seconds "$2" --ping-ms 1000 \
+  ip netns exec "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$1" --rate "$1" --seconds "$2" --ping-ms 1000 \
     >"$work/$3.out" 2>&1 &
   p=$!
 }
@@ -305,7 +307,9 @@ if [ "$faults" = 1 ]; then
   # A middlebox strips MPTCP: router A's SYNs to B leave with the option blanked (NOPs).
   fb0=$(metric mpgw_gateway_mptcp_fallbacks_total)
   in_ns "$NS_GW" nft -f - <<EOF
-table inet mpgwsoak-strip { chain out { type filter hook postrouting priority -150; tcp dport 1080 tcp flags syn reset tcp option mptcp; } }
+table inet mpgwsoak-strip {
+  chain out { type filter hook postrouting priority -150; tcp dport 1080 tcp flags syn reset tcp option mptcp; }
+}
 EOF
   strip=$(churn 100 3)
   fb1=$(metric mpgw_gateway_mptcp_fallbacks_total)
@@ -320,11 +324,13 @@ EOF
   kill -TERM "$server_pid"; wait_gone "$server_pid" || true
   sed -i 's/^  timeouts.dns = 2s$/  timeouts.dns = 2s\n  dns.servers = ["'"$DST_IP"':5353"]/' "$work/server.conf"
   in_ns "$NS_DST" nft -f - <<EOF
-table inet mpgwsoak-dns { chain in { type filter hook input priority 0; udp dport 5353 drop; } }
+table inet mpgwsoak-dns {
+  chain in { type filter hook input priority 0; udp dport 5353 drop; }
+}
 EOF
   start_server
   t0=$(date +%s%N)
-  in_ns "$NS_GW" curl -s -m 10 -o /dev/null --socks5-hostname "$SRV_IP:1080" http://soak.test:7000/ & curl_pid=$!
+  ip netns exec "$NS_GW" curl -s -m 10 -o /dev/null --socks5-hostname "$SRV_IP:1080" http://soak.test:7000/ & curl_pid=$!
   sleep 0.3; during=$(churn 50 1)
   curl_rc=0; wait "$curl_pid" || curl_rc=$?
   dns_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
