@@ -2,29 +2,21 @@ package mpgw.server;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import mpgw.config.Addresses;
 import mpgw.config.Cidr;
 
 /**
  * Decides whether a resolved destination may be reached ({@code destinations.*}): denied blocks, this
- * host's own addresses (read once at startup), denied ports, and the allowed-port list. Checked after DNS
- * resolution so a name cannot smuggle a denied address. Immutable and thread-safe.
+ * host's own addresses (as they are now: {@link OwnAddresses} follows changes), denied ports, and the allowed-port list. Checked after DNS
+ * resolution so a name cannot smuggle a denied address. Thread-safe.
  */
 final class DestinationPolicy {
     private final ServerSettings.DestinationRules rules;
-    private final Set<InetAddress> ownAddresses;
+    private final OwnAddresses ownAddresses;
 
-    DestinationPolicy(ServerSettings.DestinationRules rules) {
-        this(rules, rules.denyOwnAddresses() ? localAddresses() : Set.of());
-    }
-
-    DestinationPolicy(ServerSettings.DestinationRules rules, Set<InetAddress> ownAddresses) {
+    /** {@code ownAddresses}: this host's addresses, followed while the server runs ({@link OwnAddresses}). */
+    DestinationPolicy(ServerSettings.DestinationRules rules, OwnAddresses ownAddresses) {
         this.rules = rules;
         this.ownAddresses = ownAddresses;
     }
@@ -63,20 +55,5 @@ final class DestinationPolicy {
             return "address of this host";
         }
         return null;
-    }
-
-    private static Set<InetAddress> localAddresses() {
-        Set<InetAddress> out = new HashSet<>();
-        try {
-            for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                for (InetAddress a : Collections.list(nif.getInetAddresses())) {
-                    // Scope ids would make fe80::1%eth0 unequal to the fe80::1 a client sends.
-                    out.add(InetAddress.getByAddress(Addresses.normalize(a).getAddress()));
-                }
-            }
-        } catch (SocketException | java.net.UnknownHostException e) {
-            throw new IllegalStateException("cannot list this host's addresses: " + e.getMessage(), e);
-        }
-        return Set.copyOf(out);
     }
 }

@@ -43,6 +43,7 @@ public final class SocksServer implements AutoCloseable {
     private final Listeners listeners = new Listeners("server", "connections",
             "ports below 1024 need root or CAP_NET_BIND_SERVICE");
     private DestinationResolver resolver;
+    private OwnAddresses ownAddresses;
     private boolean stopped;
 
     public SocksServer(ServerSettings settings, MptcpSocketFactory sockets, ServerEvents events) {
@@ -55,9 +56,10 @@ public final class SocksServer implements AutoCloseable {
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
     public synchronized void start() throws DaemonStartException {
         resolver = new DestinationResolver(settings.dnsPrefer(), settings.dnsServers(), settings.timeouts().dns());
+        ownAddresses = settings.destinations().denyOwnAddresses() ? OwnAddresses.following() : OwnAddresses.none();
         ServerContext context = new ServerContext(settings, events,
                 new ConnectionLimits(settings.limits().maxConnections(), settings.limits().maxConnectionsPerClient()),
-                new DestinationPolicy(settings.destinations()), resolver, listeners);
+                new DestinationPolicy(settings.destinations(), ownAddresses), resolver, listeners);
         ClientChannelInitializer plain = new ClientChannelInitializer(context, null);
         ClientChannelInitializer initializer = plain;
         if (settings.tls().enabled()) {
@@ -116,6 +118,9 @@ public final class SocksServer implements AutoCloseable {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         if (resolver != null) {
             resolver.close();
+        }
+        if (ownAddresses != null) {
+            ownAddresses.close();
         }
     }
 

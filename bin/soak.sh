@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# soak.sh (bin/mpgw soak): issue 16's soak and fault harness. On a namespace testbed (bin/testbed.sh, 3 links),
+# mpgw's gateway on router A and socks-server on router B (the real daemons from this build), and
+# bench/soakload.c as clients and destination:
+#
+#   load (--duration): as many held flows as the descriptor limit allows (each pings every 10 s), bursts of
+#     --rate new flows/s (10 s of every 30 s), --udp-sessions UDP sessions (one datagram/s each), while link 2
+#     flaps (down 5 s every 30 s) and link 3 is blackholed (nft drop on both routers, carrier up).
+#     Every 10 s both daemons' descriptors, RSS, heap after GC (jcmd GC.run + GC.heap_info) and CPU go into a
+#     CSV and a printed table.
+#     Pass: no held flow died, no burst flow failed, >= 99 % of UDP datagrams echoed, descriptors back to their
+#     baseline after the load, RSS at the end <= 1.3 x RSS after the first minute (--duration < 10m) or the first
+#     5 minutes.
+#   faults, each asserted (after the load): router B restarted mid-load (held flows see resets, new flows work
+#     within 2 s of B listening again), the gateway restarted (flows refused while it is down, served after),
+#     MPTCP stripped by a middlebox (an nft rule on router A blanks the option in SYNs: fallback counted, flows
+#     work), DNS timeouts on router B (a name to a silent DNS server gets REP 04 after timeouts.dns, other flows
+#     go on), SIGTERM on both daemons (exit 0; held flows are reset after the grace period).
+#
+# Prints progress on stderr, the table and a summary on stdout; the last line is "soak: PASS" or
+# "soak: FAIL (reasons)", and the exit status 0 / 1 (2: bad arguments or setup).
+set -euo pipefail
+here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+root=$(dirname "$here")
+
+usage() {
+  cat <<'USAGE'
+usage: mpgw soak [--duration D] [--flows N] [--rate R] [--udp-sessions N] [--csv FILE] [--no-faults]
+
+  --duration D       length of the load phase: 30m (default), 3m, 90s ...; the faults take about 1 min more
+  --flows N          held flows (default: as many as RLIMIT_NOFILE allows, at most 10000: each costs the
+                     gateway and the server two descriptors)
+  --rate R           new flows per second during bursts (default 1000)
+  --udp-sessions N   concurrent UDP sessions through the gateway (default 1024)
+  --csv FILE         where the 10 s samples go (default: a file in the run's work directory, named at the end)
+  --no-faults        the load phase only
+Needs root; the project built (mvn -DskipTests package); gcc for bench/soakload.c.
+USAGE
+}
+
+duration=30m flows= rate=1000 udp_sessions=1024 csv= faults=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration=${2:-}; shift ;;
+    --flows) flows=${2:-}; shift ;;
+    --rate) rate=${2:-}; shift ;;
+    --udp-sessions) udp_sessions=${2:-}; shift ;;
+    --csv) csv=${2:-}; shift ;;
+    --no-faults) faults=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "soak: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$duration" in
+  *m) secs=$(( ${duration%m} * 60 )) ;;
+  *s) secs=${duration%s} ;;
+  *) secs=$duration ;;
+esac 2>/dev/null || true
+[[ ${secs:-} =~ ^[0-9]+$ ]] && [ "$secs" -ge 60 ] && [ "$secs" -le 86400 ] \
+  || { echo "soak: --duration must be 60s..24h, like 3m or 90s (got '$duration')" >&2; exit 2; }
+for v in rate udp_sessions; do
+  [[ ${!v} =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || { echo "soak: --${v//_/-} must be a positive number" >&2; exit 2; }
+done
+[ -z "$flows" ] || [[ $flows =~ ^[0-9]+$ ]] || { echo "soak: --flows must be a number" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "soak: needs root (network namespaces, nft)" >&2; exit 2; }
+for m in gateway socks-server; do
+  [ -d "$root/$m/target/lib" ] || { echo "soak: $m is not built; run 'mvn -B -DskipTests package' first" >&2; exit 2; }
+done
+command -v gcc >/dev/null || { echo "soak: needs gcc (bin/deps.txt)" >&2; exit 2; }
+command -v jcmd >/dev/null || { echo "soak: needs jcmd (openjdk-17-jdk-headless)" >&2; exit 2; }
+
+# Descriptors: raise the soft limit to the hard one (prlimit on this shell; raising the hard limit needs
+# CAP_SYS_RESOURCE, tried first). Each held flow costs the gateway 2 (client, upstream) and the server 2
+# (client, destination); UDP sessions (stream mode: one upstream each) and bursts need room besides.
+prlimit --pid $$ --nofile=1048576:1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)"
+nofile=$(ulimit -n)
+room=$(( (nofile - 2 * udp_sessions - 1500) / 2 ))
+[ -n "$flows" ] || flows=$(( room < 10000 ? room : 10000 ))
+[ "$flows" -ge 10 ] || { echo "soak: RLIMIT_NOFILE $nofile leaves no room for flows" >&2; exit 2; }
+
+P=mpgwsoak-
+exec 9>/run/mpgw-soak.lock
+flock -n 9 || { echo "soak: another 'mpgw soak' is running (lock /run/mpgw-soak.lock)" >&2; exit 2; }
+work=$(mktemp -d /tmp/mpgw-soak.XXXXXX)
+[ -n "$csv" ] || csv=$work/samples.csv
+PIDS=()
+FAILS=()
+log() { echo "[soak $(date +%H:%M:%S)] $*" >&2; }
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+fail() { FAILS+=("$*"); log "FAIL: $*"; }
+check() { # check DESCRIPTION CONDITION...: a pass criterion, printed either way
+  local what=$1; shift
+  if "$@"; then echo "  ok    $what"; else echo "  FAIL  $what"; FAILS+=("$what"); fi
+}
+kv() { sed -n "s/.*\b$1=\([0-9-]*\).*/\1/p" <<<"$2" | head -1; }  # kv KEY LINE: a soakload summary value
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]+"${PIDS[@]}"}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  bash "$here/testbed.sh" down --prefix "$P" >/dev/null 2>&1 || true
+  [ -n "${MPGW_SOAK_KEEP:-}" ] || { [ "$csv" = "$work/samples.csv" ] && cp "$csv" /tmp/mpgw-soak-last.csv 2>/dev/null; rm -rf "$work"; }
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# The load generator, compiled like testbed.sh's delay line: once per source version.
+src=$root/bench/soakload.c
+load_bin=/run/mpgw-soak/bin/soakload-$(sha256sum "$src" | cut -c1-12)
+if [ ! -x "$load_bin" ]; then
+  mkdir -p /run/mpgw-soak/bin
+  gcc -O2 -Wall -Wextra -Werror -o "$load_bin.tmp" "$src" && mv "$load_bin.tmp" "$load_bin"
+fi
+
+log "testbed: 3 links (link 2 flaps, link 3 blackholed), $flows held flows, bursts of $rate/s, $udp_sessions UDP sessions, $secs s; RLIMIT_NOFILE $nofile"
+bash "$here/testbed.sh" up --prefix "$P" --links 3 --rate 100mbit --env "$work/testbed.env" >/dev/null 2>&1
+# shellcheck disable=SC1090
+. "$work/testbed.env"
+# 10,000 new flows per burst leave as many TIME_WAIT sockets: the whole port range, and their reuse.
+for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do
+  in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
+done
+
+wait_port() { # wait_port NS PORT: until something listens (15 s)
+  for _ in $(seq 150); do
+    [ -n "$(in_ns "$1" ss -Hltn "sport = :$2")" ] && return 0
+    sleep 0.1
+  done
+  log "nothing listens on port $2 in $1"; tail -n 20 "$work"/*.log >&2; return 1
+}
+wait_gone() { for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
+
+cat >"$work/server.conf" <<EOF
+server {
+  listen = ["0.0.0.0:1080"]
+  mptcp = required
+  limits { max-connections = 65536, max-connections-per-client = 65536 }
+  timeouts.dns = 2s
+  shutdown-grace = 2s
+}
+EOF
+cat >"$work/gateway.conf" <<EOF
+gateway {
+  listen = ["0.0.0.0:12345"]
+  servers = ["$SRV_IP:1080"]
+  metrics.listen = "127.0.0.1:9464"
+  shutdown-grace = 2s
+}
+EOF
+server_pid= gateway_pid=
+start_server() {
+  ip netns exec "$NS_SRV" bash "$root/bin/mpgw" server --config "$work/server.conf" >>"$work/server.log" 2>&1 &
+  server_pid=$!; PIDS+=("$server_pid"); wait_port "$NS_SRV" 1080
+}
+start_gateway() {
+  ip netns exec "$NS_GW" bash "$root/bin/mpgw" gateway --config "$work/gateway.conf" >>"$work/gateway.log" 2>&1 &
+  gateway_pid=$!; PIDS+=("$gateway_pid"); wait_port "$NS_GW" 12345
+}
+start_server; start_gateway
+in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables --lan "$LAN_CIDR" --server "$SRV_IP" \
+  >/dev/null
+ip netns exec "$NS_DST" "$load_bin" echo --port 7000 --seconds $((secs + 900)) >"$work/echo.log" 2>&1 &
+PIDS+=($!)
+sleep 1
+
+# ---- sampling ----------------------------------------------------------------------------------------
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+heap_after_gc_mib() {
+  jcmd "$1" GC.run >/dev/null 2>&1 || { echo -; return; }
+  jcmd "$1" GC.heap_info 2>/dev/null | sed -n 's/.*total [0-9]*K, used \([0-9]*\)K.*/\1/p' | head -1 \
+    | awk '{ printf "%.0f", $1 / 1024 }'
+}
+echo "t_s,daemon,fds,rss_mib,heap_after_gc_mib,cpu_pct,held_alive,burst_ok,udp_received" >"$csv"
+sampler() {
+  local t=0 name pid prev_s=0 prev_g=0 now_s now_g st hold burst udp
+  local hz; hz=$(getconf CLK_TCK)
+  while :; do
+    now_s=$(cpu_ticks "$server_pid") now_g=$(cpu_ticks "$gateway_pid")
+    hold=$(kv alive "$(cat "$work/hold.status" 2>/dev/null)") burst=$(kv ok "$(cat "$work/burst.status" 2>/dev/null)")
+    udp=$(kv received "$(cat "$work/udp.status" 2>/dev/null)")
+    for name in gateway server; do
+      if [ $name = gateway ]; then pid=$gateway_pid st=$(( now_g - prev_g )); else pid=$server_pid st=$(( now_s - prev_s )); fi
+      [ "$t" = 0 ] && st=0
+      echo "$t,$name,$(fds "$pid"),$(rss_mib "$pid"),$(heap_after_gc_mib "$pid"),$(( st * 100 / hz / 10 )),${hold:-0},${burst:-0},${udp:-0}" >>"$csv"
+    done
+    prev_s=$now_s prev_g=$now_g
+    sleep 10; t=$((t + 10))
+  done
+}
+
+base_gw_fds=$(fds "$gateway_pid") base_srv_fds=$(fds "$server_pid")
+log "baseline descriptors: gateway $base_gw_fds, server $base_srv_fds"
+sampler & sampler_pid=$!; PIDS+=("$sampler_pid")
+
+# ---- load --------------------------------------------------------------------------------------------
+dst=$DST_IP:7000
+ramp=$(( flows / rate + 2 ))
+ip netns exec "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$flows" --rate "$rate" --seconds "$secs" \
+  --status "$work/hold.status" >"$work/hold.out" 2>&1 & hold_pid=$!; PIDS+=("$hold_pid")
+ip netns exec "$NS_CLIENT" "$load_bin" udp --dst "$dst" --sessions "$udp_sessions" --seconds "$((secs - 5))" \
+  --status "$work/udp.status" >"$work/udp.out" 2>&1 & udp_pid=$!; PIDS+=("$udp_pid")
+# Link 3: blackholed from the start, carrier up: every packet on it dropped by both routers.
+for ns in "$NS_GW" "$NS_SRV"; do
+  in_ns "$ns" nft -f - <<EOF
+table inet mpgwsoak {
+  chain in { type filter hook input priority -10; iifname "wan3" drop; }
+  chain out { type filter hook output priority -10; oifname "wan3" drop; }
+}
+EOF
+done
+log "load: ramping $flows held flows (~$ramp s), then bursts and flaps until $secs s"
+start=$(date +%s) rss_mark= rss_mark_at=$(( secs < 600 ? 60 : 300 )) bursts=0 flaps=0
+burst_ok=0 burst_failed=0 burst_started=0
+sleep "$ramp"
+while [ $(( $(date +%s) - start )) -lt $(( secs - 15 )) ]; do
+  el=$(( $(date +%s) - start ))
+  if [ -z "$rss_mark" ] && [ "$el" -ge "$rss_mark_at" ]; then
+    rss_mark=$(( $(rss_mib "$gateway_pid") )),$(( $(rss_mib "$server_pid") ))
+  fi
+  # A burst of new flows (10 s at --rate) while link 2 goes down for 5 s in the middle of it.
+  ip netns exec "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$rate" --seconds 10 --status "$work/burst.status" \
+    >"$work/burst.out" 2>&1 & burst_pid=$!
+  sleep 3; bash "$here/testbed.sh" link down 2 --prefix "$P" >/dev/null; sleep 5
+  bash "$here/testbed.sh" link up 2 --prefix "$P" >/dev/null; flaps=$((flaps + 1))
+  wait "$burst_pid" || true
+  line=$(tail -1 "$work/burst.out")
+  burst_ok=$((burst_ok + $(kv ok "$line"))) burst_failed=$((burst_failed + $(kv failed "$line")))
+  burst_started=$((burst_started + $(kv started "$line"))); bursts=$((bursts + 1))
+  log "burst $bursts: $line | held: $(cat "$work/hold.status")"
+  left=$(( secs - 15 - ($(date +%s) - start) )); [ "$left" -gt 0 ] && sleep $(( left < 17 ? left : 17 ))
+done
+[ -n "$rss_mark" ] || rss_mark=$(( $(rss_mib "$gateway_pid") )),$(( $(rss_mib "$server_pid") ))
+wait "$hold_pid" || true; wait "$udp_pid" || true
+rss_end=$(( $(rss_mib "$gateway_pid") )),$(( $(rss_mib "$server_pid") ))
+hold_line=$(tail -1 "$work/hold.out") udp_line=$(tail -1 "$work/udp.out")
+log "held: $hold_line"; log "udp: $udp_line"
+# Descriptors back to the baseline once the clients are gone (UDP sessions time out after udp-one-shot-idle).
+gw_after= srv_after=
+for _ in $(seq 90); do
+  gw_after=$(fds "$gateway_pid") srv_after=$(fds "$server_pid")
+  [ "$gw_after" -le $((base_gw_fds + 10)) ] && [ "$srv_after" -le $((base_srv_fds + 10)) ] && break
+  sleep 1
+done
+kill "$sampler_pid" 2>/dev/null || true
+for ns in "$NS_GW" "$NS_SRV"; do in_ns "$ns" nft delete table inet mpgwsoak; done
+
+echo
+echo "== samples every 10 s ($csv)"
+column -s, -t "$csv" 2>/dev/null || cat "$csv"
+echo
+echo "== load: $secs s, $bursts bursts, $flaps flaps of link 2, link 3 blackholed"
+echo "held flows: $hold_line"
+echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed"
+echo "udp:        $udp_line"
+echo "descriptors gateway $base_gw_fds -> $gw_after, server $base_srv_fds -> $srv_after"
+echo "RSS MiB (gateway,server) after $rss_mark_at s: $rss_mark, at the end: $rss_end"
+opened=$(kv opened "$hold_line") died=$(kv died "$hold_line")
+sent=$(kv sent "$udp_line") received=$(kv received "$udp_line")
+check "all $flows held flows opened (opened=$opened)" [ "${opened:-0}" -eq "$flows" ]
+check "no held flow died (died=$died)" [ "${died:-1}" -eq 0 ]
+check "no burst flow failed (failed=$burst_failed of $burst_started)" [ "$burst_failed" -eq 0 ] -a "$burst_ok" -gt 0
+check "UDP: >= 99 % echoed ($received of $sent)" [ "$(( ${received:-0} * 100 ))" -ge "$(( ${sent:-1} * 99 ))" ] -a "${sent:-0}" -gt 0
+check "gateway descriptors back to baseline ($base_gw_fds -> $gw_after)" [ "$gw_after" -le $((base_gw_fds + 10)) ]
+check "server descriptors back to baseline ($base_srv_fds -> $srv_after)" [ "$srv_after" -le $((base_srv_fds + 10)) ]
+check "gateway RSS at the end <= 1.3 x after $rss_mark_at s (${rss_mark%,*} -> ${rss_end%,*} MiB)" \
+  [ "$(( ${rss_end%,*} * 10 ))" -le "$(( ${rss_mark%,*} * 13 ))" ]
+check "server RSS at the end <= 1.3 x after $rss_mark_at s (${rss_mark#*,} -> ${rss_end#*,} MiB)" \
+  [ "$(( ${rss_end#*,} * 10 ))" -le "$(( ${rss_mark#*,} * 13 ))" ]
+
+# ---- faults ------------------------------------------------------------------------------------------
+hold_small() { # hold_small N SECONDS NAME: N held flows in the background, pinging every second; PID in $p
+  ip netns exec "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$1" --rate "$1" --seconds "$2" --ping-ms 1000 \
+    >"$work/$3.out" 2>&1 &
+  p=$!
+}
+churn() { in_ns "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$1" --seconds "$2" 2>&1 | tail -1; }
+metric() { in_ns "$NS_GW" curl -s http://127.0.0.1:9464/metrics | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'; }
+
+if [ "$faults" = 1 ]; then
+  echo
+  echo "== faults"
+  # Router B restarted mid-load: SIGTERM (grace 2 s), the held flows are cut by resets, B comes back.
+  hold_small 100 30 restart-b; sleep 3
+  kill -TERM "$server_pid"; wait_gone "$server_pid" || true
+  t0=$(date +%s%N); start_server; back=$(date +%s%N)
+  first=$(churn 50 2); wait "$p" || true; r=$(tail -1 "$work/restart-b.out")
+  echo "router B restart: held $r; first 2 s after B listens again ($(( (back - t0) / 1000000 )) ms down->up): $first"
+  check "B restart: the held flows were reset (died_reset=$(kv died_reset "$r") of 100)" [ "$(kv died_reset "$r")" -eq 100 ]
+  check "B restart: new flows within 2 s of B back (ok=$(kv ok "$first"))" [ "$(kv ok "$first")" -gt 0 ]
+
+  # The gateway restarted: while it is down flows are refused (the REDIRECT hits a closed port), then served.
+  kill -TERM "$gateway_pid"; wait_gone "$gateway_pid" || true
+  down=$(churn 50 1); start_gateway; up=$(churn 50 2)
+  echo "gateway restart: while down: $down; after: $up"
+  check "gateway down: flows refused (refused=$(kv refused "$down"), ok=$(kv ok "$down"))" \
+    [ "$(kv refused "$down")" -gt 0 ] -a "$(kv ok "$down")" -eq 0
+  check "gateway back: flows served (ok=$(kv ok "$up"), failed=$(kv failed "$up"))" \
+    [ "$(kv ok "$up")" -gt 0 ] -a "$(kv failed "$up")" -eq 0
+
+  # A middlebox strips MPTCP: router A's SYNs to B leave with the option blanked (NOPs).
+  fb0=$(metric mpgw_gateway_mptcp_fallbacks_total)
+  in_ns "$NS_GW" nft -f - <<EOF
+table inet mpgwsoak-strip {
+  chain out { type filter hook postrouting priority -150; tcp dport 1080 tcp flags syn reset tcp option mptcp; }
+}
+EOF
+  strip=$(churn 100 3)
+  fb1=$(metric mpgw_gateway_mptcp_fallbacks_total)
+  in_ns "$NS_GW" nft delete table inet mpgwsoak-strip
+  echo "MPTCP stripped: $strip; mpgw_gateway_mptcp_fallbacks_total ${fb0:-?} -> ${fb1:-?}"
+  check "MPTCP stripped: flows work (ok=$(kv ok "$strip"), failed=$(kv failed "$strip"))" \
+    [ "$(kv ok "$strip")" -gt 0 ] -a "$(kv failed "$strip")" -eq 0
+  check "MPTCP stripped: fallback counted (${fb0:-?} -> ${fb1:-?})" [ "${fb1:-0}" -gt "${fb0:-0}" ]
+
+  # DNS timeouts on router B: its resolver is a silent address; a name gets REP 04 after timeouts.dns (2 s),
+  # flows by address go on meanwhile.
+  kill -TERM "$server_pid"; wait_gone "$server_pid" || true
+  sed -i 's/^  timeouts.dns = 2s$/  timeouts.dns = 2s\n  dns.servers = ["'"$DST_IP"':5353"]/' "$work/server.conf"
+  in_ns "$NS_DST" nft -f - <<EOF
+table inet mpgwsoak-dns {
+  chain in { type filter hook input priority 0; udp dport 5353 drop; }
+}
+EOF
+  start_server
+  t0=$(date +%s%N)
+  ip netns exec "$NS_GW" curl -s -m 10 -o /dev/null --socks5-hostname "$SRV_IP:1080" http://soak.test:7000/ & curl_pid=$!
+  sleep 0.3; during=$(churn 50 1)
+  curl_rc=0; wait "$curl_pid" || curl_rc=$?
+  dns_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  in_ns "$NS_DST" nft delete table inet mpgwsoak-dns
+  echo "DNS timeout on B: curl exit $curl_rc after $dns_ms ms (97: the proxy refused); meanwhile: $during"
+  check "DNS timeout: the name is refused after ~2 s (curl exit $curl_rc, $dns_ms ms)" \
+    [ "$curl_rc" -eq 97 ] -a "$dns_ms" -ge 1800 -a "$dns_ms" -le 4000
+  check "DNS timeout: flows by address go on meanwhile (ok=$(kv ok "$during"), failed=$(kv failed "$during"))" \
+    [ "$(kv ok "$during")" -gt 0 ] -a "$(kv failed "$during")" -eq 0
+
+  # SIGTERM on both daemons with held flows: exit 0, the flows cut by resets after the 2 s grace.
+  hold_small 50 30 drain-gw; sleep 2
+  kill -TERM "$gateway_pid"; t0=$(date +%s%N); gw_rc=0; wait "$gateway_pid" || gw_rc=$?
+  gw_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  wait "$p" || true; r_gw=$(tail -1 "$work/drain-gw.out")
+  kill -TERM "$server_pid"; t0=$(date +%s%N); srv_rc=0; wait "$server_pid" || srv_rc=$?
+  srv_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "SIGTERM: gateway exit $gw_rc after $gw_ms ms, held flows $r_gw; server exit $srv_rc after $srv_ms ms"
+  check "SIGTERM gateway: exit 0 ($gw_rc) after the 2 s grace ($gw_ms ms)" [ "$gw_rc" -eq 0 ] -a "$gw_ms" -ge 1800
+  check "SIGTERM gateway: held flows reset (died_reset=$(kv died_reset "$r_gw") of 50)" [ "$(kv died_reset "$r_gw")" -eq 50 ]
+  check "SIGTERM server: exit 0 ($srv_rc)" [ "$srv_rc" -eq 0 ]
+fi
+
+echo
+if [ ${#FAILS[@]} -eq 0 ]; then
+  echo "soak: PASS"
+else
+  echo "soak: FAIL ($(IFS=';'; echo "${FAILS[*]}"))"
+  echo "logs kept in $work" >&2; MPGW_SOAK_KEEP=1
+  exit 1
+fi
