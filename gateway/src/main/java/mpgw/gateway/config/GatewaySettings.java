@@ -1,5 +1,6 @@
 package mpgw.gateway.config;
 
+import mpgw.gateway.links.LinksSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +40,8 @@ public record GatewaySettings(
         Duration pathSampleInterval,
         PathWatcherSettings pathWatcher,
         UdpSettings udp,
-        Limits limits) {
+        Limits limits,
+        LinksSettings links) {
 
     /** {@code limits.*}: TCP flows open at once, in total and per client address. */
     public record Limits(int maxFlows, int maxFlowsPerClient) {
@@ -95,7 +97,8 @@ public record GatewaySettings(
                 PathWatcherSettings.from(c.sub("path-watcher")),
                 UdpSettings.from(c.sub("udp"), timeouts, servers),
                 new Limits(c.sub("limits").intIn("max-flows", 1, 10_000_000),
-                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)));
+                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)),
+                LinksSettings.from(c));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */
