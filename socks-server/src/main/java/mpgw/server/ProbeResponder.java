@@ -38,8 +38,8 @@ final class ProbeResponder implements AutoCloseable {
     record Settings(boolean enabled, InetSocketAddress listen, List<Cidr> allow, int maxRepliesPerSecond) {
         static Settings from(ConfigReader c, List<Cidr> clientsAllow) {
             List<Cidr> allow = c.cidrs("allow");
-            return new Settings(c.bool("enabled"), c.socketAddresses("listen").stream().findFirst()
-                    .orElseThrow(() -> c.error("listen", "needs one address")),
+            return new Settings(c.bool("enabled"), c.optionalSocketAddress("listen")
+                    .orElseThrow(() -> c.error("listen", "needs an address such as \"[::]:1081\"")),
                     allow.isEmpty() ? clientsAllow : allow, c.intIn("max-replies-per-second", 1, 100_000));
         }
     }
