@@ -127,6 +127,15 @@ final class ProbeResponder implements AutoCloseable {
         return Counter.builder("mpgw.server.probe.drops").tag("reason", reason).register(registry);
     }
 
+    /** The bound address (the port when {@code listen} asked for 0). */
+    InetSocketAddress localAddress() {
+        try {
+            return (InetSocketAddress) channel.getLocalAddress();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Override
     public void close() {
         try {
