@@ -253,4 +253,52 @@ class LinkRolesTest {
             assertTrue(line.contains("wan2 primary quota-spent"), line);
         }
     }
+
+    @Test
+    void aLinkFlapping10TimesIn20sEndsNoFlowLeavesNothingBehindAndLogsOneLinePerChange() throws Exception {
+        try (GatewayProcess gw = gateway("[" + link(1, "primary", "") + ", " + link(2, "backup", "") + "]")) {
+            long start = System.nanoTime();
+            CompletableFuture<BulkPeer.Intervals> transfer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return BulkPeer.download(tb, tb.client(), bulk, 25_000);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            for (int i = 0; i < 10; i++) {
+                // one second off, one second on: carrier lost and blackholed in turn
+                sleepUntil(start, 2_000 + 2_000L * i);
+                if (i % 2 == 0) {
+                    tb.link(1, false);
+                } else {
+                    blackholeWan1();
+                }
+                sleepUntil(start, 3_000 + 2_000L * i);
+                if (i % 2 == 0) {
+                    tb.link(1, true);
+                } else {
+                    restoreWan1Traffic();
+                }
+            }
+            BulkPeer.Intervals d = transfer.get(); // throws when the flow ended early
+            long changes = gw.daemon().linesContaining("link wan1: ").stream().filter(l -> l.contains(" -> ")).count();
+            long lost = (long) Metrics.scrape(tb, tb.gw(), METRICS).sum("mpgw_gateway_link_probes_total",
+                    "interface=\"wan1\"", "result=\"lost\"");
+            System.out.printf("wan1 flapping 10 times in 20 s: %d bytes, %d bytes in the last 3 s, %d state lines for"
+                    + " wan1, %d probes lost%n", d.total(), d.between(220, 250), changes, lost);
+            assertTrue(d.between(220, 250) > 0.5 * LINK_BYTES_PER_SECOND * 3, "the flow stalled at the end");
+            assertTrue(changes >= 2 && changes <= 20, changes + " state lines:\n" + gw.daemon().log());
+            assertTrue(lost > changes, "probes lost " + lost);
+        }
+        assertTrue(!tb.exec(tb.gw(), "ip mptcp endpoint show").contains("wan"), "endpoints left behind");
+        String mptcp = "";
+        for (int i = 0; i < 50; i++) {
+            mptcp = tb.exec(tb.gw(), "ss -MHn");
+            if (mptcp.isBlank()) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertTrue(mptcp.isBlank(), "MPTCP connections left behind:\n" + mptcp);
+    }
 }
