@@ -32,8 +32,12 @@ final class Link {
 
     /** Carrier and administratively up ({@code /sys/class/net/IF/carrier} reads 1; missing interface: false). */
     boolean carrier() {
+        return carrier(iface());
+    }
+
+    static boolean carrier(String iface) {
         try {
-            return Files.readString(Path.of("/sys/class/net", iface(), "carrier")).trim().equals("1");
+            return Files.readString(Path.of("/sys/class/net", iface, "carrier")).trim().equals("1");
         } catch (java.io.IOException e) {
             return false; // no such interface, or it is administratively down (EINVAL)
         }

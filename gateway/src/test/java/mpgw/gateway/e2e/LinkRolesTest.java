@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import mpgw.testbed.BulkPeer;
+import mpgw.testbed.Daemon;
 import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
 import mpgw.testbed.Metrics;
@@ -300,5 +301,30 @@ class LinkRolesTest {
             Thread.sleep(100);
         }
         assertTrue(mptcp.isBlank(), "MPTCP connections left behind:\n" + mptcp);
+    }
+
+    @Test
+    void mpgwCheckPrintsALineForEachLinkAndFailsOnAnUnansweredProbeOrAMissingInterface() throws Exception {
+        Path config = work.resolve("check.conf");
+        Files.writeString(config, """
+                gateway {
+                  servers = ["%s:%d", "%s:%d"]
+                  links = [%s, %s, { interface = "wan9", role = backup }]
+                }
+                """.formatted(tb.get("SRV_WAN1_IP"), SOCKS_PORT, tb.get("SRV_WAN2_IP"), SOCKS_PORT,
+                link(1, "primary", ""), link(2, "backup", ", quota = 5MB")));
+        blackholeWan1();
+        Daemon check = Daemon.startIn(tb.gw(), "check", Daemon.java("mpgw.gateway.check.CheckMain", "--config",
+                config.toString()));
+        assertEquals(1, check.awaitExit(Duration.ofSeconds(60)), check.log());
+        System.out.println(check.log());
+        assertTrue(check.log().contains("FAIL link: wan1 primary, carrier up, " + tb.get("GW_WAN1_IP")
+                + " no endpoint (the gateway adds one at start), probe " + tb.get("SRV_WAN1_IP") + ":" + PROBE_PORT
+                + " unanswered in 1 s; fix: server.probe { enabled = on }"), check.log());
+        assertTrue(check.log().contains("OK   link: wan2 backup quota 5000000/month, carrier up, " + tb.get("GW_WAN2_IP")
+                + " no endpoint (the gateway adds one at start), probe " + tb.get("SRV_WAN2_IP") + ":" + PROBE_PORT
+                + " answered in "), check.log());
+        assertTrue(check.log().contains("FAIL link: wan9 backup: no such interface, or it has no global address"),
+                check.log());
     }
 }
