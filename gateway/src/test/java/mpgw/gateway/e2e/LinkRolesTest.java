@@ -288,7 +288,8 @@ class LinkRolesTest {
             System.out.printf("wan1 flapping 10 times in 20 s: %d bytes, %d bytes in the last 3 s, %d state lines for"
                     + " wan1, %d probes lost%n", d.total(), d.between(220, 250), changes, lost);
             assertTrue(d.between(220, 250) > 0.5 * LINK_BYTES_PER_SECOND * 3, "the flow stalled at the end");
-            assertTrue(changes >= 2 && changes <= 20, changes + " state lines:\n" + gw.daemon().log());
+            // 1 s on is 5 answers, fewer than up-after (10): wan1 goes down once and comes back once, after the end
+            assertTrue(changes >= 2 && changes <= 4, changes + " state lines:\n" + gw.daemon().log());
             assertTrue(lost > changes, "probes lost " + lost);
         }
         assertTrue(!tb.exec(tb.gw(), "ip mptcp endpoint show").contains("wan"), "endpoints left behind");
