@@ -47,8 +47,10 @@ class LinkRolesTest {
     @BeforeAll
     static void testbed() throws Exception {
         tb = services.add(Testbed.up("mpgwlk-", "--links", "2", "--rate", "20mbit"));
-        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
-                + tb.get("LAN_CIDR"));
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --lan " + tb.get("LAN_CIDR")
+                + " --server " + tb.get("SRV_WAN1_IP") + " --server " + tb.get("SRV_WAN2_IP"));
+        // UDP (TPROXY to the gateway's stream mode) must not take the plain route instead
+        tb.exec(tb.gw(), "iptables -A FORWARD -p udp -j DROP");
         services.add(SocksServerProcess.start(tb.srv(), """
                 server {
                   listen = ["[::]:%d"]
@@ -327,5 +329,24 @@ class LinkRolesTest {
                 + " answered in "), check.log());
         assertTrue(check.log().contains("FAIL link: wan9 backup: no such interface, or it has no global address"),
                 check.log());
+    }
+
+    @Test
+    void udpStreamSessionsFollowTheSameRoles() throws Exception {
+        try (GatewayProcess gw = gateway("[" + link(1, "primary", "") + ", " + link(2, "backup", "") + "]")) {
+            tb.exec(tb.dst(), "(timeout 60 iperf3 -s -1 -B " + tb.get("DST_IP") + " -p 5210 >/dev/null 2>&1 &)");
+            Thread.sleep(500);
+            long[] tx0 = counters("tx_bytes");
+            String out = tb.exec(tb.client(), "timeout 40 iperf3 -u -c " + tb.get("DST_IP") + " -p 5210 -b 8M -l 1200"
+                    + " -t 8 -f m");
+            long[] tx1 = counters("tx_bytes");
+            double carried = Metrics.scrape(tb, tb.gw(), METRICS).sum("mpgw_gateway_udp_datagrams_total",
+                    "direction=\"up\"");
+            System.out.printf("udp stream, iperf3 -u 8 Mbit/s for 8 s, wan1 primary + wan2 backup: %.0f datagrams"
+                    + " carried, wan2 share %.2f %% of %d bytes sent%n", carried, 100 * share(tx0, tx1, 2),
+                    (tx1[0] - tx0[0]) + (tx1[1] - tx0[1]));
+            assertTrue(carried > 0.9 * 8 * 8e6 / 8 / 1200, "the gateway carried " + carried + " datagrams:\n" + out);
+            assertTrue(share(tx0, tx1, 2) <= 0.02, "wan2 carried " + share(tx0, tx1, 2) + ":\n" + out);
+        }
     }
 }
