@@ -47,10 +47,8 @@ class LinkRolesTest {
     @BeforeAll
     static void testbed() throws Exception {
         tb = services.add(Testbed.up("mpgwlk-", "--links", "2", "--rate", "20mbit"));
-        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --lan " + tb.get("LAN_CIDR")
-                + " --server " + tb.get("SRV_WAN1_IP") + " --server " + tb.get("SRV_WAN2_IP"));
-        // UDP (TPROXY to the gateway's stream mode) must not take the plain route instead
-        tb.exec(tb.gw(), "iptables -A FORWARD -p udp -j DROP");
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --no-udp --lan "
+                + tb.get("LAN_CIDR"));
         services.add(SocksServerProcess.start(tb.srv(), """
                 server {
                   listen = ["[::]:%d"]
@@ -333,6 +331,10 @@ class LinkRolesTest {
 
     @Test
     void udpStreamSessionsFollowTheSameRoles() throws Exception {
+        // UDP to the gateway's TPROXY listener (stream mode, the default), and never the plain route instead
+        tb.exec(tb.gw(), "bash " + SourceTree.script("iptables/mpgw-rules") + " install --lan " + tb.get("LAN_CIDR")
+                + " --server " + tb.get("SRV_WAN1_IP") + " --server " + tb.get("SRV_WAN2_IP")
+                + " && (iptables -C FORWARD -p udp -j DROP 2>/dev/null || iptables -A FORWARD -p udp -j DROP)");
         try (GatewayProcess gw = gateway("[" + link(1, "primary", "") + ", " + link(2, "backup", "") + "]")) {
             tb.exec(tb.dst(), "(timeout 60 iperf3 -s -1 -B " + tb.get("DST_IP") + " -p 5210 >/dev/null 2>&1 &)");
             Thread.sleep(500);
