@@ -13,6 +13,7 @@ import mpgw.daemon.StartupSteps;
 import mpgw.gateway.check.Check;
 import mpgw.gateway.check.StartupChecks;
 import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.links.Links;
 import mpgw.gateway.metrics.MicrometerGatewayMetrics;
 import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpSocketFactory;
@@ -50,15 +51,26 @@ public final class GatewayMain {
 
     /** A started gateway: the TCP server, the UDP half and, if configured, the metrics endpoint and path watcher. */
     record Running(GatewayServer server, Optional<MetricsEndpoint> metrics, Optional<PathWatcher> pathWatcher,
-                   UdpGateway udp) {
+                   UdpGateway udp, Optional<Links> links) {
         void stop(GatewaySettings settings) {
             pathWatcher.ifPresent(PathWatcher::close);
             if (udp != null) {
                 udp.close();
             }
             server.stop(settings.shutdownGrace());
+            links.ifPresent(Links::close);
             metrics.ifPresent(MetricsEndpoint::close);
             LogManager.getLogger(GatewayMain.class).info("gateway stopped");
+        }
+    }
+
+    /** {@code gateway.links}: an unreadable quota state file stops the start (its counts would be lost). */
+    private static Optional<Links> startLinks(GatewaySettings settings, PrometheusMeterRegistry registry)
+            throws DaemonStartException {
+        try {
+            return Links.start(settings.links(), registry);
+        } catch (IOException e) {
+            throw new DaemonStartException("gateway.links: " + e.getMessage(), e);
         }
     }
 
@@ -68,6 +80,8 @@ public final class GatewayMain {
         StartupSteps.probeRequiredMptcp(sockets, "gateway.mptcp");
         PrometheusMeterRegistry registry = MetricsEndpoint.newRegistry();
         MicrometerGatewayMetrics metrics = new MicrometerGatewayMetrics(registry, sockets);
+        // Roles first, so the first flows already follow them.
+        Optional<Links> links = startLinks(settings, registry);
         Upstreams upstreams;
         try {
             upstreams = Upstreams.from(settings, sockets, metrics);
@@ -85,6 +99,7 @@ public final class GatewayMain {
             udp = UdpGateway.start(settings, upstreams.udp(), registry);
             endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
         } catch (DaemonStartException e) {
+            links.ifPresent(Links::close);
             server.close();
             if (udp != null) {
                 udp.close();
@@ -101,7 +116,7 @@ public final class GatewayMain {
                 settings.socks().pipelined() ? "pipelined" : "step by step",
                 settings.socks().authenticates() ? " with user " + settings.socks().username() : "",
                 describe(settings.tls()), StartupSteps.describe(endpoint));
-        return new Running(server, endpoint, watcher, udp);
+        return new Running(server, endpoint, watcher, udp, links);
     }
 
     private static String describe(mpgw.gateway.config.UpstreamTlsSettings tls) {

@@ -42,9 +42,11 @@ public final class ServerMain {
     }
 
     /** A started server and, if configured, its metrics endpoint. */
-    record Running(SocksServer server, Optional<MetricsEndpoint> metrics, Optional<PathWatcher> pathWatcher) {
+    record Running(SocksServer server, Optional<MetricsEndpoint> metrics, Optional<PathWatcher> pathWatcher,
+                   Optional<ProbeResponder> probe) {
         void stop(ServerSettings settings) {
             pathWatcher.ifPresent(PathWatcher::close);
+            probe.ifPresent(ProbeResponder::close);
             server.stop(settings.shutdownGrace());
             metrics.ifPresent(MetricsEndpoint::close);
             LogManager.getLogger(ServerMain.class).info("socks-server stopped");
@@ -59,8 +61,10 @@ public final class ServerMain {
         SocksServer server = new SocksServer(settings, sockets, events);
         server.start();
         Optional<MetricsEndpoint> endpoint;
+        Optional<ProbeResponder> probe;
         try {
             endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
+            probe = startProbe(settings, registry);
         } catch (DaemonStartException e) {
             server.close();
             throw e;
@@ -75,7 +79,16 @@ public final class ServerMain {
                 settings.mptcp().name().toLowerCase(Locale.ROOT),
                 settings.passwordAuth() ? "password (" + settings.users().size() + " users)" : "none",
                 describe(tls), StartupSteps.describe(endpoint));
-        return new Running(server, endpoint, watcher);
+        return new Running(server, endpoint, watcher, probe);
+    }
+
+    private static Optional<ProbeResponder> startProbe(ServerSettings settings, PrometheusMeterRegistry registry)
+            throws DaemonStartException {
+        try {
+            return ProbeResponder.start(settings.probe(), registry);
+        } catch (java.io.IOException e) {
+            throw new DaemonStartException(e.getMessage(), e);
+        }
     }
 
     private static String describe(ServerSettings.Tls tls) {

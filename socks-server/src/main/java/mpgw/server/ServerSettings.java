@@ -40,7 +40,8 @@ public record ServerSettings(
         Duration shutdownGrace,
         RelaySettings relay,
         PathWatcherSettings pathWatcher,
-        Tls tls) {
+        Tls tls,
+        ProbeResponder.Settings probe) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "server";
@@ -121,7 +122,8 @@ public record ServerSettings(
                 limits, timeouts, dns.oneOf("prefer", "ipv4-preferred", "ipv6-preferred", "ipv4-only", "ipv6-only"),
                 dns.socketAddresses("servers"), c.sub("metrics").optionalSocketAddress("listen"),
                 c.duration("shutdown-grace", true), RelaySettings.from(c.sub("relay")),
-                PathWatcherSettings.from(c.sub("path-watcher")), tls);
+                PathWatcherSettings.from(c.sub("path-watcher")), tls,
+                ProbeResponder.Settings.from(c.sub("probe"), c.cidrs("clients.allow")));
     }
 
     /** Reads {@code server.tls} and, when on, loads its key files (a {@link mpgw.config.ConfigError} names them). */

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import mpgw.config.ConfigError;
 import mpgw.daemon.Cli;
 import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.links.LinkInspection;
+import mpgw.gateway.links.LinkSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -80,6 +82,10 @@ public final class CheckMain {
         checks.add(report(HostChecks.pathManager(wanted), out));
         checks.add(report(HostChecks.rules(settings), out));
         checks.add(report(KernelChecks.fastOpen(settings), out));
+        for (LinkSettings link : settings.links().links()) {
+            LinkInspection l = LinkInspection.of(link);
+            checks.add(report(l.ok() ? Check.ok("link", l.detail()) : Check.fail("link", l.detail(), l.fix()), out));
+        }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
             ServerProbe probe = new ServerProbe(settings, group);

@@ -1,5 +1,6 @@
 package mpgw.gateway.config;
 
+import mpgw.gateway.links.LinksSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +41,8 @@ public record GatewaySettings(
         PathWatcherSettings pathWatcher,
         UdpSettings udp,
         Limits limits,
-        UpstreamTlsSettings tls) {
+        UpstreamTlsSettings tls,
+        LinksSettings links) {
 
     /** {@code limits.*}: TCP flows open at once, in total and per client address. */
     public record Limits(int maxFlows, int maxFlowsPerClient) {
@@ -98,7 +100,8 @@ public record GatewaySettings(
                 udp,
                 new Limits(c.sub("limits").intIn("max-flows", 1, 10_000_000),
                         c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)),
-                UpstreamTlsSettings.from(upstream.sub("tls"), timeouts.duration("handshake", false), udp));
+                UpstreamTlsSettings.from(upstream.sub("tls"), timeouts.duration("handshake", false), udp),
+                LinksSettings.from(c));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */
