@@ -39,7 +39,11 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     private static final LogLimiter BUDGET_LOG = new LogLimiter(Duration.ofSeconds(10), 1024);
     private static final Logger LOG = LogManager.getLogger(UdpSessionTable.class);
 
+    private static final long RECLAIM_QUIET_NANOS = 1_000_000_000L;
+    private static final long RECLAIM_EVERY_NANOS = 250_000_000L;
+
     private final UdpBudget budget;
+    private long lastReclaim = System.nanoTime() - RECLAIM_EVERY_NANOS;
     /** Every new datagram retries a failed carrier, so an unreachable server would log once per datagram. */
     private final RateLimitedLog carrierFailures = new RateLimitedLog(5_000_000_000L);
 
@@ -70,6 +74,9 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
                 return;
             }
             UdpDrop overCap = budget.openSession(sender.getAddress());
+            if (overCap != null && reclaimQuiet(sender.getAddress())) {
+                overCap = budget.openSession(sender.getAddress());
+            }
             if (overCap != null) {
                 payload.release();
                 refused(sender, overCap);
@@ -111,6 +118,31 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
         } catch (SocketException e) {
             return true;
         }
+    }
+
+    /**
+     * A host at {@code limits.udp-sessions-per-client} gets room for a new session by ending those of its own that
+     * have been quiet for {@link #RECLAIM_QUIET_NANOS}: after a burst from many ports (a flood, a scan) it is served
+     * again a second later instead of after {@code timeouts.udp-idle}. Scans the table at most every
+     * {@link #RECLAIM_EVERY_NANOS}, so a host sending from ever new ports cannot make the loop spin on it.
+     *
+     * @return whether a session ended
+     */
+    private boolean reclaimQuiet(InetAddress host) {
+        long now = System.nanoTime();
+        if (now - lastReclaim < RECLAIM_EVERY_NANOS) {
+            return false;
+        }
+        lastReclaim = now;
+        boolean ended = false;
+        for (UdpSession s : new ArrayList<>(sessions.values())) {
+            long quiet = now - s.lastActive();
+            if (quiet >= RECLAIM_QUIET_NANOS && s.client().getAddress().equals(host)) {
+                s.end("quiet for " + quiet / 1_000_000 + " ms while its host is at limits.udp-sessions-per-client");
+                ended = true;
+            }
+        }
+        return ended;
     }
 
     /** Ends idle sessions and closes idle reply sockets. */

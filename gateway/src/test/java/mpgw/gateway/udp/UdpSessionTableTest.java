@@ -143,6 +143,25 @@ class UdpSessionTableTest {
     }
 
     @Test
+    void aHostAtItsSessionCapGetsRoomFromItsOwnQuietSessions() throws Exception {
+        budget = new UdpBudget(1 << 20, 1 << 20, 2);
+        UdpSessionTable t = table(10, 8, Duration.ofMinutes(1));
+        t.datagram(client(1000), DNS, payload(10));
+        t.datagram(client(1001), DNS, payload(10));
+        t.datagram(new InetSocketAddress("192.168.70.3", 1000), DNS, payload(10));
+        t.datagram(client(1002), DNS, payload(10));
+        assertEquals(1, metrics.drops.get(UdpDrop.CLIENT_SESSIONS), "its sessions are not quiet yet");
+        Thread.sleep(1100); // past the 1 s of quiet that makes a session reclaimable
+        t.datagram(client(1000), DNS, payload(10)); // 1000 talks again: not quiet
+        t.datagram(client(1003), DNS, payload(10));
+        assertEquals(1, metrics.drops.get(UdpDrop.CLIENT_SESSIONS));
+        assertTrue(carrier.opened.get(1).closed, "1001, quiet, made room");
+        assertTrue(!carrier.opened.get(0).closed && !carrier.opened.get(2).closed,
+                "the talking session and the other host's stay");
+        assertEquals(3, t.size());
+    }
+
+    @Test
     void queuedBytesAreChargedUntilTheyLeaveAndGivenBackOnEveryPath() {
         int charge = 100 + UdpSession.QUEUE_OVERHEAD;
         budget = new UdpBudget(1 << 20, 3L * charge, 1000);
