@@ -279,9 +279,7 @@ class LanHostBudgetsTest {
 
     /** Reads from dst's source for {@code millis} from {@code host}; returns {bytes, millis}. */
     private static double[] download(String host, long millis) {
-        try (Socket s = tb.call(tb.client(), Socket::new)) {
-            s.bind(new InetSocketAddress(host, 0));
-            s.connect(new InetSocketAddress(tb.get("DST_IP"), SOURCE_PORT), 5_000);
+        try (Socket s = connectFrom(host, SOURCE_PORT)) {
             s.setSoTimeout(1_000);
             InputStream in = s.getInputStream();
             byte[] buf = new byte[64 * 1024];
@@ -302,12 +300,25 @@ class LanHostBudgetsTest {
     }
 
     private static EchoTransfer.Result echoFrom(String host) throws Exception {
-        try (Socket s = tb.call(tb.client(), Socket::new)) {
-            s.bind(new InetSocketAddress(host, 0));
-            s.connect(new InetSocketAddress(tb.get("DST_IP"), ECHO_PORT), 5_000);
+        try (Socket s = connectFrom(host, ECHO_PORT)) {
             s.setSoTimeout(10_000);
             return EchoTransfer.over(s, 256 * 1024, 20);
         }
+    }
+
+    /** A connection from {@code host} to dst; made inside the client namespace (a Socket's fd appears at bind). */
+    private static Socket connectFrom(String host, int port) throws Exception {
+        return tb.call(tb.client(), () -> {
+            Socket s = new Socket();
+            try {
+                s.bind(new InetSocketAddress(host, 0));
+                s.connect(new InetSocketAddress(tb.get("DST_IP"), port), 5_000);
+                return s;
+            } catch (IOException e) {
+                s.close();
+                throw e;
+            }
+        });
     }
 
     private static long gatewayPid() {
