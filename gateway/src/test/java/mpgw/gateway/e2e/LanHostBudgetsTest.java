@@ -119,7 +119,7 @@ class LanHostBudgetsTest {
         long idle = rssKiB();
 
         RssSampler rss = new RssSampler();
-        Flood flood = new Flood(2_000, 15_000);
+        Flood flood = new Flood(2_000);
         CompletableFuture<Long> flooding = CompletableFuture.supplyAsync(flood::run);
         try {
             Thread.sleep(2_000); // the flood has filled what it can
@@ -131,7 +131,7 @@ class LanHostBudgetsTest {
             }
             double[] down = downloading.get(30, TimeUnit.SECONDS);
             assertTrue(!flooding.isDone(), "the flood was still on during the download and the queries");
-            long sent = flooding.get(30, TimeUnit.SECONDS);
+            long sent = flood.end(15_000, flooding);
             long floodEnd = System.nanoTime();
             // Served again within 2 s: a query from the flooder's new port and one from B.
             long recoveredMillis = -1;
@@ -188,7 +188,7 @@ class LanHostBudgetsTest {
         double before = Metrics.scrape(tb, tb.gw(), METRICS).sum("mpgw_gateway_udp_drops_total",
                 "reason=\"client_bytes\"");
         RssSampler rss = new RssSampler();
-        Flood flood = new Flood(256, 15_000);
+        Flood flood = new Flood(256);
         CompletableFuture<Long> flooding = CompletableFuture.supplyAsync(flood::run);
         try {
             double queuedPeak = 0;
@@ -201,7 +201,7 @@ class LanHostBudgetsTest {
                 Thread.sleep(500);
             }
             assertTrue(!flooding.isDone(), "the flood was on while B asked");
-            long sent = flooding.get(30, TimeUnit.SECONDS);
+            long sent = flood.end(10_000, flooding);
             rss.stop();
             // While the kernel's send buffers of 256 streams drain over the links, the gateway waits, not spins.
             Thread.sleep(1_000);
@@ -437,16 +437,30 @@ class LanHostBudgetsTest {
         }
     }
 
-    /** Host A's flood from {@code ports} source ports: bounded by {@code floodMillis} and the rate, paced per ms. */
+    /**
+     * Host A's flood from {@code ports} source ports, paced per ms, until {@link #end} (at most 40 s and rate x 40 s
+     * datagrams: the test's checks take longer on a loaded machine, and the flood must outlast them).
+     */
     private static final class Flood {
         final int ports;
-        final long floodMillis;
+        final long floodMillis = 40_000;
         volatile boolean stop;
+        volatile long started;
         long millis;
 
-        Flood(int ports, long floodMillis) {
+        Flood(int ports) {
             this.ports = ports;
-            this.floodMillis = floodMillis;
+        }
+
+        /** Stops the flood once it has lasted {@code atLeastMillis}; returns the datagrams sent. */
+        long end(long atLeastMillis, CompletableFuture<Long> flooding) throws Exception {
+            long left = atLeastMillis - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            if (left > 0) {
+                Thread.sleep(left);
+            }
+            assertTrue(!flooding.isDone(), "the flood ended by itself before the test's checks did");
+            stop = true;
+            return flooding.get(30, TimeUnit.SECONDS);
         }
 
         long run() {
@@ -469,6 +483,7 @@ class LanHostBudgetsTest {
                 }
                 ByteBuffer payload = ByteBuffer.allocateDirect(FLOOD_SIZE);
                 long start = System.nanoTime();
+                started = start;
                 long sent = 0;
                 long max = FLOOD_PER_SECOND * floodMillis / 1000;
                 while (!stop && sent < max) {
