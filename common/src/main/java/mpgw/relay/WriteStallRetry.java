@@ -15,10 +15,19 @@ import mpgw.jni.MptcpSocketFactory;
  * (docs/kernel.md, with the measurements). While an MPTCP channel has unwritten bytes after a flush, this retries
  * its write once a period ({@code relay.write-stall-retry}; zero = never) through Netty's EPOLLOUT path, which is
  * what the wake-up would have done. Plain TCP channels are left to epoll. Event-loop confined.
+ *
+ * <p>A retry that writes nothing (the link, not the wake-up, is the bottleneck) doubles the wait before the next
+ * one, up to {@link #MAX_BACKOFF_MICROS}; one that writes goes back to the period. Without it every stalled
+ * channel cost a write attempt per period for as long as it stayed stalled: 512 UDP streams of one flooding LAN
+ * host kept both cores busy for seconds after the flood (issue 20, {@code LanHostBudgetsTest}).
  */
 public final class WriteStallRetry {
     private final Channel channel;
+    /** The longest wait between retries that write nothing; epoll's own EPOLLOUT still comes in between. */
+    static final long MAX_BACKOFF_MICROS = 32_000;
+
     private final long periodMicros;
+    private long delayMicros;
     private Boolean mptcp;
     private ScheduledFuture<?> timer;
 
@@ -32,16 +41,28 @@ public final class WriteStallRetry {
         if (timer != null || !hasPendingBytes() || periodMicros <= 0 || !isMptcp()) {
             return;
         }
-        timer = channel.eventLoop().scheduleWithFixedDelay(this::retry, periodMicros, periodMicros,
-                TimeUnit.MICROSECONDS);
+        delayMicros = periodMicros;
+        schedule();
+    }
+
+    private void schedule() {
+        timer = channel.eventLoop().schedule(this::retry, delayMicros, TimeUnit.MICROSECONDS);
     }
 
     private void retry() {
+        timer = null;
         if (!channel.isActive() || !hasPendingBytes()) {
-            cancel();
             return;
         }
+        long before = pendingBytes();
         MpgwEpollAccess.retryPendingWrite(channel);
+        long after = pendingBytes();
+        if (after == 0 || !channel.isActive()) {
+            return;
+        }
+        delayMicros = after < before ? periodMicros : Math.min(delayMicros * 2, Math.max(periodMicros,
+                MAX_BACKOFF_MICROS));
+        schedule();
     }
 
     public void cancel() {
@@ -52,8 +73,12 @@ public final class WriteStallRetry {
     }
 
     private boolean hasPendingBytes() {
+        return pendingBytes() > 0;
+    }
+
+    private long pendingBytes() {
         ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-        return buffer != null && buffer.totalPendingWriteBytes() > 0;
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
     }
 
     private boolean isMptcp() {

@@ -44,8 +44,23 @@ public record GatewaySettings(
         UpstreamTlsSettings tls,
         LinksSettings links) {
 
-    /** {@code limits.*}: TCP flows open at once, in total and per client address. */
-    public record Limits(int maxFlows, int maxFlowsPerClient) {
+    /**
+     * {@code limits.*}: TCP flows open at once, in total and per client address; UDP sessions per client address,
+     * and bytes of datagrams queued in the gateway, in total and per client address.
+     */
+    public record Limits(int maxFlows, int maxFlowsPerClient, int udpSessionsPerClient, long udpQueuedBytes,
+                         long udpQueuedBytesPerClient) {
+        static Limits from(ConfigReader limits) {
+            long queued = limits.bytesIn("udp-queued-bytes", 64 * 1024, 1L << 40);
+            long perClient = limits.bytesIn("udp-queued-bytes-per-client", 64 * 1024, 1L << 40);
+            if (perClient > queued) {
+                throw limits.error("udp-queued-bytes-per-client", "must be at most udp-queued-bytes (" + queued
+                        + " bytes), got " + perClient);
+            }
+            return new Limits(limits.intIn("max-flows", 1, 10_000_000),
+                    limits.intIn("max-flows-per-client", 1, 10_000_000),
+                    limits.intIn("udp-sessions-per-client", 1, 1 << 20), queued, perClient);
+        }
     }
 
     /** The config root in files and in {@code reference.conf}. */
@@ -98,8 +113,7 @@ public record GatewaySettings(
                 metrics.duration("path-sample-interval", false),
                 PathWatcherSettings.from(c.sub("path-watcher")),
                 udp,
-                new Limits(c.sub("limits").intIn("max-flows", 1, 10_000_000),
-                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)),
+                Limits.from(c.sub("limits")),
                 UpstreamTlsSettings.from(upstream.sub("tls"), timeouts.duration("handshake", false), udp),
                 LinksSettings.from(c));
     }

@@ -81,12 +81,12 @@ final class FwdUdpStreamCarrier implements UdpCarrier {
         }
 
         @Override
-        public boolean send(InetSocketAddress destination, ByteBuf payload) {
+        public boolean send(InetSocketAddress destination, ByteBuf payload, Runnable left) {
             if (!upstream.isWritable()) {
                 payload.release();
                 return false;
             }
-            upstream.writeAndFlush(new FwdUdpFrame(destination, payload), upstream.voidPromise());
+            upstream.writeAndFlush(new FwdUdpFrame(destination, payload)).addListener(f -> left.run());
             stallRetry.armIfPending(); // MPTCP's late EPOLLOUT would otherwise stall the queue ~150 ms
             return true;
         }

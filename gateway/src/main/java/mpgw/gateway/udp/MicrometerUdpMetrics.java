@@ -17,11 +17,14 @@ import mpgw.metrics.ByteCounters;
  *       - payload passed on (up: client to router B)</li>
  *   <li>{@code mpgw_gateway_udp_drops_total{reason}} - one series per {@link UdpDrop}</li>
  *   <li>{@code mpgw_gateway_udp_reply_sockets} - transparent reply sockets open now</li>
+ *   <li>{@code mpgw_gateway_udp_queued_bytes} - bytes of datagrams queued in the gateway now, payload plus a
+ *       fixed overhead each ({@code limits.udp-queued-bytes})</li>
  * </ul>
  */
 public final class MicrometerUdpMetrics implements UdpMetrics {
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong replySockets = new AtomicLong();
+    private final AtomicLong queued = new AtomicLong();
     private final Counter sessions;
     private final Counter datagramsUp;
     private final Counter datagramsDown;
@@ -33,6 +36,9 @@ public final class MicrometerUdpMetrics implements UdpMetrics {
                 .description("UDP client sessions open now").register(registry);
         Gauge.builder("mpgw.gateway.udp.reply.sockets", replySockets, AtomicLong::get)
                 .description("Transparent reply sockets open now").register(registry);
+        Gauge.builder("mpgw.gateway.udp.queued.bytes", queued, AtomicLong::get)
+                .description("Bytes of datagrams queued in the gateway now (limits.udp-queued-bytes)")
+                .register(registry);
         sessions = Counter.builder("mpgw.gateway.udp.sessions").description("UDP sessions opened").register(registry);
         datagramsUp = datagrams(registry, "up");
         datagramsDown = datagrams(registry, "down");
@@ -69,6 +75,11 @@ public final class MicrometerUdpMetrics implements UdpMetrics {
     @Override
     public void dropped(UdpDrop reason) {
         drops.get(reason).increment();
+    }
+
+    @Override
+    public void queuedBytes(long delta) {
+        queued.addAndGet(delta);
     }
 
     @Override

@@ -115,7 +115,7 @@ final class UdpAssociateCarrier implements UdpCarrier {
         }
 
         @Override
-        public boolean send(InetSocketAddress destination, ByteBuf payload) {
+        public boolean send(InetSocketAddress destination, ByteBuf payload, Runnable left) {
             if (!udp.isWritable()) {
                 payload.release();
                 return false;
@@ -123,7 +123,7 @@ final class UdpAssociateCarrier implements UdpCarrier {
             ByteBuf header = udp.alloc().ioBuffer(Socks5UdpHeader.encodedLength(destination));
             Socks5UdpHeader.write(destination, header);
             CompositeByteBuf packet = udp.alloc().compositeDirectBuffer(2).addComponents(true, header, payload);
-            udp.writeAndFlush(new DatagramPacket(packet, relay), udp.voidPromise());
+            udp.writeAndFlush(new DatagramPacket(packet, relay)).addListener(f -> left.run());
             return true;
         }
 

@@ -25,7 +25,15 @@ public enum UdpDrop {
     /** No transparent socket could be bound to the reply's source address. */
     REPLY_SOCKET,
     /** The kernel refused to send a reply to the LAN client (no route, a firewall's EPERM, ENOBUFS). */
-    SEND_FAILED;
+    SEND_FAILED,
+    /** A new session would exceed {@code limits.udp-sessions-per-client} for its client address. */
+    CLIENT_SESSIONS,
+    /** Bytes queued for the client address would exceed {@code limits.udp-queued-bytes-per-client}. */
+    CLIENT_BYTES,
+    /** The queue is over half of {@code limits.udp-queued-bytes} and the client holds its equal part of it. */
+    FAIR_SHARE,
+    /** Bytes queued for all clients would exceed {@code limits.udp-queued-bytes}. */
+    BUDGET;
 
     public String tag() {
         return name().toLowerCase(Locale.ROOT);

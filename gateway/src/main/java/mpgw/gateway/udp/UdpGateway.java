@@ -42,10 +42,10 @@ public final class UdpGateway implements AutoCloseable {
     private final UdpSessionTable table;
     private TransparentDatagramListener listener;
 
-    private UdpGateway(UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics) {
+    private UdpGateway(UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics) {
         this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         this.loop = (IoEventLoop) group.next();
-        this.table = new UdpSessionTable(loop, settings, carrier, metrics);
+        this.table = new UdpSessionTable(loop, settings, budget, carrier, metrics);
     }
 
     /**
@@ -63,12 +63,15 @@ public final class UdpGateway implements AutoCloseable {
                 ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer(),
                         gateway.relay().writeStallRetry())
                 : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
-        return start(settings, carrier, new MicrometerUdpMetrics(registry));
+        GatewaySettings.Limits limits = gateway.limits();
+        UdpBudget budget = new UdpBudget(limits.udpQueuedBytes(), limits.udpQueuedBytesPerClient(),
+                limits.udpSessionsPerClient());
+        return start(settings, budget, carrier, new MicrometerUdpMetrics(registry));
     }
 
-    static UdpGateway start(UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics)
+    static UdpGateway start(UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics)
             throws DaemonStartException {
-        UdpGateway gateway = new UdpGateway(settings, carrier, metrics);
+        UdpGateway gateway = new UdpGateway(settings, budget, carrier, metrics);
         try {
             gateway.listener = gateway.bind(settings);
         } catch (DaemonStartException e) {

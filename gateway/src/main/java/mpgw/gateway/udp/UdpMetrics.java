@@ -21,6 +21,10 @@ public interface UdpMetrics {
     default void dropped(UdpDrop reason) {
     }
 
+    /** Bytes of datagrams queued inside the gateway ({@code limits.udp-queued-bytes}) changed by {@code delta}. */
+    default void queuedBytes(long delta) {
+    }
+
     /** Transparent reply sockets open now changed by {@code delta}. */
     default void replySockets(int delta) {
     }

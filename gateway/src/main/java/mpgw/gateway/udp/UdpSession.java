@@ -18,7 +18,13 @@ import org.apache.logging.log4j.Logger;
 final class UdpSession implements UdpTunnel.Listener {
     private static final Logger LOG = LogManager.getLogger(UdpSession.class);
 
-    private record Pending(InetSocketAddress destination, ByteBuf payload) {
+    /**
+     * What a queued datagram costs beyond its payload (its buffer's and queue entry's bookkeeping, the frame
+     * header), charged to the budget with it; also makes every charge non-zero.
+     */
+    static final int QUEUE_OVERHEAD = 64;
+
+    private record Pending(InetSocketAddress destination, ByteBuf payload, int charge) {
     }
 
     private final InetSocketAddress client;
@@ -53,25 +59,35 @@ final class UdpSession implements UdpTunnel.Listener {
         return datagramsUp + pending.size() <= 1;
     }
 
-    /** A datagram from the client for {@code destination}; takes ownership of {@code payload}. */
+    /**
+     * A datagram from the client for {@code destination}; takes ownership of {@code payload}. It is charged to the
+     * client's budget until it leaves the gateway; what does not fit is dropped.
+     */
     void send(InetSocketAddress destination, ByteBuf payload) {
         lastActive = System.nanoTime();
+        int charge = payload.readableBytes() + QUEUE_OVERHEAD;
+        if (!table.charge(client, charge)) {
+            payload.release();
+            return;
+        }
         if (ready) {
-            forward(destination, payload);
+            forward(destination, payload, charge);
         } else if (pending.size() < table.settings().pendingLimit()) {
-            pending.add(new Pending(destination, payload));
+            pending.add(new Pending(destination, payload, charge));
         } else {
             payload.release();
+            table.refund(client, charge);
             table.metrics().dropped(UdpDrop.QUEUE_FULL);
         }
     }
 
-    private void forward(InetSocketAddress destination, ByteBuf payload) {
+    private void forward(InetSocketAddress destination, ByteBuf payload, int charge) {
         int n = payload.readableBytes();
-        if (tunnel.send(destination, payload)) {
+        if (tunnel.send(destination, payload, () -> table.refund(client, charge))) {
             datagramsUp++;
             table.metrics().datagram(true, n);
         } else {
+            table.refund(client, charge);
             table.metrics().dropped(UdpDrop.BACKPRESSURE);
         }
     }
@@ -81,7 +97,7 @@ final class UdpSession implements UdpTunnel.Listener {
         ready = true;
         Pending p;
         while ((p = pending.poll()) != null) {
-            forward(p.destination(), p.payload());
+            forward(p.destination(), p.payload(), p.charge());
         }
     }
 
@@ -124,6 +140,7 @@ final class UdpSession implements UdpTunnel.Listener {
         Pending p;
         while ((p = pending.poll()) != null) {
             p.payload().release();
+            table.refund(client, p.charge());
             table.metrics().dropped(UdpDrop.CARRIER_FAILED);
         }
         table.removed(this);

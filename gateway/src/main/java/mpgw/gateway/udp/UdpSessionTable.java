@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +14,10 @@ import java.util.Map;
 import mpgw.config.Cidr;
 import mpgw.gateway.config.UdpSettings;
 import mpgw.jni.TransparentDatagramListener;
+import mpgw.log.LogLimiter;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 
 /**
  * The UDP path's front door: every datagram from the TPROXY listener (or a reply socket) is checked (original
@@ -30,11 +35,21 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     private final UdpMetrics metrics;
     private final ReplySockets replies;
     private final Map<InetSocketAddress, UdpSession> sessions = new HashMap<>();
+    /** One line per client address and interval when its datagrams hit a budget limit. */
+    private static final LogLimiter BUDGET_LOG = new LogLimiter(Duration.ofSeconds(10), 1024);
+    private static final Logger LOG = LogManager.getLogger(UdpSessionTable.class);
+
+    private static final long RECLAIM_QUIET_NANOS = 1_000_000_000L;
+    private static final long RECLAIM_EVERY_NANOS = 250_000_000L;
+
+    private final UdpBudget budget;
+    private long lastReclaim = System.nanoTime() - RECLAIM_EVERY_NANOS;
     /** Every new datagram retries a failed carrier, so an unreachable server would log once per datagram. */
     private final RateLimitedLog carrierFailures = new RateLimitedLog(5_000_000_000L);
 
-    UdpSessionTable(EventLoop loop, UdpSettings settings, UdpCarrier carrier, UdpMetrics metrics) {
+    UdpSessionTable(EventLoop loop, UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics) {
         this.loop = loop;
+        this.budget = budget;
         this.settings = settings;
         this.carrier = carrier;
         this.metrics = metrics;
@@ -56,6 +71,15 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
             if (sessions.size() >= settings.maxSessions()) {
                 payload.release();
                 metrics.dropped(UdpDrop.SESSION_CAP);
+                return;
+            }
+            UdpDrop overCap = budget.openSession(sender.getAddress());
+            if (overCap != null && reclaimQuiet(sender.getAddress())) {
+                overCap = budget.openSession(sender.getAddress());
+            }
+            if (overCap != null) {
+                payload.release();
+                refused(sender, overCap);
                 return;
             }
             session = new UdpSession(sender, this);
@@ -96,6 +120,31 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
         }
     }
 
+    /**
+     * A host at {@code limits.udp-sessions-per-client} gets room for a new session by ending those of its own that
+     * have been quiet for {@link #RECLAIM_QUIET_NANOS}: after a burst from many ports (a flood, a scan) it is served
+     * again a second later instead of after {@code timeouts.udp-idle}. Scans the table at most every
+     * {@link #RECLAIM_EVERY_NANOS}, so a host sending from ever new ports cannot make the loop spin on it.
+     *
+     * @return whether a session ended
+     */
+    private boolean reclaimQuiet(InetAddress host) {
+        long now = System.nanoTime();
+        if (now - lastReclaim < RECLAIM_EVERY_NANOS) {
+            return false;
+        }
+        lastReclaim = now;
+        boolean ended = false;
+        for (UdpSession s : new ArrayList<>(sessions.values())) {
+            long quiet = now - s.lastActive();
+            if (quiet >= RECLAIM_QUIET_NANOS && s.client().getAddress().equals(host)) {
+                s.end("quiet for " + quiet / 1_000_000 + " ms while its host is at limits.udp-sessions-per-client");
+                ended = true;
+            }
+        }
+        return ended;
+    }
+
     /** Ends idle sessions and closes idle reply sockets. */
     void sweep() {
         long now = System.nanoTime();
@@ -112,8 +161,33 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
 
     void removed(UdpSession session) {
         if (sessions.remove(session.client(), session)) {
+            budget.sessionClosed(session.client().getAddress());
             metrics.sessionClosed();
         }
+    }
+
+    /** Charges a queued datagram of {@code client}'s; false (counted and logged) when it does not fit. */
+    boolean charge(InetSocketAddress client, int bytes) {
+        UdpDrop refused = budget.charge(client.getAddress(), bytes);
+        if (refused != null) {
+            refused(client, refused);
+            return false;
+        }
+        metrics.queuedBytes(bytes);
+        return true;
+    }
+
+    /** Gives back what {@link #charge} took, once the datagram left the gateway or was dropped. */
+    void refund(InetSocketAddress client, int bytes) {
+        budget.refund(client.getAddress(), bytes);
+        metrics.queuedBytes(-bytes);
+    }
+
+    private void refused(InetSocketAddress client, UdpDrop reason) {
+        metrics.dropped(reason);
+        BUDGET_LOG.log(LOG, Level.WARN, client.getAddress(), "udp from {}: datagram dropped, {} reached ({} bytes"
+                + " queued for this client, {} for all)", client.getAddress().getHostAddress(), budget.limit(reason),
+                budget.queued(client.getAddress()), budget.queued());
     }
 
     void closeAll() {

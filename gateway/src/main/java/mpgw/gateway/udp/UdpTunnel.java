@@ -25,9 +25,11 @@ interface UdpTunnel {
 
     /**
      * Sends {@code payload} to {@code destination}, only after {@link Listener#ready()}. Takes ownership; returns
-     * false when it had to drop the datagram (backpressure).
+     * false when it had to drop the datagram (backpressure). When it returns true, {@code left} runs exactly once,
+     * on the event loop, when the datagram has left the tunnel's queue: written to the socket, or failed there
+     * (the budget's bytes are given back then).
      */
-    boolean send(InetSocketAddress destination, ByteBuf payload);
+    boolean send(InetSocketAddress destination, ByteBuf payload, Runnable left);
 
     /** Ends the tunnel without a {@link Listener#closed} callback. Idempotent. */
     void close();

@@ -48,6 +48,21 @@ class UdpSettingsTest {
         assertEquals(java.util.List.of(new InetSocketAddress("10.1.1.2", 1081)), s.servers());
     }
 
+    @Test
+    void budgetsDefaultForASmallRouterAndAClientCannotHaveMoreThanAll() throws Exception {
+        Path file = dir.resolve("limits.conf");
+        Files.writeString(file, "gateway {\n servers = [\"10.1.1.2:1080\"]\n}\n");
+        GatewaySettings.Limits l = GatewaySettings.load(file).limits();
+        assertEquals(512, l.udpSessionsPerClient());
+        assertEquals(16L << 20, l.udpQueuedBytes());
+        assertEquals(4L << 20, l.udpQueuedBytesPerClient());
+        Files.writeString(file, "gateway {\n servers = [\"10.1.1.2:1080\"]\n limits.udp-queued-bytes = 1MiB\n"
+                + " limits.udp-queued-bytes-per-client = 2MiB\n}\n");
+        ConfigError e = assertThrows(ConfigError.class, () -> GatewaySettings.load(file));
+        assertTrue(e.getMessage().contains("gateway.limits.udp-queued-bytes-per-client"), e.getMessage());
+        assertTrue(e.getMessage().contains("limits.conf"), e.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "mode = tunnel                 | gateway.udp.mode",

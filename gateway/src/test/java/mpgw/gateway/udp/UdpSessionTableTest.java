@@ -26,6 +26,7 @@ class UdpSessionTableTest {
     private final EmbeddedChannel channel = new EmbeddedChannel();
     private final FakeCarrier carrier = new FakeCarrier();
     private final CountingMetrics metrics = new CountingMetrics();
+    private UdpBudget budget = new UdpBudget(1 << 20, 1 << 20, 1000);
 
     @AfterEach
     void tearDown() {
@@ -41,7 +42,7 @@ class UdpSessionTableTest {
         UdpSettings s = new UdpSettings(true, new InetSocketAddress("::", 12346), UdpSettings.Mode.STREAM,
                 List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, oneShotIdle, maxSessions, 65507, 0,
                 pendingLimit, 1 << 20, Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
-        return new UdpSessionTable(channel.eventLoop(), s, carrier, metrics);
+        return new UdpSessionTable(channel.eventLoop(), s, budget, carrier, metrics);
     }
 
     private static ByteBuf payload(int n) {
@@ -126,6 +127,65 @@ class UdpSessionTableTest {
         assertTrue(!carrier.opened.get(1).closed);
     }
 
+    @Test
+    void aHostOverItsSessionCapIsDroppedWhileAnotherHostOpensSessions() {
+        budget = new UdpBudget(1 << 20, 1 << 20, 2);
+        UdpSessionTable t = table(10, 8, Duration.ofMinutes(1));
+        for (int port = 1000; port < 1005; port++) {
+            t.datagram(client(port), DNS, payload(10));
+        }
+        t.datagram(new InetSocketAddress("192.168.70.3", 1000), DNS, payload(10));
+        assertEquals(3, t.size());
+        assertEquals(3, metrics.drops.get(UdpDrop.CLIENT_SESSIONS));
+        carrier.opened.get(0).listener.closed("server went away");
+        t.datagram(client(1005), DNS, payload(10));
+        assertEquals(3, t.size(), "an ended session freed its host's place");
+    }
+
+    @Test
+    void aHostAtItsSessionCapGetsRoomFromItsOwnQuietSessions() throws Exception {
+        budget = new UdpBudget(1 << 20, 1 << 20, 2);
+        UdpSessionTable t = table(10, 8, Duration.ofMinutes(1));
+        t.datagram(client(1000), DNS, payload(10));
+        t.datagram(client(1001), DNS, payload(10));
+        t.datagram(new InetSocketAddress("192.168.70.3", 1000), DNS, payload(10));
+        t.datagram(client(1002), DNS, payload(10));
+        assertEquals(1, metrics.drops.get(UdpDrop.CLIENT_SESSIONS), "its sessions are not quiet yet");
+        Thread.sleep(1100); // past the 1 s of quiet that makes a session reclaimable
+        t.datagram(client(1000), DNS, payload(10)); // 1000 talks again: not quiet
+        t.datagram(client(1003), DNS, payload(10));
+        assertEquals(1, metrics.drops.get(UdpDrop.CLIENT_SESSIONS));
+        assertTrue(carrier.opened.get(1).closed, "1001, quiet, made room");
+        assertTrue(!carrier.opened.get(0).closed && !carrier.opened.get(2).closed,
+                "the talking session and the other host's stay");
+        assertEquals(3, t.size());
+    }
+
+    @Test
+    void queuedBytesAreChargedUntilTheyLeaveAndGivenBackOnEveryPath() {
+        int charge = 100 + UdpSession.QUEUE_OVERHEAD;
+        budget = new UdpBudget(1 << 20, 3L * charge, 1000);
+        UdpSessionTable t = table(10, 8, Duration.ofMinutes(1));
+        for (int i = 0; i < 4; i++) {
+            t.datagram(client(1000), DNS, payload(100));
+        }
+        assertEquals(1, metrics.drops.get(UdpDrop.CLIENT_BYTES), "the fourth waiting datagram is over the cap");
+        assertEquals(3L * charge, budget.queued());
+        FakeTunnel tunnel = carrier.opened.get(0);
+        tunnel.listener.ready();
+        assertEquals(3, sent.size());
+        assertEquals(3L * charge, budget.queued(), "handed to the tunnel, not yet taken by the kernel");
+        tunnel.left.forEach(Runnable::run);
+        assertEquals(0, budget.queued());
+        assertEquals(0, metrics.queued);
+
+        t.datagram(client(2000), DNS, payload(100));
+        assertEquals(charge, budget.queued(), "waiting for its carrier");
+        carrier.opened.get(1).listener.closed("server went away");
+        assertEquals(0, budget.queued(), "dropped with its session");
+        assertEquals(1, budget.clients(), "only the first session's host holds anything");
+    }
+
     private final class FakeCarrier implements UdpCarrier {
         final List<FakeTunnel> opened = new ArrayList<>();
         final List<ByteBuf> sent = UdpSessionTableTest.this.sent;
@@ -140,6 +200,8 @@ class UdpSessionTableTest {
 
     private final class FakeTunnel implements UdpTunnel {
         final Listener listener;
+        /** What the tunnel calls once each sent datagram left its queue; the test runs them (the kernel took it). */
+        final List<Runnable> left = new ArrayList<>();
         boolean closed;
 
         FakeTunnel(Listener listener) {
@@ -147,8 +209,9 @@ class UdpSessionTableTest {
         }
 
         @Override
-        public boolean send(InetSocketAddress destination, ByteBuf payload) {
+        public boolean send(InetSocketAddress destination, ByteBuf payload, Runnable left) {
             sent.add(payload);
+            this.left.add(left);
             return true;
         }
 
@@ -162,6 +225,12 @@ class UdpSessionTableTest {
         final Map<UdpDrop, Integer> drops = new EnumMap<>(UdpDrop.class);
         int active;
         int up;
+        long queued;
+
+        @Override
+        public void queuedBytes(long delta) {
+            queued += delta;
+        }
 
         CountingMetrics() {
             for (UdpDrop d : UdpDrop.values()) {
