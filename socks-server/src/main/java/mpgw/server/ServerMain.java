@@ -11,6 +11,8 @@ import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.StartupSteps;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
+import mpgw.status.InterfaceLinks;
+import mpgw.status.StatusMeters;
 import mpgw.paths.PathWatcher;
 import org.apache.logging.log4j.LogManager;
 
@@ -60,7 +62,8 @@ public final class ServerMain {
         server.start();
         Optional<MetricsEndpoint> endpoint;
         try {
-            endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
+            endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry, settings.status(),
+                    StatusMeters.SERVER, new InterfaceLinks());
         } catch (DaemonStartException e) {
             server.close();
             throw e;

@@ -17,6 +17,7 @@ import java.util.Optional;
 import mpgw.config.Cidr;
 import mpgw.config.ConfigReader;
 import mpgw.paths.PathWatcherSettings;
+import mpgw.status.StatusSettings;
 import mpgw.jni.MptcpMode;
 import mpgw.relay.RelaySettings;
 
@@ -40,7 +41,8 @@ public record ServerSettings(
         Duration shutdownGrace,
         RelaySettings relay,
         PathWatcherSettings pathWatcher,
-        Tls tls) {
+        Tls tls,
+        StatusSettings status) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "server";
@@ -121,7 +123,7 @@ public record ServerSettings(
                 limits, timeouts, dns.oneOf("prefer", "ipv4-preferred", "ipv6-preferred", "ipv4-only", "ipv6-only"),
                 dns.socketAddresses("servers"), c.sub("metrics").optionalSocketAddress("listen"),
                 c.duration("shutdown-grace", true), RelaySettings.from(c.sub("relay")),
-                PathWatcherSettings.from(c.sub("path-watcher")), tls);
+                PathWatcherSettings.from(c.sub("path-watcher")), tls, StatusSettings.from(c.sub("metrics")));
     }
 
     /** Reads {@code server.tls} and, when on, loads its key files (a {@link mpgw.config.ConfigError} names them). */

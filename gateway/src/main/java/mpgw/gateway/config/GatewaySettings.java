@@ -12,6 +12,7 @@ import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.pool.PoolSettings;
 import mpgw.jni.MptcpMode;
 import mpgw.paths.PathWatcherSettings;
+import mpgw.status.StatusSettings;
 import mpgw.relay.RelaySettings;
 
 /**
@@ -39,7 +40,8 @@ public record GatewaySettings(
         Duration pathSampleInterval,
         PathWatcherSettings pathWatcher,
         UdpSettings udp,
-        Limits limits) {
+        Limits limits,
+        StatusSettings status) {
 
     /** {@code limits.*}: TCP flows open at once, in total and per client address. */
     public record Limits(int maxFlows, int maxFlowsPerClient) {
@@ -95,7 +97,8 @@ public record GatewaySettings(
                 PathWatcherSettings.from(c.sub("path-watcher")),
                 UdpSettings.from(c.sub("udp"), timeouts, servers),
                 new Limits(c.sub("limits").intIn("max-flows", 1, 10_000_000),
-                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)));
+                        c.sub("limits").intIn("max-flows-per-client", 1, 10_000_000)),
+                StatusSettings.from(metrics));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */
