@@ -1,5 +1,5 @@
 // The status page: reads status.json once a second and draws it. Every value from the daemon is put into the page
-// with textContent (never innerHTML): destination names and other peer-controlled text inside error messages
+// with textContent, never parsed as markup: destination names and other peer-controlled text inside error messages
 // stay text.
 'use strict';
 
