@@ -71,7 +71,8 @@
     const width = Math.max(300, Math.min(1000, document.body.clientWidth - 80));
     const plot = new uPlot({
       width: width, height: 160,
-      scales: { x: { time: true } },
+      // y from 0: a link that idles reads as idle, not as a flat line at the top of a zoomed axis
+      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max * 1.1, 1000)] } },
       axes: [{}, { values: (u, v) => v.map((b) => rate(b)), size: 90 }],
       series: [{}, { label: 'sent', stroke: '#0969da', width: 1.5 },
         { label: 'received', stroke: '#bf3989', width: 1.5 }],
