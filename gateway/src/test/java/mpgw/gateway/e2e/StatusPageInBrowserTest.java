@@ -34,13 +34,17 @@ import org.junit.jupiter.api.io.TempDir;
  * each daemon's page, which must render without a console error, list both links, and show their latest rates
  * above 0 while the flow runs and at 0 once it has stopped. {@code mpgw status --once} prints both links with a
  * non-zero rate, and exits 1 once nothing listens. Screenshots of both pages go to {@code gateway/target/}
- * (docs/status.md shows them).
+ * (docs/status.md shows them). Neither page, nor status.json, nor /metrics shows the SOCKS5 credentials of the
+ * configs.
  */
 class StatusPageInBrowserTest {
     private static final int SERVER_PORT = 1080;
     private static final int ECHO_PORT = 7000;
     private static final String GW_STATUS = "127.0.0.1:9464";
     private static final String SRV_STATUS = "127.0.0.1:9465";
+    /** SOCKS5 credentials in both configs: no page, asset or document may show them. */
+    private static final String USER = "user-c41f9e";
+    private static final String PASSWORD = "pw-8d27b3";
     /** One link box of the page: its attributes (values are quoted, so a '>' inside one does not end the tag). */
     private static final Pattern LINK_BOX = Pattern.compile("<div class=\"link\"((?:\\s+[\\w-]+=\"[^\"]*\")*)>");
 
@@ -105,14 +109,16 @@ class StatusPageInBrowserTest {
                 server {
                   listen = ["0.0.0.0:%d"]
                   metrics.listen = "%s"
+                  auth { method = password, users = [{ user = "%s", password = "%s" }] }
                 }
-                """.formatted(SERVER_PORT, SRV_STATUS);
+                """.formatted(SERVER_PORT, SRV_STATUS, USER, PASSWORD);
         String gateway = """
                 gateway {
                   servers = ["%s:%d"]
                   metrics.listen = "%s"
+                  socks { username = "%s", password = "%s" }
                 }
-                """.formatted(tb.get("SRV_IP"), SERVER_PORT, GW_STATUS);
+                """.formatted(tb.get("SRV_IP"), SERVER_PORT, GW_STATUS, USER, PASSWORD);
         String wan1 = tb.get("GW_WAN1_IP");
         String wan2 = tb.get("GW_WAN2_IP");
         Chromium browser = new Chromium(tb, work);
@@ -144,6 +150,13 @@ class StatusPageInBrowserTest {
                 assertTrue(b.sentRate() > 0 && b.receivedRate() > 0, "server page while the flow runs: " + b);
             }
             System.out.println("while the flow runs: gateway " + gwLinks + ", server " + srvLinks);
+
+            for (String[] at : new String[][] {{tb.gw(), GW_STATUS}, {tb.srv(), SRV_STATUS}}) {
+                for (String path : List.of("/", "/status.json", "/status.js", "/metrics")) {
+                    String body = tb.exec(at[0], "curl -sf --max-time 5 http://" + at[1] + path);
+                    assertFalse(body.contains(USER) || body.contains(PASSWORD), at[1] + path + " shows a credential");
+                }
+            }
 
             // mpgw status --once, the way bin/mpgw runs it, inside router A.
             Sh.Result once = status(tb.gw(), "--once", "--url", "http://" + GW_STATUS);
