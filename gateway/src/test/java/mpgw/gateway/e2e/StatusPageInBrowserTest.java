@@ -12,14 +12,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import mpgw.testbed.Chromium;
+import mpgw.testbed.DashboardQueries;
 import mpgw.testbed.Daemon;
 import mpgw.testbed.EchoService;
 import mpgw.testbed.EchoTransfer;
 import mpgw.testbed.GatewayProcess;
+import mpgw.testbed.Metrics;
 import mpgw.testbed.SocksServerProcess;
 import mpgw.testbed.SourceTree;
 import mpgw.testbed.Testbed;
@@ -35,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * above 0 while the flow runs and at 0 once it has stopped. {@code mpgw status --once} prints both links with a
  * non-zero rate, and exits 1 once nothing listens. Screenshots of both pages go to {@code gateway/target/}
  * (docs/status.md shows them). Neither page, nor status.json, nor /metrics shows the SOCKS5 credentials of the
- * configs.
+ * configs. Every query of the Grafana dashboard (packaging/grafana) names a series of the live /metrics of one of
+ * the daemons.
  */
 class StatusPageInBrowserTest {
     private static final int SERVER_PORT = 1080;
@@ -158,6 +162,9 @@ class StatusPageInBrowserTest {
                 }
             }
 
+            assertDashboardNamesExportedSeries(Metrics.scrape(tb, tb.gw(), GW_STATUS),
+                    Metrics.scrape(tb, tb.srv(), SRV_STATUS));
+
             // mpgw status --once, the way bin/mpgw runs it, inside router A.
             Sh.Result once = status(tb.gw(), "--once", "--url", "http://" + GW_STATUS);
             assertEquals(0, once.exitCode(), once.output());
@@ -188,6 +195,41 @@ class StatusPageInBrowserTest {
         assertEquals(1, gone.exitCode(), gone.output());
         assertTrue(gone.output().contains("status: no answer from http://" + GW_STATUS + "/status.json"),
                 gone.output());
+    }
+
+    /**
+     * Every query of packaging/grafana's dashboard names a series one of the daemons exports now (a flow has run,
+     * so the series registered at first use exist too), with the labels it selects or groups by.
+     */
+    private static void assertDashboardNamesExportedSeries(Metrics gateway, Metrics server) throws IOException {
+        DashboardQueries dashboard = DashboardQueries.read(SourceTree.root().resolve(
+                "packaging/grafana/mpgw-dashboard.json"));
+        Map<String, Set<String>> exported = new LinkedHashMap<>(); // series name -> label names
+        for (Metrics m : List.of(gateway, server)) {
+            for (String series : m.series().keySet()) {
+                int brace = series.indexOf('{');
+                Set<String> labels = exported.computeIfAbsent(brace < 0 ? series : series.substring(0, brace),
+                        k -> new java.util.HashSet<>());
+                Matcher l = Pattern.compile("([a-zA-Z_]+)=\"").matcher(brace < 0 ? "" : series.substring(brace));
+                while (l.find()) {
+                    labels.add(l.group(1));
+                }
+            }
+        }
+        assertTrue(dashboard.series().size() >= 20, "the dashboard's queries: " + dashboard.exprs());
+        // Series the gateway registers at their first event (a connect failure, say) may be absent from a healthy
+        // run; GatewayMetricNamesTest makes each of them happen and checks its name.
+        List<String> notYet = dashboard.series().stream().filter(n -> !exported.containsKey(n)
+                && Metrics.REGISTERED_AT_FIRST_USE.contains(n)).toList();
+        List<String> missing = dashboard.series().stream().filter(n -> !exported.containsKey(n)
+                && !notYet.contains(n)).toList();
+        assertEquals(List.of(), missing, "dashboard series that neither daemon exports; they export "
+                + exported.keySet());
+        dashboard.labels().forEach((series, labels) -> assertTrue(notYet.contains(series)
+                || exported.get(series).containsAll(labels),
+                series + " has labels " + exported.get(series) + ", the dashboard uses " + labels));
+        System.out.println("dashboard: " + dashboard.series().size() + " series, exported now: " + dashboard.series()
+                + "; registered at their first event, not yet: " + notYet);
     }
 
     private static Sh.Result status(String ns, String... args) throws IOException, InterruptedException {
