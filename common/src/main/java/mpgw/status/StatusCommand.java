@@ -84,7 +84,7 @@ public final class StatusCommand {
             try {
                 body = fetch(http, target);
             } catch (IOException e) {
-                err.println("status: no answer from " + target.statusUrl() + ": " + e.getMessage());
+                err.println("status: no answer from " + target.statusUrl() + ": " + reason(e));
                 return EXIT_NO_ANSWER;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -171,6 +171,17 @@ public final class StatusCommand {
             throw new IllegalArgumentException("--url must be http://HOST:PORT/, got " + base);
         }
         return new Target(base, password);
+    }
+
+    /** Why a request failed, in words: the JDK's connect failures carry no message of their own. */
+    private static String reason(IOException e) {
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused (is the daemon running, and its metrics.listen this address?)";
+        }
+        if (e instanceof java.net.http.HttpTimeoutException) {
+            return "timed out after " + TIMEOUT.toSeconds() + " s";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static String fetch(HttpClient http, Target target) throws IOException, InterruptedException {
