@@ -1,4 +1,4 @@
-package mpgw.status;
+package mpgw.status.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,6 +17,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import mpgw.metrics.MetricsEndpoint;
+import mpgw.status.LinkSample;
+import mpgw.status.LinkSource;
+import mpgw.status.StatusMeters;
+import mpgw.status.StatusPage;
+import mpgw.status.StatusSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package mpgw.status;
+package mpgw.status.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
