@@ -110,6 +110,7 @@ cat >"$work/server.conf" <<EOF
 server {
   listen = ["0.0.0.0:1080"]
   mptcp = required
+  metrics.listen = "127.0.0.1:9465"
 }
 EOF
 cat >"$work/gateway.conf" <<EOF
@@ -135,6 +136,25 @@ await_listening "$NS_GW" 12345 "$work/gateway.log"
 rule_args=(--no-udp --port 12345 --lan "$LAN_CIDR")
 for ip in "${srv_ips[@]}"; do rule_args+=(--server "$ip"); done
 in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install "${rule_args[@]}" >/dev/null
+
+# The status pages listen on loopback inside the namespaces; socat brings each to this host's loopback (one
+# 'ip netns exec ... socat' per connection), so a browser here can watch the links fill and empty.
+status_urls=()
+for page in "gateway $NS_GW 9464" "socks-server $NS_SRV 9465"; do
+  read -r name ns port <<<"$page"
+  if ss -Hltn "sport = :$port" | grep -q .; then
+    echo "   (port $port is taken on this host: the $name's status page is not forwarded)"
+    continue
+  fi
+  socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+    "EXEC:ip netns exec $ns socat STDIO TCP\:127.0.0.1\:$port" >"$work/socat-$port.log" 2>&1 &
+  pids+=($!)
+  status_urls+=("http://127.0.0.1:$port/ ($name)")
+done
+if [ ${#status_urls[@]} -gt 0 ]; then
+  echo "== status pages while the demo runs: ${status_urls[*]}"
+  echo "   or in a terminal: $root/bin/mpgw status --url http://127.0.0.1:9464"
+fi
 
 ip netns exec "$NS_DST" iperf3 --server --port 5201 >"$work/iperf3-server.log" 2>&1 &
 pids+=($!)

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import mpgw.config.ConfigError;
+import mpgw.status.DaemonIdentity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -63,6 +64,7 @@ public final class DaemonCommand {
             err.println(name + ": " + e.getMessage());
             return Cli.EXIT_USAGE;
         }
+        DaemonIdentity.record(name, config);
         try {
             Runnable stop = starter.start(settings);
             CountDownLatch stopped = new CountDownLatch(1);

@@ -15,10 +15,12 @@ import mpgw.gateway.check.StartupChecks;
 import mpgw.gateway.config.GatewaySettings;
 import mpgw.gateway.links.Links;
 import mpgw.gateway.metrics.MicrometerGatewayMetrics;
+import mpgw.gateway.metrics.PathLinks;
 import mpgw.gateway.udp.UdpGateway;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
 import mpgw.paths.PathWatcher;
+import mpgw.status.StatusMeters;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -97,7 +99,8 @@ public final class GatewayMain {
         Optional<MetricsEndpoint> endpoint;
         try {
             udp = UdpGateway.start(settings, upstreams.udp(), registry);
-            endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
+            endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry, settings.status(),
+                    StatusMeters.GATEWAY, new PathLinks(registry));
         } catch (DaemonStartException e) {
             links.ifPresent(Links::close);
             server.close();

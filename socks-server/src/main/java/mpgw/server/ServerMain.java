@@ -11,6 +11,8 @@ import mpgw.daemon.DaemonStartException;
 import mpgw.daemon.StartupSteps;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.metrics.MetricsEndpoint;
+import mpgw.status.InterfaceLinks;
+import mpgw.status.StatusMeters;
 import mpgw.paths.PathWatcher;
 import org.apache.logging.log4j.LogManager;
 
@@ -63,7 +65,8 @@ public final class ServerMain {
         Optional<MetricsEndpoint> endpoint;
         Optional<ProbeResponder> probe;
         try {
-            endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry);
+            endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry, settings.status(),
+                    StatusMeters.SERVER, new InterfaceLinks());
             probe = startProbe(settings, registry);
         } catch (DaemonStartException e) {
             server.close();

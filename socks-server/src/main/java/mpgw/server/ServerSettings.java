@@ -17,6 +17,7 @@ import java.util.Optional;
 import mpgw.config.Cidr;
 import mpgw.config.ConfigReader;
 import mpgw.paths.PathWatcherSettings;
+import mpgw.status.StatusSettings;
 import mpgw.jni.MptcpMode;
 import mpgw.relay.RelaySettings;
 
@@ -41,7 +42,8 @@ public record ServerSettings(
         RelaySettings relay,
         PathWatcherSettings pathWatcher,
         Tls tls,
-        ProbeResponder.Settings probe) {
+        ProbeResponder.Settings probe,
+        StatusSettings status) {
 
     /** The config root in files and in {@code reference.conf}. */
     public static final String ROOT = "server";
@@ -123,7 +125,8 @@ public record ServerSettings(
                 dns.socketAddresses("servers"), c.sub("metrics").optionalSocketAddress("listen"),
                 c.duration("shutdown-grace", true), RelaySettings.from(c.sub("relay")),
                 PathWatcherSettings.from(c.sub("path-watcher")), tls,
-                ProbeResponder.Settings.from(c.sub("probe"), c.cidrs("clients.allow")));
+                ProbeResponder.Settings.from(c.sub("probe"), c.cidrs("clients.allow")),
+                StatusSettings.from(c.sub("metrics")));
     }
 
     /** Reads {@code server.tls} and, when on, loads its key files (a {@link mpgw.config.ConfigError} names them). */

@@ -13,6 +13,7 @@ import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.pool.PoolSettings;
 import mpgw.jni.MptcpMode;
 import mpgw.paths.PathWatcherSettings;
+import mpgw.status.StatusSettings;
 import mpgw.relay.RelaySettings;
 
 /**
@@ -42,7 +43,8 @@ public record GatewaySettings(
         UdpSettings udp,
         Limits limits,
         UpstreamTlsSettings tls,
-        LinksSettings links) {
+        LinksSettings links,
+        StatusSettings status) {
 
     /**
      * {@code limits.*}: TCP flows open at once, in total and per client address; UDP sessions per client address,
@@ -115,7 +117,8 @@ public record GatewaySettings(
                 udp,
                 Limits.from(c.sub("limits")),
                 UpstreamTlsSettings.from(upstream.sub("tls"), timeouts.duration("handshake", false), udp),
-                LinksSettings.from(c));
+                LinksSettings.from(c),
+                StatusSettings.from(metrics));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */
