@@ -11,7 +11,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import mpgw.testbed.Daemon;
 import mpgw.testbed.DanteServer;
 import mpgw.testbed.EchoService;
@@ -141,31 +144,71 @@ class PipeliningTest {
         }
     }
 
+    /** Something run while tcpdump watches what router A sends to the socks-server. */
+    private interface Flows {
+        void run() throws Exception;
+    }
+
+    /**
+     * Segments of exactly 3 bytes router A sent to {@code port} while {@code flows} ran: a step-by-step
+     * handshake's greeting ({@code 05 01 00}) goes alone; a pipelined one leaves in one write with the request
+     * behind it (13 bytes or more), and no payload of these tests is 3 bytes long.
+     */
+    private static long loneGreetings(int port, Flows flows) throws Exception {
+        List<String> lines;
+        try (Daemon cap = Daemon.startIn(tb.gw(), "tcpdump-" + port, List.of("tcpdump", "-i", "any", "-n", "-l",
+                "-U", "tcp dst port " + port))) {
+            cap.awaitLine("listening on", Duration.ofSeconds(10));
+            flows.run();
+            Thread.sleep(1000); // -l -U: what was sent is printed by now
+            lines = cap.lines();
+        }
+        Pattern out = Pattern.compile("\\sOut\\s+IP6?\\s.*length (\\d+)");
+        long lone = 0;
+        long segments = 0;
+        for (String line : lines) {
+            Matcher m = out.matcher(line);
+            if (m.find() && !m.group(1).equals("0")) {
+                segments++;
+                lone += m.group(1).equals("3") ? 1 : 0;
+            }
+        }
+        System.out.println("port " + port + ": " + segments + " data segments to the server, " + lone
+                + " of 3 bytes (a greeting alone)");
+        assertTrue(segments > 0, "tcpdump saw the flows: " + lines);
+        return lone;
+    }
+
     @Test
     void autoCarriesTheFirstFlowThroughMicrosocksAndLaterFlowsGoStepByStepAtOnce() throws Exception {
         try (GatewayProcess gw = gateway(MICROSOCKS_PORT, "socks.pipelined = auto")) {
-            long[] ttfb = new long[1];
-            Socket first = echoLine("first bytes of the flow that finds out\n", ttfb);
-            System.out.println("microsocks, auto, first flow: time to first byte " + ttfb[0] + " ms");
-            assertEchoedIntact(first, 1 << 20, 19);
-            assertTrue(ttfb[0] < 2_000, "the first flow waits a few round trips, not the 10 s handshake timeout: "
-                    + ttfb[0] + " ms");
-            String warn = gw.awaitLine("drops pipelined bytes");
-            assertTrue(warn.contains("gateway.socks.pipelined = off"), warn);
-            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
-            assertEquals(1, m.sum(FALLBACKS, server(MICROSOCKS_PORT)), m.toString());
-            assertEquals(2, m.sum(CONNECTS), "the pipelined connection and the step-by-step one: " + m);
-
-            for (int flow = 2; flow <= 3; flow++) {
-                Socket later = echoLine("flow " + flow + "\n", ttfb);
-                System.out.println("microsocks, auto, flow " + flow + ": time to first byte " + ttfb[0] + " ms");
-                assertEchoedIntact(later, 256 << 10, flow);
-            }
-            m = Metrics.scrape(tb, tb.gw(), METRICS);
-            assertEquals(1, m.sum(FALLBACKS, server(MICROSOCKS_PORT)), "later flows do not race: " + m);
-            assertEquals(4, m.sum(CONNECTS), "one connection per later flow: " + m);
-            assertEquals(1, gw.daemon().linesContaining("drops pipelined bytes").size(), "one WARN line");
+            long lone = loneGreetings(MICROSOCKS_PORT, () -> microsocksFlows(gw));
+            assertEquals(3, lone, "the race's step-by-step side, then each later flow, greet alone");
         }
+    }
+
+    private static void microsocksFlows(GatewayProcess gw) throws Exception {
+        long[] ttfb = new long[1];
+        Socket first = echoLine("first bytes of the flow that finds out\n", ttfb);
+        System.out.println("microsocks, auto, first flow: time to first byte " + ttfb[0] + " ms");
+        assertEchoedIntact(first, 1 << 20, 19);
+        assertTrue(ttfb[0] < 2_000, "the first flow waits a few round trips, not the 10 s handshake timeout: "
+                + ttfb[0] + " ms");
+        String warn = gw.awaitLine("drops pipelined bytes");
+        assertTrue(warn.contains("gateway.socks.pipelined = off"), warn);
+        Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+        assertEquals(1, m.sum(FALLBACKS, server(MICROSOCKS_PORT)), m.toString());
+        assertEquals(2, m.sum(CONNECTS), "the pipelined connection and the step-by-step one: " + m);
+
+        for (int flow = 2; flow <= 3; flow++) {
+            Socket later = echoLine("flow " + flow + "\n", ttfb);
+            System.out.println("microsocks, auto, flow " + flow + ": time to first byte " + ttfb[0] + " ms");
+            assertEchoedIntact(later, 256 << 10, flow);
+        }
+        m = Metrics.scrape(tb, tb.gw(), METRICS);
+        assertEquals(1, m.sum(FALLBACKS, server(MICROSOCKS_PORT)), "later flows do not race: " + m);
+        assertEquals(4, m.sum(CONNECTS), "one connection per later flow: " + m);
+        assertEquals(1, gw.daemon().linesContaining("drops pipelined bytes").size(), "one WARN line");
     }
 
     @Test
@@ -205,13 +248,16 @@ class PipeliningTest {
     void autoKeepsPipeliningWithServersThatReadPipelinedRequests(String kind) throws Exception {
         int port = kind.equals("mpgw") ? MPGW_PORT : DANTE_PORT;
         try (GatewayProcess gw = gateway(port, "socks.pipelined = auto")) {
-            for (int flow = 1; flow <= 3; flow++) {
-                long[] ttfb = new long[1];
-                Socket s = echoLine("flow " + flow + "\n", ttfb);
-                System.out.println(kind + ", auto, flow " + flow + ": time to first byte " + ttfb[0] + " ms");
-                EchoTransfer.Result r = EchoTransfer.over(s, 256 << 10, flow);
-                assertTrue(r.intact(), r.toString());
-            }
+            long lone = loneGreetings(port, () -> {
+                for (int flow = 1; flow <= 3; flow++) {
+                    long[] ttfb = new long[1];
+                    Socket s = echoLine("flow " + flow + "\n", ttfb);
+                    System.out.println(kind + ", auto, flow " + flow + ": time to first byte " + ttfb[0] + " ms");
+                    EchoTransfer.Result r = EchoTransfer.over(s, 256 << 10, flow);
+                    assertTrue(r.intact(), r.toString());
+                }
+            });
+            assertEquals(0, lone, "every greeting left with its request: pipelined");
             Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
             assertEquals(0, m.sumOrZeroIfNeverRegistered(FALLBACKS), m.toString());
             assertEquals(3, m.sum(CONNECTS), "one connection per flow, no step-by-step side: " + m);
