@@ -194,7 +194,8 @@ public final class Attempt {
         Leg leg = new Leg(channel, opening, socks);
         first = leg;
         Socks5ClientHandshake handshake = handshake(leg, data);
-        if (!opener.pipelining.accepts(leg.server())) {
+        if (opening != Opening.GREETED && !opener.pipelining.accepts(leg.server())) {
+            // Not on a warm member: a dead one also answers nothing, and its own retry (below) must handle it.
             handshake.onLateCommandReply(() -> lateReply(leg));
         }
         install(leg, handshake);
