@@ -116,7 +116,7 @@ public final class GatewayMain {
         log.info("gateway up: servers {}, mptcp {}, mark 0x{}, socks5 {}{}, tls {}, metrics {}",
                 settings.servers().stream().map(Addresses::format).collect(Collectors.joining(", ")),
                 settings.mptcp().name().toLowerCase(java.util.Locale.ROOT), Integer.toHexString(settings.mark()),
-                settings.socks().pipelined() ? "pipelined" : "step by step",
+                "pipelined " + settings.socks().pipelinedKey(),
                 settings.socks().authenticates() ? " with user " + settings.socks().username() : "",
                 describe(settings.tls()), StartupSteps.describe(endpoint));
         return new Running(server, endpoint, watcher, udp, links);

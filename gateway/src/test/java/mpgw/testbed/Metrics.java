@@ -27,6 +27,7 @@ public record Metrics(Map<String, Double> series) {
             "mpgw_gateway_pool_takes_total",
             "mpgw_gateway_pool_replaced_total",
             "mpgw_gateway_pool_retries_total",
+            "mpgw_gateway_socks_pipelining_fallbacks_total",
             "mpgw_gateway_fast_open_total",
             "mpgw_gateway_path_reannounces_total",
             "mpgw_gateway_socks_replies_total",

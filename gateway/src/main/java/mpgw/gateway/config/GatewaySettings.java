@@ -98,8 +98,7 @@ public record GatewaySettings(
                 listen,
                 InterceptMode.valueOf(c.oneOf("mode", "redirect", "tproxy").toUpperCase(java.util.Locale.ROOT)),
                 servers,
-                new Socks5ClientSettings(username.isEmpty() ? null : username, socks.string("password"),
-                        socks.bool("pipelined"), timeouts.duration("handshake", false), (int) earlyData),
+                socksSettings(socks, username, timeouts, (int) earlyData),
                 MptcpMode.parse(c.oneOf("mptcp", "required", "preferred", "off")),
                 mark(upstream),
                 timeouts.duration("connect", false),
@@ -119,6 +118,15 @@ public record GatewaySettings(
                 UpstreamTlsSettings.from(upstream.sub("tls"), timeouts.duration("handshake", false), udp),
                 LinksSettings.from(c),
                 StatusSettings.from(metrics));
+    }
+
+    /** {@code socks.*}; {@code pipelined} is auto, on or off (true/false/yes/no also read as on/off). */
+    private static Socks5ClientSettings socksSettings(ConfigReader socks, String username, ConfigReader timeouts,
+                                                      int earlyData) {
+        String pipelined = socks.oneOf("pipelined", "auto", "on", "off", "true", "false", "yes", "no");
+        return new Socks5ClientSettings(username.isEmpty() ? null : username, socks.string("password"),
+                !List.of("off", "false", "no").contains(pipelined), timeouts.duration("handshake", false), earlyData,
+                pipelined.equals("auto"), socks.duration("pipelining-memory", true));
     }
 
     /** Every flow of a server-speaks-first protocol pays the whole wait, so it stays short. */

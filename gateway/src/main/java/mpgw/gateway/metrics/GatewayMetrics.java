@@ -72,6 +72,13 @@ public interface GatewayMetrics {
     default void poolReplaced(String reason) {
     }
 
+    /**
+     * A flow's pipelined handshake got no command reply in time and a step-by-step one to {@code server} won
+     * ({@code socks.pipelined = auto}).
+     */
+    default void pipeliningFallback(InetSocketAddress server) {
+    }
+
     /** A pooled connection failed before the CONNECT reply and the flow retried on a fresh one. */
     default void poolRetried() {
     }

@@ -45,6 +45,9 @@ import mpgw.metrics.ByteCounters;
  *   <tr><td>mpgw_gateway_pool_takes_total{result}</td><td>counter</td><td>flows that asked the pool: hit, miss</td></tr>
  *   <tr><td>mpgw_gateway_pool_replaced_total{reason}</td><td>counter</td><td>ready members dropped and replaced:
  *       closed, expired, lost-subflows</td></tr>
+ *   <tr><td>mpgw_gateway_socks_pipelining_fallbacks_total{server}</td><td>counter</td><td>flows whose pipelined
+ *       handshake lost the race to a step-by-step one ({@code socks.pipelined = auto}): the server drops
+ *       pipelined bytes</td></tr>
  *   <tr><td>mpgw_gateway_pool_retries_total</td><td>counter</td><td>flows whose pooled connection died before the
  *       CONNECT reply, retried on a fresh connection</td></tr>
  *   <tr><td>mpgw_gateway_tls_handshakes_total{result}</td><td>counter</td><td>TLS handshakes on upstream connections by
@@ -66,6 +69,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final Map<Outcome, Counter> flows = new EnumMap<>(Outcome.class);
     private final Map<InetSocketAddress, Timer> connects = new ConcurrentHashMap<>();
     private final Map<InetSocketAddress, Counter> connectFailures = new ConcurrentHashMap<>();
+    private final Map<InetSocketAddress, Counter> pipeliningFallbacks = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> replies = new ConcurrentHashMap<>();
     private final Map<String, Counter> pathSent = new ConcurrentHashMap<>();
     private final Map<String, Counter> pathReceived = new ConcurrentHashMap<>();
@@ -143,6 +147,14 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     public void upstreamConnectFailed(InetSocketAddress server) {
         connectFailures.computeIfAbsent(server, a -> Counter.builder("mpgw.gateway.upstream.connect.failures")
                 .tag("server", Addresses.format(a)).register(registry)).increment();
+    }
+
+    @Override
+    public void pipeliningFallback(InetSocketAddress server) {
+        pipeliningFallbacks.computeIfAbsent(server, a -> Counter.builder("mpgw.gateway.socks.pipelining.fallbacks")
+                .tag("server", Addresses.format(a))
+                .description("Flows that fell back to a step-by-step SOCKS5 handshake").register(registry))
+                .increment();
     }
 
     @Override

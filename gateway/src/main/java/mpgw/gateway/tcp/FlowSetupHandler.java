@@ -4,24 +4,19 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.socksx.v5.Socks5CommandType;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import mpgw.connection.Outcome;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.upstream.Attempt;
-import mpgw.gateway.upstream.EarlyData;
 import mpgw.gateway.upstream.FastOpenStatus;
 import mpgw.gateway.upstream.PathSampler;
 import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
 import mpgw.gateway.upstream.Socks5ClientHandshake;
-import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.Socks5HandshakeException;
 import mpgw.gateway.upstream.UpstreamOpener;
-import mpgw.gateway.upstream.UpstreamPipeline;
 import mpgw.gateway.upstream.UpstreamTls;
 import mpgw.relay.Relay;
 import mpgw.relay.RelaySettings;
@@ -44,19 +39,16 @@ import mpgw.tls.HandshakeResult;
 final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Attempt.Listener {
     private final UpstreamOpener opener;
     private final EarlyDataBuffer early;
-    private final Socks5ClientSettings socks;
     private final GatewayMetrics metrics;
     private final Duration pathSampleInterval;
     private final RelaySettings relay;
     private ChannelHandlerContext ctx;
     private Attempt attempt;
 
-    FlowSetupHandler(UpstreamOpener opener, EarlyDataBuffer early, Socks5ClientSettings socks,
-                     GatewayMetrics metrics, Duration pathSampleInterval, RelaySettings relay) {
+    FlowSetupHandler(UpstreamOpener opener, EarlyDataBuffer early, GatewayMetrics metrics, Duration pathSampleInterval, RelaySettings relay) {
         this.opener = opener;
         this.relay = relay;
         this.early = early;
-        this.socks = socks;
         this.metrics = metrics;
         this.pathSampleInterval = pathSampleInterval;
     }
@@ -77,26 +69,16 @@ final class FlowSetupHandler extends ChannelInboundHandlerAdapter implements Att
         Flow.of(ctx.channel()).refuse(Outcome.UPSTREAM_UNREACHABLE, cause.getMessage());
     }
 
-    /** Step 2: the SOCKS5 handshake on the connection the attempt got. */
+    /** Step 2: the attempt runs the SOCKS5 handshake on the connection it got. */
     @Override
-    public Future<Channel> connected(Channel upstream, Opening opening, EarlyData data) {
-        Flow flow = Flow.of(ctx.channel());
-        InetSocketAddress server = (InetSocketAddress) upstream.remoteAddress();
-        flow.server(server);
-        Promise<Channel> handshake = upstream.eventLoop().newPromise();
-        long started = System.nanoTime();
-        handshake.addListener(f -> handshakeDone(upstream, handshake, started, opening));
-        upstream.pipeline().addLast(UpstreamPipeline.SOCKS5_HANDSHAKE, new Socks5ClientHandshake(server,
-                flow.destination(), socks, data, handshake, Socks5CommandType.CONNECT, opening));
-        return handshake;
+    public void handshakeStarted(InetSocketAddress server) {
+        Flow.of(ctx.channel()).server(server);
     }
 
-    private void handshakeDone(Channel upstream, Future<Channel> handshake, long started, Opening opening) {
+    @Override
+    public void handshakeEnded(Channel upstream, Future<Channel> handshake, long started, Opening opening) {
         Throwable cause = handshake.cause();
         HandshakeResult tls = UpstreamTls.result(upstream);
-        if (cause != null && (tls == null || tls.isOk()) && attempt.retry(cause)) {
-            return; // a dead pooled member, not a refusal: a fresh connection gets the flow
-        }
         if (tls != null && !tls.isOk()) {
             // The server showed a certificate not pinned here (or TLS failed otherwise): the full fingerprint goes
             // in the line, the value to pin if it is really router B's.

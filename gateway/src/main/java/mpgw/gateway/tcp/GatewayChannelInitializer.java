@@ -44,7 +44,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         EarlyDataBuffer early = new EarlyDataBuffer(settings.socks().earlyDataLimit());
         p.addLast(GatewayPipeline.ORIGINAL_DST, originalDst);
         p.addLast(GatewayPipeline.EARLY_DATA, early);
-        p.addLast(GatewayPipeline.FLOW_SETUP, new FlowSetupHandler(opener, early, settings.socks(), metrics,
+        p.addLast(GatewayPipeline.FLOW_SETUP, new FlowSetupHandler(opener, early, metrics,
                 settings.pathSampleInterval(), settings.relay()));
     }
 }

@@ -22,4 +22,12 @@ public interface EarlyData {
     default boolean hasArrived() {
         return false;
     }
+
+    /**
+     * True when the bytes kept for a possible second connection reached their limit ({@link EarlyDataLog}): a
+     * handshake then stops taking until its command reply, and the client is held back.
+     */
+    default boolean full() {
+        return false;
+    }
 }

@@ -61,7 +61,10 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
     private final Opening opening;
     private List<ChannelHandler> decoders = List.of();
     private boolean started;
+    private long startNanos;
     private Future<?> timeout;
+    private Runnable lateReply;
+    private Future<?> lateReplyTimer;
 
     /** A CONNECT on a fresh connection. */
     public Socks5ClientHandshake(InetSocketAddress proxy, InetSocketAddress destination,
@@ -103,6 +106,16 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
         return new Socks5ClientHandshake(proxy, null, settings, EarlyData.NONE, result, null, opening);
     }
 
+    /**
+     * With {@code pipelined = auto}: calls {@code listener} once when the server answered the method selection
+     * (and authentication) but not the pipelined command request within {@link LateReplyBound}; the handshake
+     * goes on waiting. Call before the handler is added.
+     */
+    public Socks5ClientHandshake onLateCommandReply(Runnable listener) {
+        this.lateReply = settings.adaptive() && settings.pipelined() && command != null ? listener : null;
+        return this;
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         decoders = check.decoders();
@@ -125,6 +138,7 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
             return;
         }
         started = true;
+        startNanos = System.nanoTime();
         long millis = settings.handshakeTimeout().toMillis();
         timeout = ctx.executor().schedule(() -> fail(ctx, check.timeout(millis)), millis, TimeUnit.MILLISECONDS);
         ByteBuf out = switch (opening) {
@@ -150,12 +164,30 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
         if (pipelinesEarlyData) {
             earlyData.onArrival(() -> forwardEarly(ctx));
         }
+        if (opening == Opening.GREETED) {
+            watchCommandReply(ctx, 0); // a warm member: its greeting was answered long ago
+        }
         ctx.read();
     }
 
+    /** The method (and auth) reply came {@code greetedAfterNanos} after the opening write: one round trip. */
+    private void watchCommandReply(ChannelHandlerContext ctx, long greetedAfterNanos) {
+        if (lateReply == null) {
+            return;
+        }
+        long bound = LateReplyBound.nanos(greetedAfterNanos, ctx.channel());
+        lateReplyTimer = ctx.executor().schedule(() -> {
+            lateReplyTimer = null;
+            if (!check.done()) {
+                lateReply.run();
+            }
+        }, bound, TimeUnit.NANOSECONDS);
+    }
+
     private void forwardEarly(ChannelHandlerContext ctx) {
-        if (check.done() || !ctx.channel().isWritable()) {
-            return; // the rest goes after the command reply; the early-data limit holds the client back meanwhile
+        if (check.done() || !ctx.channel().isWritable() || earlyData.full()) {
+            // The rest goes after the command reply; the early-data limits hold the client back meanwhile.
+            return;
         }
         ByteBuf early = earlyData.take();
         if (early.isReadable()) {
@@ -188,7 +220,11 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
             case SEND_COMMAND -> ctx.writeAndFlush(Socks5Requests.encode(ctx.alloc(),
                     Socks5Requests.command(command, destination)));
             case SUCCEEDED -> succeed(ctx, check.boundAddress());
-            case WAIT -> { }
+            case WAIT -> {
+                if (check.awaitsCommandReply() && opening != Opening.GREETED) {
+                    watchCommandReply(ctx, System.nanoTime() - startNanos);
+                }
+            }
         }
     }
 
@@ -255,6 +291,10 @@ public final class Socks5ClientHandshake extends ChannelInboundHandlerAdapter {
         if (timeout != null) {
             timeout.cancel(false);
             timeout = null;
+        }
+        if (lateReplyTimer != null) {
+            lateReplyTimer.cancel(false);
+            lateReplyTimer = null;
         }
     }
 }

@@ -38,6 +38,7 @@ final class Socks5ReplyCheck {
     private Next next = Next.WAIT;
     private final String prefix;
     private InetSocketAddress bound;
+    private boolean answeredGreeting;
 
     /** @param command null for a greeting-only handshake */
     Socks5ReplyCheck(InetSocketAddress proxy, InetSocketAddress destination, Socks5ClientSettings settings,
@@ -123,6 +124,7 @@ final class Socks5ReplyCheck {
     }
 
     private void greeted() {
+        answeredGreeting = true;
         if (command == null) {
             state = State.DONE;
             next = Next.SUCCEEDED;
@@ -149,6 +151,11 @@ final class Socks5ReplyCheck {
         return bound;
     }
 
+    /** True while the command reply is the next reply due. */
+    boolean awaitsCommandReply() {
+        return state == State.COMMAND_REPLY;
+    }
+
     /** True once the handshake succeeded or failed. */
     boolean done() {
         return state == State.DONE;
@@ -169,6 +176,12 @@ final class Socks5ReplyCheck {
     }
 
     Socks5HandshakeException timeout(long millis) {
+        if (state == State.COMMAND_REPLY && settings.pipelined() && answeredGreeting) {
+            // What microsocks does: it reads the greeting with one recv, drops the request behind it, and waits.
+            return failure(Kind.TIMEOUT, "answered the method selection but not the pipelined request within "
+                    + millis + " ms: the server may drop pipelined bytes (microsocks does); set"
+                    + " gateway.socks.pipelined = auto or off");
+        }
         return failure(Kind.TIMEOUT, "timeout after " + millis + " ms waiting for the " + awaited());
     }
 

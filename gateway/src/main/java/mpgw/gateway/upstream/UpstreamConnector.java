@@ -102,6 +102,19 @@ public final class UpstreamConnector {
         return result;
     }
 
+    /** A connect to {@code server} only, without fast open: the step-by-step side of a pipelining race. */
+    public Future<Channel> connectTo(EventLoop loop, InetSocketAddress server) {
+        Promise<Channel> result = loop.newPromise();
+        new ConnectRace(List.of(server), s -> attempt(loop, s, null), loop, result, raceDelayMillis,
+                connectTimeoutMillis, badServers, metrics).start();
+        return result;
+    }
+
+    /** The socks-server addresses, in configured order. */
+    public List<InetSocketAddress> servers() {
+        return servers;
+    }
+
     /** {@link #connect(EventLoop, Function)} without bytes for the SYN. */
     public Future<Channel> connect(EventLoop loop) {
         return connect(loop, null);

@@ -18,6 +18,8 @@ public final class UpstreamOpener {
     final Socks5ClientSettings socks;
     final Duration fastOpenWait;
     final GatewayMetrics metrics;
+    /** socks.pipelined = auto: what each server did with pipelined requests. */
+    final PipeliningMemory pipelining;
 
     public UpstreamOpener(UpstreamConnector connector, WarmUpstreams warm, Socks5ClientSettings socks,
                           Duration fastOpenWait, GatewayMetrics metrics) {
@@ -26,6 +28,7 @@ public final class UpstreamOpener {
         this.socks = socks;
         this.fastOpenWait = fastOpenWait;
         this.metrics = metrics;
+        this.pipelining = new PipeliningMemory(socks.pipeliningMemory());
     }
 
     /**
