@@ -54,7 +54,7 @@ class ServerHandshakeFuzzTest {
         ServerSettings settings = ServerSettings.from(ConfigFiles.fromString(HOCON + extra, ServerSettings.ROOT));
         return new ServerContext(settings, ServerEvents.NONE,
                 new ConnectionLimits(settings.limits().maxConnections(), settings.limits().maxConnectionsPerClient()),
-                new DestinationPolicy(settings.destinations()),
+                new DestinationPolicy(settings.destinations(), OwnAddresses.none()),
                 new DestinationResolver(settings.dnsPrefer(), settings.dnsServers(), settings.timeouts().dns()),
                 new Listeners("server", "connections", ""));
     }
