@@ -80,7 +80,9 @@ class DescriptorExhaustionTest {
             }
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
             System.out.printf("descriptor exhaustion: served again %d ms after the clients left%n", ms);
-            assertTrue(ms < 2500, "served again after " + ms + " ms");
+            // At most one accept pause (1 s) plus draining the 400 closed connections from the backlog; 5 s leaves
+            // room for a machine busy with other builds (3.9 s seen with a load average of 6 on 2 cores).
+            assertTrue(ms < 5000, "served again after " + ms + " ms");
         } finally {
             for (Socket s : clients) {
                 s.close();
