@@ -39,6 +39,7 @@ class GatewayMetricNamesTest {
         metrics.pathReannounced("wan2", 1);
         metrics.socksReply(0);
         metrics.upstreamConnectFailed(server);
+        metrics.pipeliningFallback(server);
         metrics.upstreamConnected(server, 1_000_000);
         metrics.pathBytes("10.1.1.1 -> 10.1.1.2:1080", 10, 20);
         Metrics after = Metrics.parse(registry.scrape());
