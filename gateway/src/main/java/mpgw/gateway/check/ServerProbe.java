@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
 import javax.net.ssl.SSLException;
-import mpgw.connection.LogText;
 import mpgw.gateway.config.GatewaySettings;
 import mpgw.gateway.config.UpstreamTlsSettings;
 import mpgw.gateway.metrics.GatewayMetrics;
@@ -71,11 +70,11 @@ final class ServerProbe {
                 }
             }
             if (!greeted.succeeded()) {
-                checks.add(Check.fail(socks, escaped(greeted.why()), greetingFix(greeted)));
+                checks.add(Check.fail(socks, ServerReport.escaped(greeted.why()), greetingFix(greeted)));
                 return checks;
             }
             checks.add(Check.ok(socks, "answers SOCKS5" + (settings.socks().authenticates()
-                    ? " and accepts user '" + escaped(settings.socks().username()) + "'" : " (no authentication)")));
+                    ? " and accepts user '" + ServerReport.escaped(settings.socks().username()) + "'" : " (no authentication)")));
             checks.add(mptcp(greeted.channel(), name, wantedSubflows));
         } finally {
             greeted.close();
@@ -97,11 +96,6 @@ final class ServerProbe {
         return settings.socks().authenticates()
                 ? "check socks.username and socks.password (or MPGW_SOCKS_USERNAME/PASSWORD)"
                 : "the server must accept 'no authentication', or set socks.username and socks.password";
-    }
-
-    private static String escaped(String text) {
-        String q = LogText.quoted(text);
-        return q.substring(1, q.length() - 1);
     }
 
     private Check mptcp(Channel ch, String name, int wanted) throws InterruptedException {

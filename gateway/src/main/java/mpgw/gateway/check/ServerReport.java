@@ -40,7 +40,8 @@ final class ServerReport {
         return checks;
     }
 
-    private static String escaped(String text) {
+    /** Text that may quote the server's bytes, as {@link LogText#quoted} escapes it, without the quotes. */
+    static String escaped(String text) {
         String q = LogText.quoted(text);
         return q.substring(1, q.length() - 1);
     }

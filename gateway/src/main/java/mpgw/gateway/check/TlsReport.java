@@ -21,7 +21,7 @@ final class TlsReport {
         HandshakeResult r = greeted.tls();
         String pinThisGateway = "add " + tls.own() + " (this gateway's certificate) to server.tls.peers on router B";
         if (r == null) {
-            return Check.fail(check, "no TLS handshake result: " + greeted.why(), "server.tls on router B, "
+            return Check.fail(check, "no TLS handshake result: " + ServerReport.escaped(greeted.why()), "server.tls on router B, "
                     + pinThisGateway);
         }
         if (r.outcome() == HandshakeOutcome.UNKNOWN_PEER) {
@@ -31,13 +31,13 @@ final class TlsReport {
         }
         if (!r.isOk()) {
             return Check.fail(check, "tls=" + r.outcome().tag() + " after " + r.elapsed().toMillis() + " ms"
-                    + (r.peer() == null ? "" : ", server " + r.peer()) + ": " + r.detail(),
+                    + (r.peer() == null ? "" : ", server " + r.peer()) + ": " + ServerReport.escaped(r.detail()),
                     "router B must serve TLS 1.3 on this port (server.tls.enabled = on) and " + pinThisGateway);
         }
         String server = "server " + r.peer() + ", pinned in gateway.upstream.tls.peers";
         if (!greeted.succeeded() && greeted.failure() instanceof Socks5HandshakeException e
                 && e.replyCode() == Socks5HandshakeException.NO_REPLY && !e.isTimeout()) {
-            return Check.fail(check, "tls=ok (" + server + "), then " + e.what() + ": router B closes a gateway"
+            return Check.fail(check, "tls=ok (" + server + "), then " + ServerReport.escaped(e.what()) + ": router B closes a gateway"
                     + " whose certificate it does not pin", pinThisGateway);
         }
         return Check.ok(check, "tls=ok in " + r.elapsed().toMillis() + " ms, " + server + "; the server accepts"
