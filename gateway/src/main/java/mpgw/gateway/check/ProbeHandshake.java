@@ -44,7 +44,7 @@ final class ProbeHandshake {
             return channel != null && unreachable == null && failure == null && !late;
         }
 
-        /** The command reply's code when the server refused the command, else {@link Socks5HandshakeException#NO_REPLY}. */
+        /** The command reply's code when the server refused the command, else {@code NO_REPLY}. */
         int refusedWith() {
             return failure instanceof Socks5HandshakeException e ? e.replyCode() : Socks5HandshakeException.NO_REPLY;
         }

@@ -74,7 +74,8 @@ final class ServerProbe {
                 return checks;
             }
             checks.add(Check.ok(socks, "answers SOCKS5" + (settings.socks().authenticates()
-                    ? " and accepts user '" + ServerReport.escaped(settings.socks().username()) + "'" : " (no authentication)")));
+                    ? " and accepts user '" + ServerReport.escaped(settings.socks().username()) + "'"
+                    : " (no authentication)")));
             checks.add(mptcp(greeted.channel(), name, wantedSubflows));
         } finally {
             greeted.close();

@@ -65,9 +65,9 @@ class ServerReportTest {
             String line = c.line();
             assertFalse(line.chars().anyMatch(ch -> ch < 0x20 || ch >= 0x7f), "printable ASCII only: " + line);
         }
-        assertEquals("OK   pipelining " + NAME + ": no command reply to a pipelined request: closed\\n2026-12-05T17:00:00Z"
-                + " INFO forged line \\x1b[31mred\\\\: the server drops pipelined bytes (microsocks does);"
-                + " gateway.socks.pipelined = off suits it", named(checks, "pipelining").line());
+        assertEquals("OK   pipelining " + NAME + ": no command reply to a pipelined request:"
+                + " closed\\n2026-12-05T17:00:00Z INFO forged line \\x1b[31mred\\\\: the server drops pipelined bytes"
+                + " (microsocks does); gateway.socks.pipelined = off suits it", named(checks, "pipelining").line());
         assertEquals("FAIL udp " + NAME + ": FWD UDP no reply (bye\\r\\n), UDP ASSOCIATE granted; gateway.udp.mode"
                 + " = stream needs the first; fix: gateway.udp.mode = associate", named(checks, "udp").line());
     }
