@@ -61,7 +61,8 @@ final class ServerReport {
         Socks5ClientSettings socks = settings.socks();
         if (socks.adaptive()) {
             return Check.ok(check, found + "; " + configured + " falls back for it (after one race per "
-                    + socks.pipeliningMemory() + "); off spares the first flow that race");
+                    + socks.pipeliningMemory().toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                    + "); off spares the first flow that race");
         }
         if (socks.pipelined()) {
             return Check.fail(check, found + "; with " + configured + " every flow to it waits for the handshake"

@@ -21,8 +21,8 @@ final class TlsReport {
         HandshakeResult r = greeted.tls();
         String pinThisGateway = "add " + tls.own() + " (this gateway's certificate) to server.tls.peers on router B";
         if (r == null) {
-            return Check.fail(check, "no TLS handshake result: " + ServerReport.escaped(greeted.why()), "server.tls on router B, "
-                    + pinThisGateway);
+            return Check.fail(check, "no TLS handshake result: " + ServerReport.escaped(greeted.why()),
+                    "server.tls on router B, " + pinThisGateway);
         }
         if (r.outcome() == HandshakeOutcome.UNKNOWN_PEER) {
             return Check.fail(check, "tls=" + r.outcome().tag() + ": the server showed " + r.peer() + ", which is"
@@ -37,8 +37,8 @@ final class TlsReport {
         String server = "server " + r.peer() + ", pinned in gateway.upstream.tls.peers";
         if (!greeted.succeeded() && greeted.failure() instanceof Socks5HandshakeException e
                 && e.replyCode() == Socks5HandshakeException.NO_REPLY && !e.isTimeout()) {
-            return Check.fail(check, "tls=ok (" + server + "), then " + ServerReport.escaped(e.what()) + ": router B closes a gateway"
-                    + " whose certificate it does not pin", pinThisGateway);
+            return Check.fail(check, "tls=ok (" + server + "), then " + ServerReport.escaped(e.what())
+                    + ": router B closes a gateway whose certificate it does not pin", pinThisGateway);
         }
         return Check.ok(check, "tls=ok in " + r.elapsed().toMillis() + " ms, " + server + "; the server accepts"
                 + " this gateway (" + UpstreamTls.shortForm(tls.own()) + ")");

@@ -73,6 +73,21 @@ class ServerReportTest {
     }
 
     @Test
+    void autoAgainstAServerThatDropsPassesAndNamesOff() throws Exception {
+        ServerTraits t = new ServerTraits();
+        t.pipelining = late();
+        t.fwdUdp = granted();
+        t.associate = granted();
+        List<Check> checks = new ServerReport(settings(""), SERVER, NAME, t).checks();
+        assertEquals("OK   pipelining " + NAME + ": answered the method selection but not the pipelined request within"
+                + " 57 ms: the server drops pipelined bytes (microsocks does); gateway.socks.pipelined = auto falls"
+                + " back for it (after one race per 1h); off spares the first flow that race",
+                named(checks, "pipelining").line());
+        assertEquals("OK   keys " + NAME + ": gateway.socks.pipelined = off, gateway.udp.mode = stream (configured:"
+                + " gateway.socks.pipelined = auto)", named(checks, "keys").line());
+    }
+
+    @Test
     void theKeysLineNamesWhatFitsAndWhatThisConfigSetsOtherwise() throws Exception {
         ServerTraits t = new ServerTraits();
         t.pipelining = late();
