@@ -23,8 +23,10 @@ import picocli.CommandLine.Option;
  * check, {@code OK} or {@code FAIL ...; fix: ...}: the config loads; the kernel release has the MPTCP features mpgw
  * uses (and which it lacks); MPTCP is on in the kernel; the path manager
  * has limits and endpoints; the interception rules are installed, aimed at the listen port and skip the upstream
- * mark; and each socks-server address answers SOCKS5 over MPTCP with N subflows (default: one per configured
- * server address, at least 2). Changes nothing.
+ * mark; and each socks-server address answers (TLS with its pinned certificate when upstream.tls is on) SOCKS5
+ * over MPTCP with N subflows (default: one per configured server address, at least 2), and what it supports:
+ * pipelining, fast open, FWD UDP and UDP ASSOCIATE, with the keys that fit it ({@link ServerProbe}). Changes
+ * nothing.
  *
  * <p>Exit status: 0 when every check passed, 1 when one failed, 2 for a usage error ({@link Cli}).
  */
@@ -94,6 +96,9 @@ public final class CheckMain {
                     checks.add(report(c, out));
                 }
             }
+        } catch (javax.net.ssl.SSLException e) {
+            checks.add(report(Check.fail("tls", "cannot build the TLS context: " + e.getMessage(),
+                    "check gateway.upstream.tls's certificate and key files ('mpgw keys' writes them)"), out));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

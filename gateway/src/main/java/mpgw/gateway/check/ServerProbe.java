@@ -1,95 +1,102 @@
 package mpgw.gateway.check;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.Promise;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
+import javax.net.ssl.SSLException;
 import mpgw.gateway.config.GatewaySettings;
-import mpgw.gateway.upstream.ConnectFailure;
+import mpgw.gateway.config.UpstreamTlsSettings;
+import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.upstream.Socks5ClientHandshake.Opening;
 import mpgw.gateway.upstream.Socks5ClientHandshake;
 import mpgw.gateway.upstream.Socks5HandshakeException;
-import mpgw.jni.ClientSocketOptions;
-import mpgw.jni.MptcpChannels;
+import mpgw.gateway.upstream.UpstreamConnector;
+import mpgw.gateway.upstream.UpstreamTls;
 import mpgw.jni.MptcpInfo;
 import mpgw.jni.MptcpMode;
 import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.SubflowInfo;
 
 /**
- * Probes one socks-server address the way the gateway's upstream would reach it (same MPTCP mode and SO_MARK):
- * connect, SOCKS5 greeting (and RFC 1929 auth when configured), then MPTCP_INFO to see whether the connection is
- * MPTCP and how many subflows it got. Two checks per address: {@code socks5 A:P} and {@code mptcp A:P}.
+ * Probes one socks-server address the way the gateway's upstream would reach it (its {@link UpstreamConnector}:
+ * same MPTCP mode, SO_MARK and TLS): connect, TLS when {@code upstream.tls} is on, SOCKS5 greeting (and RFC 1929
+ * auth when configured), then MPTCP_INFO to see whether the connection is MPTCP and how many subflows it got; then,
+ * on connections of their own, what the server supports ({@link FeatureProbes}: pipelining, fast open, FWD UDP,
+ * UDP ASSOCIATE) and the keys that fit it ({@link ServerReport}). Checks per address: {@code tls A:P} (TLS on),
+ * {@code socks5 A:P}, {@code mptcp A:P}, {@code pipelining A:P}, {@code fast-open A:P} (TLS off), {@code udp A:P},
+ * {@code keys A:P}. When the server does not answer, or TLS fails, the lines stop at that failure.
  */
 final class ServerProbe {
     /** Extra subflows appear only after the connection is fully established; this bounds the wait for them. */
     private static final long SUBFLOW_WAIT_MILLIS = 3_000;
 
     private final GatewaySettings settings;
-    private final MptcpSocketFactory sockets;
-    private final EventLoopGroup group;
+    private final UpstreamTls tls;
+    private final FeatureProbes features;
 
-    ServerProbe(GatewaySettings settings, EventLoopGroup group) {
+    ServerProbe(GatewaySettings settings, EventLoopGroup group) throws SSLException {
         this.settings = settings;
-        this.sockets = new MptcpSocketFactory(settings.mptcp());
-        this.group = group;
+        UpstreamTlsSettings t = settings.tls();
+        // The check's own TLS context, like the gateway's: its metrics go nowhere, its failures are this check's.
+        this.tls = t.enabled() ? UpstreamTls.create(t.own(), t.peers(), t.provider(), t.handshakeTimeout(),
+                GatewayMetrics.NONE) : null;
+        this.features = new FeatureProbes(settings, new MptcpSocketFactory(settings.mptcp()), tls, group.next());
     }
 
     List<Check> probe(InetSocketAddress server, int wantedSubflows) throws InterruptedException {
         String name = Addresses.format(server);
         String socks = "socks5 " + name;
-        ChannelFuture connect = new Bootstrap().group(group)
-                .channelFactory(MptcpChannels.client(sockets, server.getAddress() instanceof Inet6Address,
-                        ClientSocketOptions.mark(settings.mark())))
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-                .option(ChannelOption.AUTO_READ, false)
-                .handler(new ChannelInboundHandlerAdapter())
-                .connect(server);
-        if (!connect.await(settings.connectTimeout().toMillis() + 1_000) || !connect.isSuccess()) {
-            connect.channel().close();
-            String why = connect.cause() == null ? "no answer within " + settings.connectTimeout().toMillis() + " ms"
-                    : ConnectFailure.reason(connect.cause(), settings.connectTimeout().toMillis());
-            return List.of(Check.fail(socks, "cannot connect: " + why, "check that the socks-server runs and listens"
-                    + " on " + name + ", and the route to it ('ip route get " + server.getAddress().getHostAddress()
-                    + "')"));
-        }
-        Channel ch = connect.channel();
+        ProbeHandshake.Result greeted = ProbeHandshake.run(features.connector(server, false)
+                        .connectTo(features.loop(), server), settings.connectTimeout().toMillis(),
+                settings.socks().handshakeTimeout().toMillis(), (result, late) ->
+                        Socks5ClientHandshake.greetingOnly(server, settings.socks(), Opening.FRESH, result));
+        List<Check> checks = new ArrayList<>();
         try {
-            String problem = greet(ch, server);
-            if (problem != null) {
-                return List.of(Check.fail(socks, problem, settings.socks().authenticates()
-                        ? "check socks.username and socks.password (or MPGW_SOCKS_USERNAME/PASSWORD)"
-                        : "the server must accept 'no authentication', or set socks.username and socks.password"));
+            if (greeted.unreachable() != null) {
+                return List.of(Check.fail(socks, "cannot connect: " + greeted.unreachable(), "check that the"
+                        + " socks-server runs and listens on " + name + ", and the route to it ('ip route get "
+                        + server.getAddress().getHostAddress() + "')"));
             }
-            Check greeted = Check.ok(socks, "answers SOCKS5" + (settings.socks().authenticates()
-                    ? " and accepts user '" + settings.socks().username() + "'" : " (no authentication)"));
-            return List.of(greeted, mptcp(ch, name, wantedSubflows));
+            if (tls != null) {
+                Check t = TlsReport.check(name, greeted, tls);
+                checks.add(t);
+                if (!t.ok()) {
+                    return checks;
+                }
+            }
+            if (!greeted.succeeded()) {
+                checks.add(Check.fail(socks, ServerReport.escaped(greeted.why()), greetingFix(greeted)));
+                return checks;
+            }
+            checks.add(Check.ok(socks, "answers SOCKS5" + (settings.socks().authenticates()
+                    ? " and accepts user '" + ServerReport.escaped(settings.socks().username()) + "'"
+                    : " (no authentication)")));
+            checks.add(mptcp(greeted.channel(), name, wantedSubflows));
         } finally {
-            ch.close().await(2, TimeUnit.SECONDS);
+            greeted.close();
         }
+        ServerTraits traits = new ServerTraits();
+        features.pipelining(server, traits);
+        features.fastOpen(server, traits);
+        features.udp(server, traits);
+        checks.addAll(new ServerReport(settings, server, name, traits).checks());
+        return checks;
     }
 
-    /** Greeting and, when configured, credentials, as a pool member sends them; null when the server took them. */
-    private String greet(Channel ch, InetSocketAddress server) throws InterruptedException {
-        Promise<Channel> greeting = ch.eventLoop().newPromise();
-        ch.pipeline().addLast(Socks5ClientHandshake.greetingOnly(server, settings.socks(), Opening.FRESH, greeting));
-        // The handshake's own timeout ends it; the extra second only guards against a lost event.
-        if (!greeting.await(settings.socks().handshakeTimeout().toMillis() + 1_000)) {
-            return "no SOCKS5 reply within " + settings.socks().handshakeTimeout().toMillis() + " ms";
+    private String greetingFix(ProbeHandshake.Result greeted) {
+        if (greeted.failure() instanceof Socks5HandshakeException e
+                && e.kind() == Socks5HandshakeException.Kind.CLOSED && tls == null) {
+            return "the server must accept 'no authentication' (or set socks.username and socks.password); a"
+                    + " socks-server with server.tls on closes a plain client: then turn gateway.upstream.tls on";
         }
-        if (greeting.isSuccess()) {
-            return null;
-        }
-        return greeting.cause() instanceof Socks5HandshakeException e ? e.what() : greeting.cause().toString();
+        return settings.socks().authenticates()
+                ? "check socks.username and socks.password (or MPGW_SOCKS_USERNAME/PASSWORD)"
+                : "the server must accept 'no authentication', or set socks.username and socks.password";
     }
 
     private Check mptcp(Channel ch, String name, int wanted) throws InterruptedException {
