@@ -9,7 +9,7 @@ package mpgw.gateway.links;
  * <p>An up link is also <em>degraded</em> while it loses probes here and there without losing {@code downAfter}
  * in a row: {@code degradedAfter} lost among the last {@link #WINDOW} probes since it came up, the last one
  * answered (a run of losses in progress is a blackhole starting, not loss: it goes down instead); it stops being
- * degraded after {@link #WINDOW} answered in a row. Degraded is for the operator (log, metric, status page); the
+ * degraded after {@link #WINDOW} answered in a row. Degraded is for the operator (log line, metric); the
  * link keeps its role. Not thread-safe: one thread (the links timer) owns it.
  */
 final class LinkHealth {
