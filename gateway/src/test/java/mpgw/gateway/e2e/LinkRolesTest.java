@@ -21,7 +21,6 @@ import mpgw.testbed.Testbed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -256,7 +255,6 @@ class LinkRolesTest {
         }
     }
 
-    @Disabled("written after the last LinkRolesTest run under the kernel lock (the lock was held by orphaned processes until the deadline); not yet seen passing")
     @Test
     void aLinkFlapping10TimesIn20sEndsNoFlowLeavesNothingBehindAndLogsOneLinePerChange() throws Exception {
         try (GatewayProcess gw = gateway("[" + link(1, "primary", "") + ", " + link(2, "backup", "") + "]")) {
@@ -306,7 +304,6 @@ class LinkRolesTest {
         assertTrue(mptcp.isBlank(), "MPTCP connections left behind:\n" + mptcp);
     }
 
-    @Disabled("written after the last LinkRolesTest run under the kernel lock (the lock was held by orphaned processes until the deadline); not yet seen passing")
     @Test
     void mpgwCheckPrintsALineForEachLinkAndFailsOnAnUnansweredProbeOrAMissingInterface() throws Exception {
         Path config = work.resolve("check.conf");
@@ -332,7 +329,6 @@ class LinkRolesTest {
                 check.log());
     }
 
-    @Disabled("written after the last LinkRolesTest run under the kernel lock (the lock was held by orphaned processes until the deadline); not yet seen passing")
     @Test
     void udpStreamSessionsFollowTheSameRoles() throws Exception {
         // UDP to the gateway's TPROXY listener (stream mode, the default), and never the plain route instead
