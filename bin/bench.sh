@@ -607,7 +607,7 @@ bench_backup() {
         b1=$(in_ns "$NS_GW" cat /sys/class/net/wan1/statistics/${side}_bytes)
         b2=$(in_ns "$NS_GW" cat /sys/class/net/wan2/statistics/${side}_bytes)
         vals+=" $(python3 -c "print(f'{100 * ($b2 - $a2) / max(1, $b1 - $a1 + $b2 - $a2):.2f}')")"
-        log "backup $dir $stack run $i: link 2 carried${vals##* } % of the bytes"
+        log "backup $dir $stack run $i: link 2 carried ${vals##* } % of the bytes"
       done
       R[backup-$dir,$stack]=$(median_of "$vals" 2)
     done
