@@ -70,6 +70,7 @@ class LinkRolesTest {
     @AfterEach
     void restoreWan1() throws Exception {
         tb.exec(tb.gw(), "nft delete table inet mpgwlk_blackhole 2>/dev/null || true");
+        tb.exec(tb.gw(), "nft delete table inet mpgwlk_lossy 2>/dev/null || true");
     }
 
     private static GatewayProcess gateway(String links) throws Exception {
@@ -252,6 +253,37 @@ class LinkRolesTest {
         try (GatewayProcess gw = gateway(links)) {
             String line = gw.awaitLine("links: ");
             assertTrue(line.contains("wan2 primary quota-spent"), line);
+        }
+    }
+
+    @Test
+    void aLinkLosingEveryTenthProbeIsDegradedKeepsItsRoleAndIsUpAgainOnceAllItsProbesComeBack() throws Exception {
+        try (GatewayProcess gw = gateway("[" + link(1, "primary", "") + ", " + link(2, "backup", "") + "]")) {
+            gw.awaitLine("links: ");
+            // every tenth probe over wan1 dropped: never two in a row (so never down), 2 of every 20 lost
+            tb.exec(tb.gw(), """
+                    nft -f - <<'NFT'
+                    table inet mpgwlk_lossy {
+                      chain out { type filter hook output priority -10; oifname "wan1" udp dport %d numgen inc mod 10 == 0 drop; }
+                    }
+                    NFT""".formatted(PROBE_PORT));
+            long t0 = System.nanoTime();
+            String degraded = gw.daemon().awaitLine("link wan1: up -> degraded", Duration.ofSeconds(15));
+            long degradedMillis = (System.nanoTime() - t0) / 1_000_000;
+            Metrics m = Metrics.scrape(tb, tb.gw(), METRICS);
+            assertEquals(1, m.sum("mpgw_gateway_link_state", "interface=\"wan1\"", "state=\"degraded\""));
+            assertEquals(0, m.sum("mpgw_gateway_link_backup", "interface=\"wan1\""), "a degraded link keeps its role");
+            assertEquals(1, m.sum("mpgw_gateway_link_backup", "interface=\"wan2\""));
+            tb.exec(tb.gw(), "nft delete table inet mpgwlk_lossy");
+            long t1 = System.nanoTime();
+            gw.daemon().awaitLine("link wan1: degraded -> up", Duration.ofSeconds(10));
+            long upMillis = (System.nanoTime() - t1) / 1_000_000;
+            System.out.printf("wan1 losing every 10th probe: degraded after %d ms (%s); up again %d ms after the"
+                    + " loss ended%n", degradedMillis, degraded, upMillis);
+            assertTrue(degraded.contains("of the last 20 unanswered, carrier up; keeps its role"), degraded);
+            assertTrue(gw.daemon().linesContaining("-> down").isEmpty(), gw.daemon().log());
+            assertEquals(2, gw.daemon().linesContaining("link wan1: ").stream().filter(l -> l.contains(" -> "))
+                    .count(), gw.daemon().log());
         }
     }
 
