@@ -22,14 +22,16 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
 
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
-  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover
-                 (default all)
-  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,ss,redsocks
+  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,
+                 backup (default all)
+  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,mpgw-roles,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B; these two only differ
                  in how a flow starts, so only setup, roundtrips, ttfb and share measure them;
                  mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change;
-                 with it, setup and cpu start every stack afresh for each run and take turns between stacks)
+                 with it, setup and cpu start every stack afresh for each run and take turns between stacks;
+                 mpgw-roles: gateway.links with link 1 primary and link 2 backup, both probed; only failover
+                 and backup measure it)
   --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
   --delay MS     one-way delay of every link in ms (testbed.sh --delay: a userspace delay line per link) for
                  the parts where round trips matter: roundtrips, ttfb and share (default 10: they measure what
@@ -45,7 +47,7 @@ MPGW_NO_INSTALL=1 or without apt-get, names them and stops.
 USAGE
 }
 
-runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover stacks=kernel,mpgw,ss,redsocks
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,backup stacks=kernel,mpgw,ss,redsocks
 idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20
 args="$*"
 while [ $# -gt 0 ]; do
@@ -157,7 +159,7 @@ start_stack() {
   ulimit -n "$(ulimit -Hn)"
   case "$1" in
     kernel) ;;
-    mpgw|mpgw-pool|mpgw-tfo|mpgw-base)
+    mpgw|mpgw-pool|mpgw-tfo|mpgw-base|mpgw-roles)
       # mpgw: the defaults (no pool, no fast open); mpgw-base: the same, from the build in MPGW_BASE.
       local server_tfo=0 mpgw_root=$root
       [ "$1" = mpgw-base ] && mpgw_root=$MPGW_BASE
@@ -173,11 +175,19 @@ start_stack() {
         gw_rmem=$(in_ns "$NS_GW" sysctl -n net.ipv4.tcp_rmem)
         in_ns "$NS_GW" sysctl -qw net.ipv4.tcp_rmem="4096 1048576 6291456"
       fi
+      # mpgw-roles: link 1 primary, link 2 backup, each probed over its own link (gateway.links; the
+      # socks-server answers the probes of router A's link addresses on UDP 1081).
+      local links="" probe=""
+      if [ "$1" = mpgw-roles ]; then
+        links=", links = [ { interface = \"wan1\", role = primary, probe = \"$SRV_WAN1_IP:1081\" },"
+        links+=" { interface = \"wan2\", role = backup, probe = \"$SRV_WAN2_IP:1081\" } ]"
+        probe=", probe { enabled = on, listen = \"0.0.0.0:1081\", allow = [\"$GW_WAN1_IP/32\", \"$GW_WAN2_IP/32\"] }"
+      fi
       cat >"$work/server.conf" <<EOF
-server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo }
+server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo $probe }
 EOF
       cat >"$work/gateway.conf" <<EOF
-gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" }
+gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" $links }
 EOF
       start "$NS_SRV" server bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
       start "$NS_GW" gateway bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
@@ -250,6 +260,8 @@ declare -A R  # results: R[figure,stack]
 # mpgw-pool and mpgw-tfo differ from mpgw only in how a flow starts: the parts about bulk transfer, idle flows and
 # failover measure them as mpgw (and their cells stay empty).
 flow_setup_variant() { [ "$1" = mpgw-pool ] || [ "$1" = mpgw-tfo ]; }
+# mpgw-roles differs from mpgw only in its link roles and probes: only failover and backup measure it.
+links_variant() { [ "$1" = mpgw-roles ]; }
 
 median_of() { tool median --digits "${2:-1}" $1; }
 
@@ -263,12 +275,14 @@ for_runs() {
   if has "$stacks" mpgw-base; then
     for (( i = 1; i <= runs; i++ )); do
       for stack in ${stacks//,/ }; do
+        links_variant "$stack" && continue
         flow_setup_variant "$stack" && [ "$measure" = cpu_run ] && continue
         start_stack "$stack"; "$prepare" "$stack"; "$measure" "$stack" "$i"; stop_stack
       done
     done
   else
     for stack in ${stacks//,/ }; do
+      links_variant "$stack" && continue
       flow_setup_variant "$stack" && [ "$measure" = cpu_run ] && continue
       start_stack "$stack"; "$prepare" "$stack"
       for (( i = 1; i <= runs; i++ )); do "$measure" "$stack" "$i"; done
@@ -285,6 +299,7 @@ bench_aggregation() {
     has "$topologies" "$name" || continue
     testbed "$links" "$rates"
     for stack in ${stacks//,/ }; do
+      links_variant "$stack" && continue
       flow_setup_variant "$stack" && continue
       start_stack "$stack"; start_iperf_server "$stack"
       for dir in up down; do
@@ -410,6 +425,7 @@ bench_roundtrips() {
   testbed 2 none "$rtt_delay"
   local stack pk wt dst_ns
   for stack in ${stacks//,/ }; do
+    links_variant "$stack" && continue
     start_stack "$stack"; start_nginx "$stack"
     dst_ns=$(sink_ns "$stack")
     # A first request warms whatever the stack caches (ARP, TFO cookies, pools); the second is counted.
@@ -438,6 +454,7 @@ bench_ttfb() {
   testbed 2 20mbit "$rtt_delay"
   local stack i t vals
   for stack in ${stacks//,/ }; do
+    links_variant "$stack" && continue
     start_stack "$stack"; start_nginx "$stack"
     warm_up "$stack" 20
     sleep 2  # the pool refills
@@ -474,6 +491,7 @@ bench_memory() {
   testbed 2 none
   local stack rss0 rss1 heap0 heap1 opened
   for stack in ${stacks//,/ }; do
+    links_variant "$stack" && continue
     flow_setup_variant "$stack" && continue
     [ "$stack" = kernel ] && { R[mem-rss,$stack]="-"; continue; }
     start_stack "$stack"
@@ -500,24 +518,29 @@ bench_memory() {
 }
 
 # ---- 6. failover ---------------------------------------------------------------------------------------
+# Link 1 of router A fails mid-flow in two ways, each run: "carrier" takes its veth down (testbed.sh link down:
+# the carrier goes, the path watcher and the kernel see it at once); "blackhole" drops everything on it in both
+# directions with nft while its carrier stays up (a Wi-Fi bridge still associated, a provider gone dark): only
+# the kernel's retransmission timeouts, or mpgw-roles' link probes, notice it.
 bench_failover() {
   testbed 2 20mbit
-  local stack i down_at=6 up_at=12 total=20 vs vr r back
+  local stack i mode down_at=6 up_at=12 total=20 vs vr back
   for stack in ${stacks//,/ }; do
     flow_setup_variant "$stack" && continue
     start_stack "$stack"; start_iperf_server "$stack"
-    vs="" vr=""
-    for (( i = 1; i <= runs; i++ )); do
-      # wan1 of router A carries the first subflow; sample its tx bytes every 0.1 s from link-up on.
-      # shellcheck disable=SC2046
-      ( in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((total + 30)) iperf3 -c "$(sink_ip "$stack")" -J \
-          -t "$total" -i 0.1 --get-server-output >"$work/fail.json" 2>/dev/null || true ) &
-      local load=$!
-      sleep "$down_at"
-      bash "$here/testbed.sh" link down 1 --prefix "$P"
-      sleep $((up_at - down_at))
-      bash "$here/testbed.sh" link up 1 --prefix "$P"
-      back=$(in_ns "$NS_GW" python3 - <<'EOF'
+    for mode in carrier blackhole; do
+      vs="" vr=""
+      for (( i = 1; i <= runs; i++ )); do
+        # wan1 of router A carries the first subflow; sample its tx bytes every 0.1 s from link-up on.
+        # shellcheck disable=SC2046
+        ( in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((total + 30)) iperf3 -c "$(sink_ip "$stack")" -J \
+            -t "$total" -i 0.1 --get-server-output >"$work/fail.json" 2>/dev/null || true ) &
+        local load=$!
+        sleep "$down_at"
+        link1_fails "$mode"
+        sleep $((up_at - down_at))
+        link1_back "$mode"
+        back=$(in_ns "$NS_GW" python3 - <<'EOF'
 import time
 def tx(): return int(open("/sys/class/net/wan1/statistics/tx_bytes").read())
 start = time.time(); last = tx()
@@ -530,13 +553,64 @@ else:
     print("-")
 EOF
 )
-      wait "$load" || true
-      read -r st base bytes < <(tool stall "$work/fail.json" --down-at "$down_at" || echo "- - 0")
-      vs+=" $st" vr+=" $back"
-      log "failover $stack run $i: stall $st s (flow ran at $base Mbit/s before), link 1 used again after ${back} s"
+        wait "$load" || true
+        read -r st base bytes < <(tool stall "$work/fail.json" --down-at "$down_at" || echo "- - 0")
+        vs+=" $st" vr+=" $back"
+        log "failover $mode $stack run $i: stall $st s (flow ran at $base Mbit/s before), link 1 used again" \
+          "after ${back} s"
+      done
+      R[fail-$mode-stall,$stack]=$(median_of "$vs")
+      R[fail-$mode-back,$stack]=$(median_of "$vr")
     done
-    R[fail-stall,$stack]=$(median_of "$vs")
-    R[fail-back,$stack]=$(median_of "$vr")
+    stop_stack
+  done
+}
+
+# link1_fails carrier|blackhole, link1_back carrier|blackhole: router A's link 1 fails and comes back.
+link1_fails() {
+  if [ "$1" = carrier ]; then
+    bash "$here/testbed.sh" link down 1 --prefix "$P"
+  else
+    in_ns "$NS_GW" nft -f - <<'EOF'
+table inet mpgwbench_blackhole {
+  chain in { type filter hook input priority -10; iifname "wan1" drop; }
+  chain out { type filter hook output priority -10; oifname "wan1" drop; }
+}
+EOF
+  fi
+}
+link1_back() {
+  if [ "$1" = carrier ]; then
+    bash "$here/testbed.sh" link up 1 --prefix "$P"
+  else
+    in_ns "$NS_GW" nft delete table inet mpgwbench_blackhole
+  fi
+}
+
+# ---- 6b. backup share ------------------------------------------------------------------------------------
+# Link 1 primary, link 2 backup (mpgw-roles) against the kernel and mpgw without roles, both links up: link 2's
+# share of router A's bytes in a --seconds transfer each way (rx of wan2 for the download, tx for the upload).
+bench_backup() {
+  testbed 2 20mbit
+  local stack i dir vals a1 a2 b1 b2 side
+  for stack in ${stacks//,/ }; do
+    flow_setup_variant "$stack" && continue
+    start_stack "$stack"; start_iperf_server "$stack"
+    sleep 1  # mpgw-roles: the first probes answered, the roles set (they are set before the gateway listens)
+    for dir in up down; do
+      side=tx; [ "$dir" = down ] && side=rx
+      vals=""
+      for (( i = 1; i <= runs; i++ )); do
+        a1=$(in_ns "$NS_GW" cat /sys/class/net/wan1/statistics/${side}_bytes)
+        a2=$(in_ns "$NS_GW" cat /sys/class/net/wan2/statistics/${side}_bytes)
+        iperf_run "$stack" "$work/backup.json" -t "$secs" $([ $dir = down ] && echo -R) >/dev/null
+        b1=$(in_ns "$NS_GW" cat /sys/class/net/wan1/statistics/${side}_bytes)
+        b2=$(in_ns "$NS_GW" cat /sys/class/net/wan2/statistics/${side}_bytes)
+        vals+=" $(python3 -c "print(f'{100 * ($b2 - $a2) / max(1, $b1 - $a1 + $b2 - $a2):.2f}')")"
+        log "backup $dir $stack run $i: link 2 carried ${vals##* } % of the bytes"
+      done
+      R[backup-$dir,$stack]=$(median_of "$vals" 2)
+    done
     stop_stack
   done
 }
@@ -549,6 +623,7 @@ bench_share() {
   testbed 2 20mbit "$rtt_delay"
   local stack i vals a1 a2 b1 b2
   for stack in ${stacks//,/ }; do
+    links_variant "$stack" && continue
     [ "$stack" = kernel ] && continue
     start_stack "$stack"; start_nginx "$stack"
     head -c 1048576 /dev/zero >"$work/www/1m"
@@ -572,7 +647,7 @@ bench_share() {
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
-for part in aggregation cpu setup roundtrips ttfb share memory failover; do
+for part in aggregation cpu setup roundtrips ttfb share memory failover backup; do
   if has "$only" "$part"; then log "== $part"; "bench_$part"; fi
 done
 
@@ -590,6 +665,7 @@ table() {
   echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers (and router A's tcp_rmem default at 1 MiB)."
+  echo "mpgw-roles = mpgw with gateway.links: link 1 primary, link 2 backup, both probed (200 ms; down after 3 lost, up after 10 answered)."
   echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup; $rtt_delay ms in roundtrips, ttfb and share."
   echo
   echo "$head target |"
@@ -630,8 +706,15 @@ table() {
     row "Java heap used after GC with the idle flows" mem-heap "<= 10 KiB/flow"
   fi
   if has "$only" failover; then
-    row "stall when link 1 dies mid-flow, s" fail-stall "<= kernel + 0.2"
-    row "returned link 1 carries traffic after, s" fail-back "<= 2"
+    row "stall when link 1 loses its carrier mid-flow, s" fail-carrier-stall "<= kernel + 0.2"
+    row "link 1 carries traffic again after its carrier is back, s" fail-carrier-back "<= 2"
+    row "stall when link 1 is blackholed mid-flow (carrier up), s" fail-blackhole-stall "<= 2, mpgw-roles"
+    row "link 1 carries traffic again after the blackhole ends, s" fail-blackhole-back "<= 5, mpgw-roles"
+  fi
+  if has "$only" backup; then
+    row "link 2's share with both links up, upload, % (mpgw-roles: link 2 is the backup)" backup-up \
+      "<= 2, mpgw-roles"
+    row "link 2's share with both links up, download, %" backup-down "<= 2, mpgw-roles"
   fi
 }
 out=$(table)

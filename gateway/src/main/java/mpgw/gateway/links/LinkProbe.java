@@ -35,7 +35,8 @@ final class LinkProbe implements AutoCloseable {
 
     /**
      * The previous probe's fate ({@code null} when none was sent: first tick, or no socket), then sends the next.
-     * A failure to bind or send (no address yet, link down: ENETUNREACH) counts as unanswered.
+     * A failure to bind (no address yet) counts as unanswered now; a probe whose send fails (link down:
+     * ENETUNREACH; a local firewall drop: EPERM) is lost like one that gets no answer, at the next tick.
      */
     Boolean tick() {
         Boolean answered = outstanding ? answeredSeq == seq : null;
@@ -43,11 +44,11 @@ final class LinkProbe implements AutoCloseable {
         try {
             open();
             seq++;
-            channel.send(LinkProbePacket.request(seq, System.nanoTime()), target);
             outstanding = true;
+            channel.send(LinkProbePacket.request(seq, System.nanoTime()), target);
         } catch (IOException e) {
             closeChannel();
-            return answered == null ? Boolean.FALSE : answered;
+            return answered == null && !outstanding ? Boolean.FALSE : answered;
         }
         return answered;
     }

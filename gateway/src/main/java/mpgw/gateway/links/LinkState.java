@@ -4,6 +4,11 @@ package mpgw.gateway.links;
 public enum LinkState {
     /** Carrier up and probes answered (or not probed). */
     UP("up"),
+    /**
+     * Up and carrying traffic in its role, but losing probes now and then ({@code link-probes.degraded-after} of
+     * the last 20, fewer than {@code down-after} in a row): worth a look, not worth a role change.
+     */
+    DEGRADED("degraded"),
     /** Carrier lost, or {@code down-after} probes in a row unanswered while the carrier is up (a blackhole). */
     DOWN("down"),
     /** Healthy, but its quota for the period is spent: it carries traffic only as a backup. */
@@ -13,6 +18,11 @@ public enum LinkState {
 
     LinkState(String word) {
         this.word = word;
+    }
+
+    /** Whether the link carries traffic in its role (up, or up but lossy). */
+    public boolean passes() {
+        return this == UP || this == DEGRADED;
     }
 
     public String word() {

@@ -63,7 +63,7 @@ public final class Links implements AutoCloseable {
             LinkQuota quota = s.quota().isPresent()
                     ? new LinkQuota(s.iface(), s.quota().getAsLong(), s.quotaPeriod(), Clock.systemUTC(),
                     saved.get(s.iface())) : null;
-            links.add(new Link(s, new LinkHealth(settings.downAfter(), settings.upAfter()),
+            links.add(new Link(s, new LinkHealth(settings.downAfter(), settings.upAfter(), settings.degradedAfter()),
                     s.probe().map(p -> new LinkProbe(s.iface(), p)).orElse(null), quota,
                     new LinkEndpoints(s.iface()), new LinkMetrics(registry, s.iface(), quota != null)));
         }
@@ -101,9 +101,11 @@ public final class Links implements AutoCloseable {
                 }
             }
             LinkState next = !up ? LinkState.DOWN
-                    : l.quota != null && l.quota.spent() ? LinkState.QUOTA_SPENT : LinkState.UP;
+                    : l.quota != null && l.quota.spent() ? LinkState.QUOTA_SPENT
+                    : l.health.degraded() ? LinkState.DEGRADED : LinkState.UP;
             if (next != l.state) {
-                log.info("link {}: {} -> {} ({})", l.iface(), l.state.word(), next.word(), why(l, next, carrier));
+                log.info("link {}: {} -> {} ({})", l.iface(), l.state.word(), next.word(),
+                        why(l, l.state, next, carrier));
                 l.state = next;
                 l.metrics.changed(next);
             }
@@ -116,14 +118,18 @@ public final class Links implements AutoCloseable {
         }
     }
 
-    private static String why(Link l, LinkState next, boolean carrier) {
+    private static String why(Link l, LinkState before, LinkState next, boolean carrier) {
         return switch (next) {
             case DOWN -> !carrier ? "carrier lost"
                     : "probes to " + l.probe.describe() + ": " + l.health.lostInARow() + " unanswered in a row, carrier up";
+            case DEGRADED -> "probes to " + l.probe.describe() + ": " + l.health.lostInWindow() + " of the last "
+                    + LinkHealth.WINDOW + " unanswered, carrier up; keeps its role";
+            case UP -> before == LinkState.DEGRADED ? "the last " + LinkHealth.WINDOW + " probes answered"
+                    : before == LinkState.QUOTA_SPENT ? "a new quota period" : l.probe == null ? "carrier back"
+                    : "probes answered again, rtt " + String.format(java.util.Locale.ROOT, "%.1f ms",
+                    l.probe.rttNanos() / 1e6);
             case QUOTA_SPENT -> "quota " + l.quota.limit() + " bytes spent: " + l.quota.used()
                     + " bytes this period; carries traffic only as a backup now";
-            case UP -> l.probe == null ? "carrier back" : "probes answered again, rtt "
-                    + String.format(java.util.Locale.ROOT, "%.1f ms", l.probe.rttNanos() / 1e6);
         };
     }
 

@@ -14,12 +14,13 @@ import mpgw.config.ConfigReader;
  * @param interval      one probe per link this often
  * @param downAfter     this many probes in a row unanswered (each within {@code interval}) and the link is down
  * @param upAfter       this many answered in a row after that and it is up again (hysteresis against flapping)
+ * @param degradedAfter this many lost among the last 20 (fewer in a row than downAfter) and an up link is degraded
  * @param quotaAction   what a link whose quota is spent becomes (only {@code backup} today)
  * @param stateFile     where quota counts survive a restart
  * @param saveInterval  how often the counts are written (and at stop)
  */
 public record LinksSettings(List<LinkSettings> links, Duration interval, int downAfter, int upAfter,
-                            String quotaAction, Path stateFile, Duration saveInterval) {
+                            int degradedAfter, String quotaAction, Path stateFile, Duration saveInterval) {
 
     public static LinksSettings from(ConfigReader gateway) {
         List<LinkSettings> links = gateway.objects("links", LinkSettings::from);
@@ -40,6 +41,7 @@ public record LinksSettings(List<LinkSettings> links, Duration interval, int dow
             throw quota.error("state-file", "must be set when a link has a quota (the count survives restarts there)");
         }
         return new LinksSettings(links, interval, probes.intIn("down-after", 1, 100), probes.intIn("up-after", 1, 1000),
+                probes.intIn("degraded-after", 0, LinkHealth.WINDOW),
                 quota.oneOf("action", "backup"), stateFile.isEmpty() ? null : Path.of(stateFile),
                 quota.duration("save-interval", false));
     }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Which links the kernel may send on freely (no {@code backup} flag) given each link's role and state: the healthy
- * primaries; when none is healthy, the healthy backups; when none of those either, the healthy links whose quota
+ * primaries (up or degraded: a lossy link keeps its role); when none is healthy, the healthy backups; when none of those either, the healthy links whose quota
  * is spent. Every other link gets the flag. A dead link is flagged too: the kernel then stops sending new data on
  * it at once on this side, while the {@code MP_PRIO} that clears a backup link's flag travels over that live
  * link to router B, whose scheduler follows. Pure function; tested on its own.
@@ -20,15 +20,15 @@ final class RolePlan {
 
     /** For each input, in order: whether its endpoints get the {@code backup} flag. */
     static List<Boolean> backupFlags(List<Input> links) {
-        boolean anyPrimary = links.stream().anyMatch(l -> l.state() == LinkState.UP && l.role() == LinkRole.PRIMARY);
-        boolean anyBackup = links.stream().anyMatch(l -> l.state() == LinkState.UP && l.role() == LinkRole.BACKUP);
+        boolean anyPrimary = links.stream().anyMatch(l -> l.state().passes() && l.role() == LinkRole.PRIMARY);
+        boolean anyBackup = links.stream().anyMatch(l -> l.state().passes() && l.role() == LinkRole.BACKUP);
         List<Boolean> out = new ArrayList<>();
         for (Input l : links) {
             boolean free;
             if (anyPrimary) {
-                free = l.state() == LinkState.UP && l.role() == LinkRole.PRIMARY;
+                free = l.state().passes() && l.role() == LinkRole.PRIMARY;
             } else if (anyBackup) {
-                free = l.state() == LinkState.UP && l.role() == LinkRole.BACKUP;
+                free = l.state().passes() && l.role() == LinkRole.BACKUP;
             } else {
                 free = l.state() == LinkState.QUOTA_SPENT;
             }

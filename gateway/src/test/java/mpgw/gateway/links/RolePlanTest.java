@@ -2,6 +2,7 @@ package mpgw.gateway.links;
 
 import static mpgw.gateway.links.LinkRole.BACKUP;
 import static mpgw.gateway.links.LinkRole.PRIMARY;
+import static mpgw.gateway.links.LinkState.DEGRADED;
 import static mpgw.gateway.links.LinkState.DOWN;
 import static mpgw.gateway.links.LinkState.QUOTA_SPENT;
 import static mpgw.gateway.links.LinkState.UP;
@@ -40,6 +41,12 @@ class RolePlanTest {
         assertEquals(List.of(false, true), flags(in(PRIMARY, UP), in(PRIMARY, QUOTA_SPENT)));
         assertEquals(List.of(true, true, false), flags(in(PRIMARY, DOWN), in(PRIMARY, QUOTA_SPENT), in(BACKUP, UP)));
         assertEquals(List.of(true, false), flags(in(PRIMARY, DOWN), in(PRIMARY, QUOTA_SPENT)));
+    }
+
+    @Test
+    void aDegradedLinkKeepsItsRole() {
+        assertEquals(List.of(false, true), flags(in(PRIMARY, DEGRADED), in(BACKUP, UP)));
+        assertEquals(List.of(true, false), flags(in(PRIMARY, DOWN), in(BACKUP, DEGRADED)));
     }
 
     @Test
