@@ -173,7 +173,7 @@ final class UdpGatewayFixture implements AutoCloseable {
             Upstreams upstreams = Upstreams.from(settings, sockets, new MicrometerGatewayMetrics(registry, sockets));
             tcp = new GatewayServer(settings, upstreams);
             tcp.start();
-            udp = UdpGateway.start(settings, upstreams.udp(), registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), upstreams::udpWarm, registry);
             return null;
         });
     }
