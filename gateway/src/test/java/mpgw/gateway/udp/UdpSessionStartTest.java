@@ -56,7 +56,17 @@ class UdpSessionStartTest {
      */
     @Test
     void withPoolALookupCostsOneRoundTrip() throws Exception {
-        try (UdpGatewayFixture f = UdpGatewayFixture.startDelayed("pool-size = 8", DELAY_MILLIS, false)) {
+        pooledLookups(false);
+    }
+
+    /** The same with TLS between the routers: pooled members are past their TLS handshake too. */
+    @Test
+    void withPoolAndTlsALookupCostsOneRoundTrip() throws Exception {
+        pooledLookups(true);
+    }
+
+    private static void pooledLookups(boolean tls) throws Exception {
+        try (UdpGatewayFixture f = UdpGatewayFixture.startDelayed("pool-size = 8", DELAY_MILLIS, tls)) {
             lookups(f); // warm-up, as above
             awaitPoolReady(f, 8);
             long[] plain = plain(f, () -> lookups(f));
@@ -64,8 +74,9 @@ class UdpSessionStartTest {
             long[] mpgw = lookups(f);
             double hits = f.counter("mpgw.gateway.pool.takes", "result", "hit") - hitsBefore;
             double ratio = (double) median(mpgw) / median(plain);
-            System.out.printf("udp session start, pool-size 8, %d ms one way: %d lookups, median %.1f ms (plain %.1f"
-                            + " ms, %.2fx), max %.1f ms (plain %.1f ms), %.0f pool hits%n", DELAY_MILLIS, LOOKUPS,
+            System.out.printf("udp session start, pool-size 8%s, %d ms one way: %d lookups, median %.1f ms (plain %.1f"
+                            + " ms, %.2fx), max %.1f ms (plain %.1f ms), %.0f pool hits%n", tls ? ", tls" : "",
+                    DELAY_MILLIS, LOOKUPS,
                     median(mpgw) / 1e6, median(plain) / 1e6, ratio, max(mpgw) / 1e6, max(plain) / 1e6, hits);
             assertAllAnswered(plain, "plain");
             assertAllAnswered(mpgw, "mpgw");
