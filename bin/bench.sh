@@ -23,11 +23,13 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
   --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,
-                 backup (default all)
+                 backup, udp-start (default all)
   --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,mpgw-roles,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B; these two only differ
-                 in how a flow starts, so only setup, roundtrips, ttfb and share measure them;
+                 in how a flow starts, so only setup, roundtrips, ttfb, share and udp-start measure them
+                 (mpgw-pool also has gateway.udp.pool-size = 8; udp-start runs kernel = plain routing, mpgw
+                 and mpgw-pool only);
                  mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change;
                  with it, setup and cpu start every stack afresh for each run and take turns between stacks;
                  mpgw-roles: gateway.links with link 1 primary and link 2 backup, both probed; only failover
@@ -47,7 +49,7 @@ MPGW_NO_INSTALL=1 or without apt-get, names them and stops.
 USAGE
 }
 
-runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,backup stacks=kernel,mpgw,ss,redsocks
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,backup,udp-start stacks=kernel,mpgw,ss,redsocks
 idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20
 args="$*"
 while [ $# -gt 0 ]; do
@@ -167,7 +169,7 @@ start_stack() {
       local upstream="mptcp = required"
       grep -qE '^\s+idle-timeout = ' "$mpgw_root/gateway/src/main/resources/reference.conf" 2>/dev/null \
         && upstream="upstream.mptcp = required"
-      [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8"
+      [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8, udp.pool-size = 8"
       if [ "$1" = mpgw-tfo ]; then
         upstream+=", upstream.fast-open = on" server_tfo=256
         in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
@@ -219,7 +221,9 @@ EOF
   esac
   if [ "$1" != kernel ]; then
     local servers=(); for ip in ${SRV_IPS//,/ }; do servers+=(--server "$ip"); done
-    in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables --no-udp \
+    # UDP is intercepted only for udp-start (stack_udp=1); the other parts measure TCP alone.
+    local udp_flag=--no-udp; [ "${stack_udp:-0}" = 1 ] && udp_flag=
+    in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables $udp_flag \
       --lan "$LAN_CIDR" "${servers[@]}" >/dev/null
   fi
 }
@@ -475,6 +479,58 @@ bench_ttfb() {
   done
 }
 
+# ---- 4c. udp-start: a DNS lookup from a new client socket (issue 21) ------------------------------------------
+# Resolvers send every query from a new port, so each lookup is a new UDP session of the gateway: its cost is
+# how the session starts (stream carrier: connect + pipelined request and query; with the UDP pool: request and
+# query on a warm connection). dig's own "Query time" (ms, from its send to the answer) of 20 lookups one after
+# the other, and of a burst of 50 digs at once. kernel = plain routing (no rules, no proxy).
+dig_ms() {  # dig_ms NAME: one lookup from the client, its query time in ms or "-"
+  in_ns "$NS_CLIENT" dig +tries=1 +time=3 @"$DST_IP" "$1" A 2>/dev/null \
+    | sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' | grep . || echo -
+}
+pct_of() {  # pct_of P VALUES: the P-th percentile (nearest rank) of the numbers among VALUES, or "-"
+  printf '%s\n' $2 | grep -E '^[0-9]+$' | sort -n \
+    | awk -v p="$1" '{ a[NR] = $1 } END { if (NR == 0) print "-"; else { i = int(NR * p / 100 + 0.999); print a[i] } }'
+}
+bench_udp_start() {
+  testbed 2 20mbit "$rtt_delay"
+  local stack i vals burst answered pids
+  for stack in ${stacks//,/ }; do
+    case $stack in kernel|mpgw|mpgw-pool) ;; *) continue ;; esac
+    stack_udp=1 start_stack "$stack"
+    start "$NS_DST" dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
+      --bind-interfaces --listen-address="$DST_IP" --user=root --pid-file= --cache-size=0 --dns-forward-max=1000 \
+      --address=/bench.test/192.0.2.1
+    for _ in $(seq 100); do [ -n "$(in_ns "$NS_DST" ss -Hlun "sport = :53")" ] && break; sleep 0.1; done
+    if [ "$stack" != kernel ]; then
+      for _ in $(seq 100); do [ -n "$(in_ns "$NS_GW" ss -Hlun "sport = :12346")" ] && break; sleep 0.1; done
+    fi
+    for (( i = 1; i <= 20; i++ )); do dig_ms "w$i.bench.test" >/dev/null; done  # warm-up: code, ARP, pool
+    sleep 2  # the pool refills
+    vals=""
+    for (( i = 1; i <= 20; i++ )); do
+      vals+=" $(dig_ms "q$i.bench.test")"
+      sleep 0.1  # a user's pace: the pool refills between lookups
+    done
+    R[udp-p50,$stack]=$(pct_of 50 "$vals")
+    R[udp-max,$stack]=$(pct_of 100 "$vals")
+    log "udp-start $stack lookups (ms):$vals"
+    sleep 2
+    pids=()
+    for (( i = 1; i <= 50; i++ )); do
+      dig_ms "b$i.bench.test" >"$work/udp-burst-$i.txt" &
+      pids+=($!)
+    done
+    wait "${pids[@]}"
+    burst=$(cat "$work"/udp-burst-*.txt | tr '\n' ' ')
+    answered=$(printf '%s\n' $burst | grep -cE '^[0-9]+$' || true)
+    R[udp-burst-p95,$stack]="$(pct_of 95 "$burst") ($answered of 50 answered)"
+    log "udp-start $stack burst of 50 (ms): $burst"
+    rm -f "$work"/udp-burst-*.txt
+    stop_stack
+  done
+}
+
 # ---- 5. memory with idle flows -------------------------------------------------------------------------
 java_heap_kib() {  # used heap after a full GC, summed over the Java daemons in the namespaces
   local total=0 pid used
@@ -647,8 +703,8 @@ bench_share() {
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
-for part in aggregation cpu setup roundtrips ttfb share memory failover backup; do
-  if has "$only" "$part"; then log "== $part"; "bench_$part"; fi
+for part in aggregation cpu setup roundtrips ttfb share memory failover backup udp-start; do
+  if has "$only" "$part"; then log "== $part"; "bench_${part//-/_}"; fi
 done
 
 # ---- the table -----------------------------------------------------------------------------------------
@@ -699,6 +755,12 @@ table() {
   fi
   if has "$only" share; then
     row "share of a fresh flow's 1 MB download on link 2, %" share-2 "pool > no pool"
+  fi
+  if has "$only" udp-start; then
+    row "DNS lookup from a new client socket, $rtt_delay ms each way, median of 20, ms (kernel: plain routing)" udp-p50 \
+      "<= 1.25x kernel with pool, <= 2.2x without"
+    row "DNS lookup from a new client socket, max of 20, ms" udp-max ""
+    row "burst of 50 DNS lookups at once, p95, ms" udp-burst-p95 "<= 2x kernel, all answered"
   fi
   if has "$only" memory; then
     row "idle flows opened (of $idle_flows)" mem-open ""

@@ -16,6 +16,16 @@ public final class FwdUdpFrameEncoder extends MessageToByteEncoder<FwdUdpFrame> 
 
     @Override
     protected void encode(ChannelHandlerContext ctx, FwdUdpFrame frame, ByteBuf out) {
+        write(frame, out);
+    }
+
+    /**
+     * Appends {@code frame} to {@code out} without releasing it: for frames that leave in one write with other
+     * bytes (the gateway's first datagram behind its FWD UDP request).
+     *
+     * @throws EncoderException when the payload or the header is too long for its length field
+     */
+    public static void write(FwdUdpFrame frame, ByteBuf out) {
         ByteBuf payload = frame.content();
         if (payload.readableBytes() > FwdUdpFrame.MAX_PAYLOAD) {
             throw new EncoderException("FWD UDP payload of " + payload.readableBytes() + " bytes exceeds 65535");
@@ -32,10 +42,15 @@ public final class FwdUdpFrameEncoder extends MessageToByteEncoder<FwdUdpFrame> 
         out.writeBytes(payload, payload.readerIndex(), payload.readableBytes());
     }
 
+    /** Bytes {@code frame} takes on the stream. */
+    public static int encodedLength(FwdUdpFrame frame) {
+        return FwdUdpFrame.PREFIX_LENGTH + Socks5Addresses.encodedLength(frame.address())
+                + frame.content().readableBytes();
+    }
+
     @Override
     protected ByteBuf allocateBuffer(ChannelHandlerContext ctx, FwdUdpFrame frame, boolean preferDirect) {
-        int size = FwdUdpFrame.PREFIX_LENGTH + Socks5Addresses.encodedLength(frame.address())
-                + frame.content().readableBytes();
+        int size = encodedLength(frame);
         return preferDirect ? ctx.alloc().ioBuffer(size) : ctx.alloc().heapBuffer(size);
     }
 }

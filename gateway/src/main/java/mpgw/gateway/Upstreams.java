@@ -4,6 +4,7 @@ package mpgw.gateway;
 import io.netty.channel.EventLoopGroup;
 import javax.net.ssl.SSLException;
 import mpgw.gateway.config.GatewaySettings;
+import mpgw.gateway.config.UdpSettings;
 import mpgw.gateway.config.UpstreamTlsSettings;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.gateway.upstream.BadServerMemory;
@@ -53,6 +54,18 @@ public final class Upstreams {
     WarmUpstreams warm(EventLoopGroup group) {
         return settings.pool().enabled()
                 ? new UpstreamPool(settings.pool(), group, tcp, settings.socks(), metrics) : WarmUpstreams.NONE;
+    }
+
+    /**
+     * The UDP half's warm pool on its event loop, to {@code udp.servers}: {@code udp.pool-size} members, the other
+     * pool keys from {@code upstream.pool}; none when the size is 0 or the mode is not {@code stream}. Not started.
+     */
+    public WarmUpstreams udpWarm(EventLoopGroup udpGroup) {
+        UdpSettings udpSettings = settings.udp();
+        return udpSettings.poolSize() > 0 && udpSettings.mode() == UdpSettings.Mode.STREAM
+                ? new UpstreamPool(settings.pool().withSize(udpSettings.poolSize()), udpGroup, udp, settings.socks(),
+                        metrics)
+                : WarmUpstreams.NONE;
     }
 
     /** How TCP flows get their upstream connections. */

@@ -12,7 +12,8 @@ import mpgw.config.ConfigReader;
  * how datagrams are carried to router B, and the session and reply-socket limits. Immutable, validated once at
  * startup; a bad value is a {@link mpgw.config.ConfigError} naming the key and file.
  *
- * @param servers where the carrier connects; the gateway's own {@code servers} when {@code udp.servers} is empty
+ * @param servers  where the carrier connects; the gateway's own {@code servers} when {@code udp.servers} is empty
+ * @param poolSize warm connections kept for new stream-mode sessions (the UDP half's own pool; 0 = none)
  */
 public record UdpSettings(
         boolean enabled,
@@ -26,6 +27,7 @@ public record UdpSettings(
         int receiveBuffer,
         int pendingLimit,
         int streamWriteBuffer,
+        int poolSize,
         Duration replySocketIdle,
         int maxReplySockets,
         List<Cidr> denyDestinations) {
@@ -66,6 +68,7 @@ public record UdpSettings(
                 (int) udp.bytesIn("receive-buffer", 0, 256L << 20),
                 udp.intIn("pending-limit", 1, 4096),
                 (int) udp.bytesIn("stream-write-buffer", 64 * 1024, 64L << 20),
+                udp.intIn("pool-size", 0, 4096),
                 udp.duration("reply-socket-idle", false),
                 udp.intIn("max-reply-sockets", 1, 1 << 16),
                 udp.cidrs("destinations.deny"));

@@ -25,6 +25,7 @@ import mpgw.config.Addresses;
 import mpgw.gateway.upstream.Socks5ClientHandshake;
 import mpgw.gateway.upstream.Socks5ClientSettings;
 import mpgw.gateway.upstream.UpstreamConnector;
+import mpgw.gateway.upstream.WarmUpstreams;
 import mpgw.jni.SocketOptions;
 import mpgw.socks.Socks5UdpHeader;
 
@@ -53,7 +54,7 @@ final class UdpAssociateCarrier implements UdpCarrier {
     @Override
     public UdpTunnel open(EventLoop loop, InetSocketAddress client, UdpTunnel.Listener listener) {
         AssociateTunnel tunnel = new AssociateTunnel(listener);
-        tunnel.start(loop, connector, socks, Socks5CommandType.UDP_ASSOCIATE);
+        tunnel.start(loop, connector, WarmUpstreams.NONE, socks, Socks5CommandType.UDP_ASSOCIATE);
         return tunnel;
     }
 
@@ -109,7 +110,7 @@ final class UdpAssociateCarrier implements UdpCarrier {
                 } else if (!b.isSuccess()) {
                     end("udp bind on " + local.getHostAddress() + ": " + b.cause().getMessage());
                 } else {
-                    listener.ready();
+                    listener.ready(this);
                 }
             });
         }

@@ -2,6 +2,7 @@ package mpgw.gateway.udp;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -13,11 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import mpgw.config.Addresses;
 import mpgw.daemon.DaemonStartException;
 import mpgw.gateway.config.GatewaySettings;
 import mpgw.gateway.config.UdpSettings;
 import mpgw.gateway.upstream.UpstreamConnector;
+import mpgw.gateway.upstream.WarmUpstreams;
 import mpgw.jni.TransparentDatagramListener;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -40,11 +43,14 @@ public final class UdpGateway implements AutoCloseable {
     private final MultiThreadIoEventLoopGroup group;
     private final IoEventLoop loop;
     private final UdpSessionTable table;
+    private final WarmUpstreams warm;
     private TransparentDatagramListener listener;
 
-    private UdpGateway(UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics) {
-        this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private UdpGateway(MultiThreadIoEventLoopGroup group, WarmUpstreams warm, UdpSettings settings, UdpBudget budget,
+                       UdpCarrier carrier, UdpMetrics metrics) {
+        this.group = group;
         this.loop = (IoEventLoop) group.next();
+        this.warm = warm;
         this.table = new UdpSessionTable(loop, settings, budget, carrier, metrics);
     }
 
@@ -52,26 +58,41 @@ public final class UdpGateway implements AutoCloseable {
      * Starts the UDP half for a gateway's settings, or returns null when {@code gateway.udp.enabled} is off.
      *
      * @param connector to {@code udp.servers}, shared with the TCP half's bad-server memory and metrics
+     * @param pool      makes the UDP half's warm pool on its event loop group ({@code udp.pool-size})
      */
-    public static UdpGateway start(GatewaySettings gateway, UpstreamConnector connector, MeterRegistry registry)
+    public static UdpGateway start(GatewaySettings gateway, UpstreamConnector connector,
+                                   Function<EventLoopGroup, WarmUpstreams> pool, MeterRegistry registry)
             throws DaemonStartException {
         UdpSettings settings = gateway.udp();
         if (!settings.enabled()) {
             return null;
         }
+        MultiThreadIoEventLoopGroup group = newGroup();
+        WarmUpstreams warm = settings.mode() == UdpSettings.Mode.STREAM ? pool.apply(group) : WarmUpstreams.NONE;
         UdpCarrier carrier = settings.mode() == UdpSettings.Mode.STREAM
-                ? new FwdUdpStreamCarrier(connector, gateway.socks(), settings.streamWriteBuffer(),
+                ? new FwdUdpStreamCarrier(connector, warm, gateway.socks(), settings.streamWriteBuffer(),
                         gateway.relay().writeStallRetry())
                 : new UdpAssociateCarrier(connector, gateway.socks(), gateway.mark());
         GatewaySettings.Limits limits = gateway.limits();
         UdpBudget budget = new UdpBudget(limits.udpQueuedBytes(), limits.udpQueuedBytesPerClient(),
                 limits.udpSessionsPerClient());
-        return start(settings, budget, carrier, new MicrometerUdpMetrics(registry));
+        return start(group, warm, settings, budget, carrier, new MicrometerUdpMetrics(registry));
     }
 
     static UdpGateway start(UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics)
             throws DaemonStartException {
-        UdpGateway gateway = new UdpGateway(settings, budget, carrier, metrics);
+        return start(newGroup(), WarmUpstreams.NONE, settings, budget, carrier, metrics);
+    }
+
+    /** One event loop: the listener, sessions, tunnels, reply sockets and the UDP pool share it (no locks). */
+    private static MultiThreadIoEventLoopGroup newGroup() {
+        return new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    }
+
+    private static UdpGateway start(MultiThreadIoEventLoopGroup group, WarmUpstreams warm, UdpSettings settings,
+                                    UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics)
+            throws DaemonStartException {
+        UdpGateway gateway = new UdpGateway(group, warm, settings, budget, carrier, metrics);
         try {
             gateway.listener = gateway.bind(settings);
         } catch (DaemonStartException e) {
@@ -81,9 +102,12 @@ public final class UdpGateway implements AutoCloseable {
         long shortest = Math.min(settings.idleTimeout().toMillis(), settings.oneShotIdleTimeout().toMillis());
         long sweepMillis = Math.max(100, Math.min(1000, shortest / 4));
         gateway.loop.scheduleAtFixedRate(gateway.table::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
-        LOG.info("udp up: tproxy listener {}, mode {}, servers {}", Addresses.format(gateway.listener.localAddress()),
+        warm.start();
+        LOG.info("udp up: tproxy listener {}, mode {}, servers {}, pool {}",
+                Addresses.format(gateway.listener.localAddress()),
                 settings.mode().name().toLowerCase(java.util.Locale.ROOT),
-                settings.servers().stream().map(Addresses::format).toList());
+                settings.servers().stream().map(Addresses::format).toList(),
+                warm == WarmUpstreams.NONE ? "off" : settings.poolSize());
         return gateway;
     }
 
@@ -140,6 +164,7 @@ public final class UdpGateway implements AutoCloseable {
                 table.closeAll();
             }).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
+        warm.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 }

@@ -42,8 +42,12 @@ final class UdpSession implements UdpTunnel.Listener {
         this.table = table;
     }
 
+    /** Opens the tunnel; call after the first datagram was queued ({@link #send}), so it can join the request. */
     void start(UdpCarrier carrier) {
-        tunnel = carrier.open(table.loop(), client, this);
+        UdpTunnel opened = carrier.open(table.loop(), client, this);
+        if (tunnel == null) { // not yet ready: the tunnel was not known before
+            tunnel = opened;
+        }
     }
 
     InetSocketAddress client() {
@@ -93,7 +97,8 @@ final class UdpSession implements UdpTunnel.Listener {
     }
 
     @Override
-    public void ready() {
+    public void ready(UdpTunnel readyTunnel) {
+        tunnel = readyTunnel;
         ready = true;
         Pending p;
         while ((p = pending.poll()) != null) {
@@ -121,7 +126,7 @@ final class UdpSession implements UdpTunnel.Listener {
 
     @Override
     public void closed(String reason) {
-        if (!ready) {
+        if (tunnel == null || !tunnel.isEstablished()) {
             table.carrierFailures().log(LOG, "udp session client=" + Addresses.format(client)
                     + ": carrier failed: " + reason);
         }

@@ -85,7 +85,11 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
             session = new UdpSession(sender, this);
             sessions.put(sender, session);
             metrics.sessionOpened();
+            // Queued first: with a warm connection the tunnel is ready inside start, and the datagram then
+            // leaves in the same write as the FWD UDP request.
+            session.send(destination, payload);
             session.start(carrier);
+            return;
         }
         session.send(destination, payload);
     }

@@ -10,8 +10,11 @@ import java.net.InetSocketAddress;
 interface UdpTunnel {
     /** What a tunnel reports to its session. */
     interface Listener {
-        /** The tunnel can take datagrams now. */
-        void ready();
+        /**
+         * {@code tunnel} can take datagrams now. It may be called before {@link UdpCarrier#open} returns (a warm
+         * connection: the session's queued datagrams then join the command request's write).
+         */
+        void ready(UdpTunnel tunnel);
 
         /** A datagram from {@code source} for the client; the listener owns {@code payload}. */
         void reply(InetSocketAddress source, ByteBuf payload);
@@ -30,6 +33,12 @@ interface UdpTunnel {
      * (the budget's bytes are given back then).
      */
     boolean send(InetSocketAddress destination, ByteBuf payload, Runnable left);
+
+    /**
+     * True once the server accepted the command. Datagrams may flow before (pipelined behind the request); if the
+     * command then fails, they are lost like any datagram and the session ends.
+     */
+    boolean isEstablished();
 
     /** Ends the tunnel without a {@link Listener#closed} callback. Idempotent. */
     void close();

@@ -70,12 +70,23 @@ final class UdpGatewayFixture implements AutoCloseable {
      * gateway's certificate and the gateway's {@code upstream.tls} pins router B's.
      */
     static UdpGatewayFixture startTls(String udpConfig) throws Exception {
-        return start("stream", Server.MPGW, udpConfig, "20mbit", true);
+        return start("stream", Server.MPGW, udpConfig, "20mbit", 0, true);
+    }
+
+    /** Stream mode against mpgw's server on 2 x 20 Mbit/s links with {@code delayMillis} one way each. */
+    static UdpGatewayFixture startDelayed(String udpConfig, int delayMillis, boolean tls) throws Exception {
+        return start("stream", Server.MPGW, udpConfig, "20mbit", delayMillis, tls);
     }
 
     private static UdpGatewayFixture start(String mode, Server socks, String udpConfig, String rate, boolean tls)
             throws Exception {
-        UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up(rate), Files.createTempDirectory("mpgw-udp"));
+        return start(mode, socks, udpConfig, rate, 0, tls);
+    }
+
+    private static UdpGatewayFixture start(String mode, Server socks, String udpConfig, String rate, int delayMillis,
+                                           boolean tls) throws Exception {
+        UdpGatewayFixture f = new UdpGatewayFixture(UdpTestbed.up(rate, delayMillis),
+                Files.createTempDirectory("mpgw-udp"));
         try {
             if (tls) {
                 f.makeKeys();
@@ -173,7 +184,7 @@ final class UdpGatewayFixture implements AutoCloseable {
             Upstreams upstreams = Upstreams.from(settings, sockets, new MicrometerGatewayMetrics(registry, sockets));
             tcp = new GatewayServer(settings, upstreams);
             tcp.start();
-            udp = UdpGateway.start(settings, upstreams.udp(), registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), upstreams::udpWarm, registry);
             return null;
         });
     }

@@ -41,7 +41,7 @@ class UdpSessionTableTest {
     private UdpSessionTable table(int maxSessions, int pendingLimit, Duration idle, Duration oneShotIdle) {
         UdpSettings s = new UdpSettings(true, new InetSocketAddress("::", 12346), UdpSettings.Mode.STREAM,
                 List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, oneShotIdle, maxSessions, 65507, 0,
-                pendingLimit, 1 << 20, Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
+                pendingLimit, 1 << 20, 0, Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
         return new UdpSessionTable(channel.eventLoop(), s, budget, carrier, metrics);
     }
 
@@ -71,7 +71,7 @@ class UdpSessionTableTest {
         }
         assertEquals(1, metrics.drops.get(UdpDrop.QUEUE_FULL));
         assertTrue(carrier.sent.isEmpty());
-        carrier.opened.get(0).listener.ready();
+        carrier.opened.get(0).listener.ready(carrier.opened.get(0));
         t.datagram(client(1000), DNS, payload(4));
         assertEquals(List.of(1, 2, 4), carrier.sent.stream().map(ByteBuf::readableBytes).toList());
         assertEquals(3, metrics.up);
@@ -119,7 +119,7 @@ class UdpSessionTableTest {
         t.datagram(client(1000), DNS, payload(1));
         t.datagram(client(2000), DNS, payload(1));
         t.datagram(client(2000), DNS, payload(1));
-        carrier.opened.forEach(tunnel -> tunnel.listener.ready());
+        carrier.opened.forEach(tunnel -> tunnel.listener.ready(tunnel));
         Thread.sleep(5);
         t.sweep();
         assertEquals(1, t.size(), "the query-and-done socket is gone, the chatty one stays");
@@ -172,7 +172,7 @@ class UdpSessionTableTest {
         assertEquals(1, metrics.drops.get(UdpDrop.CLIENT_BYTES), "the fourth waiting datagram is over the cap");
         assertEquals(3L * charge, budget.queued());
         FakeTunnel tunnel = carrier.opened.get(0);
-        tunnel.listener.ready();
+        tunnel.listener.ready(tunnel);
         assertEquals(3, sent.size());
         assertEquals(3L * charge, budget.queued(), "handed to the tunnel, not yet taken by the kernel");
         tunnel.left.forEach(Runnable::run);
@@ -213,6 +213,11 @@ class UdpSessionTableTest {
             sent.add(payload);
             this.left.add(left);
             return true;
+        }
+
+        @Override
+        public boolean isEstablished() {
+            return false; // the scripted carrier's failures count as failures to come up
         }
 
         @Override

@@ -28,11 +28,17 @@ final class UdpTestbed implements AutoCloseable {
     }
 
     static UdpTestbed up(String rate) throws IOException, InterruptedException {
+        return up(rate, 0);
+    }
+
+    /** @param delayMillis one-way delay of every link (testbed.sh --delay), 0 for none */
+    static UdpTestbed up(String rate, int delayMillis) throws IOException, InterruptedException {
         String prefix = "mpgwudp" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x1000, 0xffff)) + "-";
         UdpTestbed bed = new UdpTestbed(prefix);
         try {
             String out = Sh.check(repo().resolve("bin/testbed.sh") + " up --prefix " + prefix
-                    + " --links 2 --ipv6 --rate " + rate + " 2>/dev/null");
+                    + " --links 2 --ipv6 --rate " + rate + (delayMillis > 0 ? " --delay " + delayMillis : "")
+                    + " 2>/dev/null");
             for (String line : out.split("\n")) {
                 int eq = line.indexOf('=');
                 if (eq > 0) {

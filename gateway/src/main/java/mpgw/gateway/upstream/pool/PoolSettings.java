@@ -19,6 +19,11 @@ public record PoolSettings(int size, Duration maxIdle, int minSubflows, Duration
         return size > 0;
     }
 
+    /** The same pool with {@code size} members (the UDP half's pool: {@code udp.pool-size}). */
+    public PoolSettings withSize(int size) {
+        return new PoolSettings(size, maxIdle, minSubflows, joinWait, checkInterval);
+    }
+
     public static PoolSettings from(ConfigReader c) {
         PoolSettings s = new PoolSettings(c.intIn("size", 0, 4096), c.duration("max-idle", false),
                 c.intIn("min-subflows", 1, 8), c.duration("join-wait", true), c.duration("check-interval", false));
