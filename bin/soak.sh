@@ -214,6 +214,12 @@ sampler() {
   done
 }
 
+# Warm-up: 5 s of new flows at --rate before anything is measured, so the JIT has compiled the flow path; in a
+# first run the first burst, right after the ramp on a cold JVM, lagged (1,056 of 10,000 flows skipped with
+# 2,000 in flight). Its figures are printed, not judged.
+warm=$(in_ns "$NS_CLIENT" "$load_bin" churn --dst "$DST_IP:7000" --rate "$rate" --seconds 5 --inflight "$burst_inflight" 2>&1 9>&- | tail -1)
+log "warm-up: $warm"
+sleep 2
 base_gw_fds=$(fds "$gateway_pid") base_srv_fds=$(fds "$server_pid")
 log "baseline descriptors: gateway $base_gw_fds, server $base_srv_fds"
 sampler 9>&- & sampler_pid=$!; PIDS+=("$sampler_pid")
@@ -277,6 +283,7 @@ echo "== samples every 10 s ($csv)"
 column -s, -t "$csv" 2>/dev/null || cat "$csv"
 echo
 echo "== load: $secs s, $bursts bursts, $flaps flaps of link 2, link 3 blackholed"
+echo "warm-up:    $warm"
 echo "held flows: $hold_line"
 echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed skipped=$burst_skipped (not started: $burst_inflight in flight)"
 echo "udp:        $udp_line"
@@ -373,9 +380,12 @@ EOF
   kill -TERM "$server_pid"; t0=$(date +%s%N); srv_rc=0; wait "$server_pid" || srv_rc=$?
   srv_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   echo "SIGTERM: gateway exit $gw_rc after $gw_ms ms, held flows $r_gw; server exit $srv_rc after $srv_ms ms"
-  check "SIGTERM gateway: exit 0 ($gw_rc) after the 2 s grace ($gw_ms ms)" [ "$gw_rc" -eq 0 -a "$gw_ms" -ge 1800 ]
+  # 143 is the JVM's status after SIGTERM, documented (docs/socks-server.md, docs/gateway.md) and the units'
+  # SuccessExitStatus.
+  check "SIGTERM gateway: exit 0 or 143 ($gw_rc) after the 2 s grace ($gw_ms ms)" \
+    [ \( "$gw_rc" -eq 0 -o "$gw_rc" -eq 143 \) -a "$gw_ms" -ge 1800 ]
   check "SIGTERM gateway: held flows reset (died_reset=$(kv died_reset "$r_gw") of 50)" [ "$(kv died_reset "$r_gw")" -eq 50 ]
-  check "SIGTERM server: exit 0 ($srv_rc)" [ "$srv_rc" -eq 0 ]
+  check "SIGTERM server: exit 0 or 143 ($srv_rc)" [ "$srv_rc" -eq 0 -o "$srv_rc" -eq 143 ]
 fi
 
 echo
