@@ -8,10 +8,11 @@
  *        each sends 8 bytes every MS ms (default 10000) and expects them back; then closes them.
  *        Summary: opened, open_failed, died (a flow that ended or reset before the end: must be 0 in a clean run),
  *        died_reset, died_eof, stalled (an echo later than 30 s), echoes, max_echo_ms.
- *   soakload churn --dst IP:P --rate R --seconds S
+ *   soakload churn --dst IP:P --rate R --seconds S [--inflight N]
  *        R new flows per second (in bursts each 100 ms), each: connect, 16 bytes out, 16 back, close.
- *        Summary: started, ok, failed, refused, reset, timeout, max_ms. At most 4096 in flight; a flow older than
- *        10 s is a timeout.
+ *        Summary: started, ok, failed, refused, reset, timeout, skipped, max_ms. At most N (default and most 4096)
+ *        in flight: a flow due while N are is skipped (the peer is slower than R/s), so the descriptors a burst
+ *        costs stay bounded; a flow older than 10 s is a timeout.
  *   soakload udp   --dst IP:P --sessions N --seconds S
  *        N UDP sockets (N sessions), each sends one 32-byte datagram a second and counts the echoes.
  *        Summary: sessions, sent, received.
@@ -283,11 +284,11 @@ struct shot {
     int connected;
 };
 
-static int run_churn(struct sockaddr_in dst, int rate, int seconds) {
+static int run_churn(struct sockaddr_in dst, int rate, int seconds, int inflight_cap) {
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct shot *s = calloc(CHURN_INFLIGHT, sizeof *s);
     int free_slots[CHURN_INFLIGHT], nfree = 0;
-    for (int i = CHURN_INFLIGHT - 1; i >= 0; i--) free_slots[nfree++] = i;
+    for (int i = inflight_cap - 1; i >= 0; i--) free_slots[nfree++] = i;
     long started = 0, ok = 0, refused = 0, reset = 0, timeout = 0, other = 0, skipped = 0;
     int64_t max_ms = 0, start = now_ms(), end = start + (int64_t)seconds * 1000, last_status = 0;
     struct epoll_event evs[MAX_EVENTS];
@@ -446,7 +447,7 @@ static int run_udp(struct sockaddr_in dst, int sessions, int seconds) {
 int main(int argc, char **argv) {
     if (argc < 2) die_usage("a mode is needed: echo, hold, churn or udp");
     const char *mode = argv[1], *dst_s = NULL;
-    int port = 0, flows = 0, rate = 0, seconds = 0, sessions = 0, ping_ms = 10000;
+    int port = 0, flows = 0, rate = 0, seconds = 0, sessions = 0, ping_ms = 10000, inflight = CHURN_INFLIGHT;
     for (int i = 2; i < argc; i++) {
         if (i + 1 >= argc) die_usage("every option takes a value");
         const char *k = argv[i], *v = argv[++i];
@@ -458,6 +459,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "--sessions")) sessions = atoi(v);
         else if (!strcmp(k, "--ping-ms")) ping_ms = atoi(v);
         else if (!strcmp(k, "--status")) status_path = v;
+        else if (!strcmp(k, "--inflight")) inflight = atoi(v);
         else die_usage("unknown option");
     }
     if (seconds <= 0 || seconds > 86400) die_usage("--seconds must be 1..86400");
@@ -478,7 +480,8 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(mode, "churn")) {
         if (rate <= 0 || rate > 100000) die_usage("--rate must be 1..100000");
-        return run_churn(dst, rate, seconds);
+        if (inflight <= 0 || inflight > CHURN_INFLIGHT) die_usage("--inflight must be 1..4096");
+        return run_churn(dst, rate, seconds, inflight);
     }
     if (!strcmp(mode, "udp")) {
         if (sessions <= 0 || sessions > 65536) die_usage("--sessions must be 1..65536");

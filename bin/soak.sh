@@ -29,7 +29,8 @@ usage: mpgw soak [--duration D] [--flows N] [--rate R] [--udp-sessions N] [--csv
 
   --duration D       length of the load phase: 30m (default), 3m, 90s ...; the faults take about 1 min more
   --flows N          held flows (default: as many as RLIMIT_NOFILE allows, at most 10000: each costs the
-                     gateway and the server two descriptors)
+                     gateway and the server two descriptors, as do each UDP session and each burst flow in
+                     flight, at most 2 x --rate)
   --rate R           new flows per second during bursts (default 1000)
   --udp-sessions N   concurrent UDP sessions through the gateway (default 1024)
   --csv FILE         where the 10 s samples go (default: a file in the run's work directory, named at the end)
@@ -76,7 +77,10 @@ command -v jcmd >/dev/null || { echo "soak: needs jcmd (openjdk-17-jdk-headless)
 prlimit --pid $$ --nofile=1048576:1048576 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 nofile=$(ulimit -n)
-room=$(( (nofile - 2 * udp_sessions - 1500) / 2 ))
+# A burst's flows in flight are capped (soakload churn --inflight: 2 s of --rate) so that a daemon slower than
+# --rate shows as skipped flows, not as descriptors run out; each in-flight flow costs a daemon two as well.
+burst_inflight=$(( 2 * rate < 4096 ? 2 * rate : 4096 ))
+room=$(( (nofile - 2 * udp_sessions - 2 * burst_inflight - 1000) / 2 ))
 [ -n "$flows" ] || flows=$(( room < 10000 ? room : 10000 ))
 [ "$flows" -ge 10 ] || { echo "soak: RLIMIT_NOFILE $nofile leaves no room for flows" >&2; exit 2; }
 
@@ -150,21 +154,29 @@ gateway {
   servers = ["$SRV_IP:1080"]
   metrics.listen = "127.0.0.1:9464"
   shutdown-grace = 2s
+  # Every soak client is one LAN address: the per-client budgets (issue 20, 2,048 flows and 512 UDP sessions by
+  # default) would refuse most of the load, so they are raised to what the descriptor limit allows.
+  limits {
+    max-flows = $(( flows + 4 * rate + 1000 ))
+    max-flows-per-client = $(( flows + 4 * rate + 1000 ))
+    udp-sessions-per-client = $(( udp_sessions + 256 ))
+  }
+  udp.max-sessions = $(( udp_sessions + 256 ))
 }
 EOF
 server_pid= gateway_pid=
 start_server() {
-  ip netns exec "$NS_SRV" bash "$root/bin/mpgw" server --config "$work/server.conf" >>"$work/server.log" 2>&1 &
+  ip netns exec "$NS_SRV" bash "$root/bin/mpgw" server --config "$work/server.conf" >>"$work/server.log" 2>&1 9>&- &
   server_pid=$!; PIDS+=("$server_pid"); wait_port "$NS_SRV" 1080
 }
 start_gateway() {
-  ip netns exec "$NS_GW" bash "$root/bin/mpgw" gateway --config "$work/gateway.conf" >>"$work/gateway.log" 2>&1 &
+  ip netns exec "$NS_GW" bash "$root/bin/mpgw" gateway --config "$work/gateway.conf" >>"$work/gateway.log" 2>&1 9>&- &
   gateway_pid=$!; PIDS+=("$gateway_pid"); wait_port "$NS_GW" 12345
 }
 start_server; start_gateway
 in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables --lan "$LAN_CIDR" --server "$SRV_IP" \
   >/dev/null
-ip netns exec "$NS_DST" "$load_bin" echo --port 7000 --seconds $((secs + 900)) >"$work/echo.log" 2>&1 &
+ip netns exec "$NS_DST" "$load_bin" echo --port 7000 --seconds $((secs + 900)) >"$work/echo.log" 2>&1 9>&- &
 PIDS+=($!)
 sleep 1
 
@@ -172,40 +184,53 @@ sleep 1
 fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# One attach per daemon and sample (jcmd -f: GC.run, then GC.heap_info): each jcmd is a JVM start, which on a
+# small machine under load took seconds and stretched the 10 s period to 25 s when run twice per daemon.
+printf 'GC.run\nGC.heap_info\n' >"$work/jcmd-heap"
 heap_after_gc_mib() {
-  jcmd "$1" GC.run >/dev/null 2>&1 || { echo -; return; }
-  jcmd "$1" GC.heap_info 2>/dev/null | sed -n 's/.*total [0-9]*K, used \([0-9]*\)K.*/\1/p' | head -1 \
-    | awk '{ printf "%.0f", $1 / 1024 }'
+  local out
+  out=$(jcmd "$1" -f "$work/jcmd-heap" 2>/dev/null) || { echo -; return; }
+  sed -n 's/.*total [0-9]*K, used \([0-9]*\)K.*/\1/p' <<<"$out" | head -1 | awk '{ printf "%.0f", $1 / 1024 }'
 }
 echo "t_s,daemon,fds,rss_mib,heap_after_gc_mib,cpu_pct,held_alive,burst_ok,udp_received" >"$csv"
 sampler() {
-  local t=0 name pid prev_s=0 prev_g=0 now_s now_g st hold burst udp
+  local t=0 name pid prev_s=0 prev_g=0 now_s now_g st hold burst udp t0 prev_t=0 next
   local hz; hz=$(getconf CLK_TCK)
+  t0=$(date +%s)
   while :; do
+    t=$(( $(date +%s) - t0 ))
     now_s=$(cpu_ticks "$server_pid") now_g=$(cpu_ticks "$gateway_pid")
     hold=$(kv alive "$(cat "$work/hold.status" 2>/dev/null)") burst=$(kv ok "$(cat "$work/burst.status" 2>/dev/null)")
     udp=$(kv received "$(cat "$work/udp.status" 2>/dev/null)")
     for name in gateway server; do
       if [ $name = gateway ]; then pid=$gateway_pid st=$(( now_g - prev_g )); else pid=$server_pid st=$(( now_s - prev_s )); fi
-      [ "$t" = 0 ] && st=0
-      echo "$t,$name,$(fds "$pid"),$(rss_mib "$pid"),$(heap_after_gc_mib "$pid"),$(( st * 100 / hz / 10 )),${hold:-0},${burst:-0},${udp:-0}" >>"$csv"
+      # CPU: % of one core since the previous sample
+      [ "$t" -gt "$prev_t" ] && st=$(( st * 100 / hz / (t - prev_t) )) || st=0
+      echo "$t,$name,$(fds "$pid"),$(rss_mib "$pid"),$(heap_after_gc_mib "$pid"),$st,${hold:-0},${burst:-0},${udp:-0}" >>"$csv"
     done
-    prev_s=$now_s prev_g=$now_g
-    sleep 10; t=$((t + 10))
+    prev_s=$now_s prev_g=$now_g prev_t=$t
+    # every 10 s of wall time, however long the sample took
+    next=$(( t0 + t + 10 - $(date +%s) )); [ "$next" -gt 0 ] && sleep "$next"
   done
 }
 
+# Warm-up: 5 s of new flows at --rate before anything is measured, so the JIT has compiled the flow path; in a
+# first run the first burst, right after the ramp on a cold JVM, lagged (1,056 of 10,000 flows skipped with
+# 2,000 in flight). Its figures are printed, not judged.
+warm=$(in_ns "$NS_CLIENT" "$load_bin" churn --dst "$DST_IP:7000" --rate "$rate" --seconds 5 --inflight "$burst_inflight" 2>&1 9>&- | tail -1)
+log "warm-up: $warm"
+sleep 2
 base_gw_fds=$(fds "$gateway_pid") base_srv_fds=$(fds "$server_pid")
 log "baseline descriptors: gateway $base_gw_fds, server $base_srv_fds"
-sampler & sampler_pid=$!; PIDS+=("$sampler_pid")
+sampler 9>&- & sampler_pid=$!; PIDS+=("$sampler_pid")
 
 # ---- load --------------------------------------------------------------------------------------------
 dst=$DST_IP:7000
 ramp=$(( flows / rate + 2 ))
 ip netns exec "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$flows" --rate "$rate" --seconds "$secs" \
-  --status "$work/hold.status" >"$work/hold.out" 2>&1 & hold_pid=$!; PIDS+=("$hold_pid")
+  --status "$work/hold.status" >"$work/hold.out" 2>&1 9>&- & hold_pid=$!; PIDS+=("$hold_pid")
 ip netns exec "$NS_CLIENT" "$load_bin" udp --dst "$dst" --sessions "$udp_sessions" --seconds "$((secs - 5))" \
-  --status "$work/udp.status" >"$work/udp.out" 2>&1 & udp_pid=$!; PIDS+=("$udp_pid")
+  --status "$work/udp.status" >"$work/udp.out" 2>&1 9>&- & udp_pid=$!; PIDS+=("$udp_pid")
 # Link 3: blackholed from the start, carrier up: every packet on it dropped by both routers.
 for ns in "$NS_GW" "$NS_SRV"; do
   in_ns "$ns" nft -f - <<EOF
@@ -217,22 +242,26 @@ EOF
 done
 log "load: ramping $flows held flows (~$ramp s), then bursts and flaps until $secs s"
 start=$(date +%s) rss_mark= rss_mark_at=$(( secs < 600 ? 60 : 300 )) bursts=0 flaps=0
-burst_ok=0 burst_failed=0 burst_started=0
-sleep "$ramp"
+burst_ok=0 burst_failed=0 burst_started=0 burst_skipped=0
+# The first burst waits 10 s after the ramp: right after 6,476 held flows and 1,024 UDP sessions opened, both
+# daemons were still at ~80 % CPU of a 2-core machine and the first burst skipped 74 flows (docs/testing.md).
+sleep $(( ramp + 10 ))
 while [ $(( $(date +%s) - start )) -lt $(( secs - 15 )) ]; do
   el=$(( $(date +%s) - start ))
   if [ -z "$rss_mark" ] && [ "$el" -ge "$rss_mark_at" ]; then
     rss_mark=$(( $(rss_mib "$gateway_pid") )),$(( $(rss_mib "$server_pid") ))
   fi
   # A burst of new flows (10 s at --rate) while link 2 goes down for 5 s in the middle of it.
-  ip netns exec "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$rate" --seconds 10 --status "$work/burst.status" \
-    >"$work/burst.out" 2>&1 & burst_pid=$!
+  ip netns exec "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$rate" --seconds 10 --inflight "$burst_inflight" \
+    --status "$work/burst.status" \
+    >"$work/burst.out" 2>&1 9>&- & burst_pid=$!; PIDS+=("$burst_pid")
   sleep 3; bash "$here/testbed.sh" link down 2 --prefix "$P" >/dev/null; sleep 5
   bash "$here/testbed.sh" link up 2 --prefix "$P" >/dev/null; flaps=$((flaps + 1))
   wait "$burst_pid" || true
   line=$(tail -1 "$work/burst.out")
   burst_ok=$((burst_ok + $(kv ok "$line"))) burst_failed=$((burst_failed + $(kv failed "$line")))
   burst_started=$((burst_started + $(kv started "$line"))); bursts=$((bursts + 1))
+  burst_skipped=$((burst_skipped + $(kv skipped "$line")))
   log "burst $bursts: $line | held: $(cat "$work/hold.status")"
   left=$(( secs - 15 - ($(date +%s) - start) )); [ "$left" -gt 0 ] && sleep $(( left < 17 ? left : 17 ))
 done
@@ -256,8 +285,9 @@ echo "== samples every 10 s ($csv)"
 column -s, -t "$csv" 2>/dev/null || cat "$csv"
 echo
 echo "== load: $secs s, $bursts bursts, $flaps flaps of link 2, link 3 blackholed"
+echo "warm-up:    $warm"
 echo "held flows: $hold_line"
-echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed"
+echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed skipped=$burst_skipped (not started: $burst_inflight in flight)"
 echo "udp:        $udp_line"
 echo "descriptors gateway $base_gw_fds -> $gw_after, server $base_srv_fds -> $srv_after"
 echo "RSS MiB (gateway,server) after $rss_mark_at s: $rss_mark, at the end: $rss_end"
@@ -265,8 +295,9 @@ opened=$(kv opened "$hold_line") died=$(kv died "$hold_line")
 sent=$(kv sent "$udp_line") received=$(kv received "$udp_line")
 check "all $flows held flows opened (opened=$opened)" [ "${opened:-0}" -eq "$flows" ]
 check "no held flow died (died=$died)" [ "${died:-1}" -eq 0 ]
-check "no burst flow failed (failed=$burst_failed of $burst_started)" [ "$burst_failed" -eq 0 ] -a "$burst_ok" -gt 0
-check "UDP: >= 99 % echoed ($received of $sent)" [ "$(( ${received:-0} * 100 ))" -ge "$(( ${sent:-1} * 99 ))" ] -a "${sent:-0}" -gt 0
+check "no burst flow failed (failed=$burst_failed of $burst_started)" [ "$burst_failed" -eq 0 -a "$burst_ok" -gt 0 ]
+check "bursts kept up with $rate/s (skipped=$burst_skipped)" [ "$burst_skipped" -eq 0 ]
+check "UDP: >= 99 % echoed ($received of $sent)" [ "$(( ${received:-0} * 100 ))" -ge "$(( ${sent:-1} * 99 ))" -a "${sent:-0}" -gt 0 ]
 check "gateway descriptors back to baseline ($base_gw_fds -> $gw_after)" [ "$gw_after" -le $((base_gw_fds + 10)) ]
 check "server descriptors back to baseline ($base_srv_fds -> $srv_after)" [ "$srv_after" -le $((base_srv_fds + 10)) ]
 check "gateway RSS at the end <= 1.3 x after $rss_mark_at s (${rss_mark%,*} -> ${rss_end%,*} MiB)" \
@@ -277,8 +308,8 @@ check "server RSS at the end <= 1.3 x after $rss_mark_at s (${rss_mark#*,} -> ${
 # ---- faults ------------------------------------------------------------------------------------------
 hold_small() { # hold_small N SECONDS NAME: N held flows in the background, pinging every second; PID in $p
   ip netns exec "$NS_CLIENT" "$load_bin" hold --dst "$dst" --flows "$1" --rate "$1" --seconds "$2" --ping-ms 1000 \
-    >"$work/$3.out" 2>&1 &
-  p=$!
+    >"$work/$3.out" 2>&1 9>&- &
+  p=$!; PIDS+=("$p")
 }
 churn() { in_ns "$NS_CLIENT" "$load_bin" churn --dst "$dst" --rate "$1" --seconds "$2" 2>&1 | tail -1; }
 metric() { in_ns "$NS_GW" curl -s http://127.0.0.1:9464/metrics | awk -v m="$1" '$1 == m { printf "%.0f", $2 }'; }
@@ -300,26 +331,26 @@ if [ "$faults" = 1 ]; then
   down=$(churn 50 1); start_gateway; up=$(churn 50 2)
   echo "gateway restart: while down: $down; after: $up"
   check "gateway down: flows refused (refused=$(kv refused "$down"), ok=$(kv ok "$down"))" \
-    [ "$(kv refused "$down")" -gt 0 ] -a "$(kv ok "$down")" -eq 0
+    [ "$(kv refused "$down")" -gt 0 -a "$(kv ok "$down")" -eq 0 ]
   check "gateway back: flows served (ok=$(kv ok "$up"), failed=$(kv failed "$up"))" \
-    [ "$(kv ok "$up")" -gt 0 ] -a "$(kv failed "$up")" -eq 0
+    [ "$(kv ok "$up")" -gt 0 -a "$(kv failed "$up")" -eq 0 ]
 
   # A middlebox strips MPTCP: router A's SYNs to B leave with the option blanked (NOPs).
-  fb0=$(metric mpgw_gateway_mptcp_fallbacks_total)
+  fb0=$(metric mpgw_gateway_mptcp_peer_fallbacks_total)
   in_ns "$NS_GW" nft -f - <<EOF
 table inet mpgwsoak-strip {
   chain out { type filter hook postrouting priority -150; tcp dport 1080 tcp flags syn reset tcp option mptcp; }
 }
 EOF
   strip=$(churn 100 3)
-  fb1=$(metric mpgw_gateway_mptcp_fallbacks_total)
+  fb1=$(metric mpgw_gateway_mptcp_peer_fallbacks_total)
   in_ns "$NS_GW" nft delete table inet mpgwsoak-strip
-  echo "MPTCP stripped: $strip; mpgw_gateway_mptcp_fallbacks_total ${fb0:-?} -> ${fb1:-?}"
+  echo "MPTCP stripped: $strip; mpgw_gateway_mptcp_peer_fallbacks_total ${fb0:-?} -> ${fb1:-?}"
   check "MPTCP stripped: flows work (ok=$(kv ok "$strip"), failed=$(kv failed "$strip"))" \
-    [ "$(kv ok "$strip")" -gt 0 ] -a "$(kv failed "$strip")" -eq 0
+    [ "$(kv ok "$strip")" -gt 0 -a "$(kv failed "$strip")" -eq 0 ]
   check "MPTCP stripped: fallback counted (${fb0:-?} -> ${fb1:-?})" [ "${fb1:-0}" -gt "${fb0:-0}" ]
 
-  # DNS timeouts on router B: its resolver is a silent address; a name gets REP 04 after timeouts.dns (2 s),
+  # DNS timeouts on router B: its resolver is a silent address; a name gets REP 04 within timeouts.dns (2 s),
   # flows by address go on meanwhile.
   kill -TERM "$server_pid"; wait_gone "$server_pid" || true
   sed -i 's/^  timeouts.dns = 2s$/  timeouts.dns = 2s\n  dns.servers = ["'"$DST_IP"':5353"]/' "$work/server.conf"
@@ -330,16 +361,18 @@ table inet mpgwsoak-dns {
 EOF
   start_server
   t0=$(date +%s%N)
-  ip netns exec "$NS_GW" curl -s -m 10 -o /dev/null --socks5-hostname "$SRV_IP:1080" http://soak.test:7000/ & curl_pid=$!
+  ip netns exec "$NS_GW" curl -s -m 10 -o /dev/null --socks5-hostname "$SRV_IP:1080" http://soak.test:7000/ 9>&- & curl_pid=$!; PIDS+=("$curl_pid")
   sleep 0.3; during=$(churn 50 1)
   curl_rc=0; wait "$curl_pid" || curl_rc=$?
   dns_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   in_ns "$NS_DST" nft delete table inet mpgwsoak-dns
   echo "DNS timeout on B: curl exit $curl_rc after $dns_ms ms (97: the proxy refused); meanwhile: $during"
-  check "DNS timeout: the name is refused after ~2 s (curl exit $curl_rc, $dns_ms ms)" \
-    [ "$curl_rc" -eq 97 ] -a "$dns_ms" -ge 1800 -a "$dns_ms" -le 4000
+  # The resolver gives each query timeouts.dns / 2 (DestinationResolver) and, with its one silent server, fails
+  # after the first: REP 04 after 1-2 s, never before a query timed out and never long after timeouts.dns.
+  check "DNS timeout: the name is refused after a query timeout, within timeouts.dns (curl exit $curl_rc, $dns_ms ms)" \
+    [ "$curl_rc" -eq 97 -a "$dns_ms" -ge 900 -a "$dns_ms" -le 4000 ]
   check "DNS timeout: flows by address go on meanwhile (ok=$(kv ok "$during"), failed=$(kv failed "$during"))" \
-    [ "$(kv ok "$during")" -gt 0 ] -a "$(kv failed "$during")" -eq 0
+    [ "$(kv ok "$during")" -gt 0 -a "$(kv failed "$during")" -eq 0 ]
 
   # SIGTERM on both daemons with held flows: exit 0, the flows cut by resets after the 2 s grace.
   hold_small 50 30 drain-gw; sleep 2
@@ -349,9 +382,12 @@ EOF
   kill -TERM "$server_pid"; t0=$(date +%s%N); srv_rc=0; wait "$server_pid" || srv_rc=$?
   srv_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   echo "SIGTERM: gateway exit $gw_rc after $gw_ms ms, held flows $r_gw; server exit $srv_rc after $srv_ms ms"
-  check "SIGTERM gateway: exit 0 ($gw_rc) after the 2 s grace ($gw_ms ms)" [ "$gw_rc" -eq 0 ] -a "$gw_ms" -ge 1800
+  # 143 is the JVM's status after SIGTERM, documented (docs/socks-server.md, docs/gateway.md) and the units'
+  # SuccessExitStatus.
+  check "SIGTERM gateway: exit 0 or 143 ($gw_rc) after the 2 s grace ($gw_ms ms)" \
+    [ \( "$gw_rc" -eq 0 -o "$gw_rc" -eq 143 \) -a "$gw_ms" -ge 1800 ]
   check "SIGTERM gateway: held flows reset (died_reset=$(kv died_reset "$r_gw") of 50)" [ "$(kv died_reset "$r_gw")" -eq 50 ]
-  check "SIGTERM server: exit 0 ($srv_rc)" [ "$srv_rc" -eq 0 ]
+  check "SIGTERM server: exit 0 or 143 ($srv_rc)" [ "$srv_rc" -eq 0 -o "$srv_rc" -eq 143 ]
 fi
 
 echo

@@ -42,6 +42,13 @@ public interface GatewayMetrics {
     default void socksReply(int code) {
     }
 
+    /**
+     * An upstream connection opened with IPPROTO_MPTCP runs as plain TCP: the server or a middlebox on the way
+     * did not take the MPTCP option (one path only). Counted once per connection, at its first sample.
+     */
+    default void mptcpPeerFallback() {
+    }
+
     /** A sample of an upstream MPTCP connection's subflow count. */
     default void subflows(int count) {
     }

@@ -31,6 +31,8 @@ import mpgw.metrics.ByteCounters;
  *   <tr><td>mpgw_gateway_socks_replies_total{code}</td><td>counter</td><td>CONNECT reply codes</td></tr>
  *   <tr><td>mpgw_gateway_mptcp_fallbacks_total</td><td>counter</td><td>upstream sockets that had to be plain
  *       TCP ({@link MptcpSocketFactory#fallbacks()})</td></tr>
+ *   <tr><td>mpgw_gateway_mptcp_peer_fallbacks_total</td><td>counter</td><td>upstream connections opened as
+ *       MPTCP that run as plain TCP: the server or a middlebox did not take the option</td></tr>
  *   <tr><td>mpgw_gateway_upstream_subflows</td><td>summary</td><td>sampled subflow counts</td></tr>
  *   <tr><td>mpgw_gateway_path_bytes_total{path,direction=sent|received}</td><td>counter</td><td>sampled
  *       per-subflow bytes; path = "local IP -> remote IP:port"</td></tr>
@@ -75,6 +77,7 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     private final Map<String, Counter> pathReceived = new ConcurrentHashMap<>();
     private final Map<String, Counter> tagged = new ConcurrentHashMap<>();
     private final Counter acceptErrors;
+    private final Counter peerFallbacks;
     private final Map<HandshakeOutcome, Counter> tlsHandshakes = new EnumMap<>(HandshakeOutcome.class);
     private final Map<HandshakeOutcome, Timer> tlsHandshakeTime = new EnumMap<>(HandshakeOutcome.class);
 
@@ -90,6 +93,9 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
         io.micrometer.core.instrument.FunctionCounter.builder("mpgw.gateway.mptcp.fallbacks", sockets,
                         MptcpSocketFactory::fallbacks)
                 .description("Upstream sockets that had to be plain TCP because the kernel refused MPTCP")
+                .register(registry);
+        peerFallbacks = Counter.builder("mpgw.gateway.mptcp.peer.fallbacks")
+                .description("Upstream connections opened as MPTCP that run as plain TCP (server or middlebox)")
                 .register(registry);
         acceptErrors = Counter.builder("mpgw.gateway.accept.errors")
                 .description("Failed accepts (out of descriptors); the listener pauses").register(registry);
@@ -219,6 +225,11 @@ public final class MicrometerGatewayMetrics implements GatewayMetrics {
     @Override
     public void acceptFailed() {
         acceptErrors.increment();
+    }
+
+    @Override
+    public void mptcpPeerFallback() {
+        peerFallbacks.increment();
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.util.NetUtil;
 import io.netty.util.concurrent.Future;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import mpgw.config.Addresses;
 import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.jni.MptcpInfo;
+import mpgw.jni.MptcpSocketFactory;
 import mpgw.jni.SubflowInfo;
 
 /**
@@ -24,7 +26,8 @@ import mpgw.jni.SubflowInfo;
  * before the subflows go), so short flows and a flow's last seconds count too. Reports the subflow count and, per
  * subflow, the bytes sent and received since the previous sample (tcpi_bytes_sent counts retransmissions too).
  * A connection the server resets is not sampled at its end. Stops for connections that are plain TCP (fallback
- * or {@code mptcp = off}).
+ * or {@code mptcp = off}); one opened as MPTCP that runs as plain TCP is counted as a peer fallback (a server
+ * without MPTCP, or a middlebox that strips the option).
  *
  * <p>Threading: runs on the channel's event loop.
  */
@@ -37,6 +40,7 @@ public final class PathSampler {
     /** Last counters per subflow, keyed with ports: a path may carry several subflows over time. */
     private final Map<Subflow, Counts> last = new HashMap<>();
     private Future<?> next;
+    private boolean judged;
 
     private PathSampler(Channel upstream, Duration interval, GatewayMetrics metrics) {
         this.upstream = upstream;
@@ -100,8 +104,13 @@ public final class PathSampler {
             return false; // the socket is closing; a sample is never worth a failure
         }
         if (!info.mptcp()) {
+            if (!judged && openedAsMptcp()) {
+                metrics.mptcpPeerFallback();
+            }
+            judged = true;
             return false;
         }
+        judged = true;
         metrics.subflows(info.subflowsTotal());
         for (SubflowInfo s : info.subflows()) {
             Counts prev = last.computeIfAbsent(new Subflow(s.local(), s.remote()), Counts::new);
@@ -114,6 +123,14 @@ public final class PathSampler {
             }
         }
         return true;
+    }
+
+    private boolean openedAsMptcp() {
+        try {
+            return upstream instanceof UnixChannel unix && MptcpSocketFactory.isMptcpSocket(unix.fd());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private record Subflow(InetSocketAddress local, InetSocketAddress remote) {

@@ -113,7 +113,8 @@ class LanHostBudgetsTest {
     @Disabled("issue 20: red in its last run (commit 2e8c245): B's download got 14.8 Mbit/s, 37 % of the links,"
             + " under the 40 % the issue asks (23.9-34.5 Mbit/s in earlier runs); every other check held (RSS +5 MiB,"
             + " 199,237 client_sessions drops, DNS 0.19-0.64 s, served again after 1.3 s). The budgets bound memory,"
-            + " not the flooder's share of the links (docs/udp.md); enable once a link share exists.")
+            + " not the flooder's share of the links (docs/udp.md); enable once a link share exists. Its DNS check is"
+            + " the issue's (all 20 within 1 s), not assertDnsServed's 1 in 10 over 1 s.")
     void aUdpFloodFromOneHostStaysInItsBudgetWhileAnotherHostIsServed() throws Exception {
         // Idle figure: after a little of everything, so the JIT and the pools have started.
         warmUp();
@@ -165,7 +166,9 @@ class LanHostBudgetsTest {
             // The flooder's 512 and B's: each of its queries is a session of its own for udp-one-shot-idle (10 s).
             assertTrue(m.sum("mpgw_gateway_udp_sessions_active") <= 512 + 60, "the flooder's 512 and B's: " + m);
             assertTrue(mbit >= 0.4 * 40, "B's download got " + mbit + " Mbit/s");
-            assertDnsServed(answers);
+            // The issue's bound: all 20 answered within 1 s each (assertDnsServed allows 1 in 10 over it).
+            assertTrue(answers.stream().allMatch(n -> n >= 0 && n <= TimeUnit.SECONDS.toNanos(1)),
+                    "B's queries, ms (-1: lost): " + answers.stream().map(n -> n < 0 ? -1 : n / 1_000_000).toList());
             assertTrue(recoveredMillis >= 0, "not served within 2 s of the flood's end");
             List<String> lines = gw.daemon().linesContaining("udp from " + tb.get("CLIENT_IP") + ": datagram dropped");
             assertTrue(!lines.isEmpty() && lines.size() <= 3, "one line per 10 s for the flooder: " + lines);
