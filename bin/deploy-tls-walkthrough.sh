@@ -83,7 +83,7 @@ cat >"$work/a/gateway.conf" <<CONF
 gateway {
   listen = ["0.0.0.0:12345"]
   servers = ["$SRV_IP:1080"]
-  upstream.mptcp = required
+  mptcp = required
   upstream.tls {
     enabled = on
     certificate = "$work/a/tls/cert.pem"
