@@ -11,6 +11,9 @@
 #   ss        ss-redir / ss-server (shadowsocks-libev, aes-128-gcm; Debian's build has no 'none' cipher),
 #             made MPTCP with mptcpize
 #   redsocks  redsocks / Dante (danted), made MPTCP with mptcpize
+#   mpgw-tls  mpgw with TLS 1.3 between the routers (server.tls / gateway.upstream.tls, default provider, each
+#             router pinning the other's key made by 'mpgw keys' for the run); mpgw-tls-pool the same with the
+#             warm pool of mpgw-pool (the configuration the issue's flow-setup targets name)
 set -euo pipefail
 here=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 root=$(dirname "$here")
@@ -23,13 +26,16 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
   --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,
-                 backup, udp-start (default all)
-  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,mpgw-roles,ss,redsocks
+                 backup,udp-start (default all)
+  --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,mpgw-roles,mpgw-tls,
+                 mpgw-tls-pool,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B; these two only differ
                  in how a flow starts, so only setup, roundtrips, ttfb, share and udp-start measure them
                  (mpgw-pool also has gateway.udp.pool-size = 8; udp-start runs kernel = plain routing, mpgw
                  and mpgw-pool only);
+                 mpgw-tls: TLS 1.3 between the routers, pinned keys made for the run; mpgw-tls-pool: the
+                 same with the pool (like mpgw-pool, only measured where a flow's start matters);
                  mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change;
                  with it, setup and cpu start every stack afresh for each run and take turns between stacks;
                  mpgw-roles: gateway.links with link 1 primary and link 2 backup, both probed; only failover
@@ -156,12 +162,20 @@ testbed() {  # testbed LINKS RATES [ONE-WAY-DELAY-MS]
   srv_list=$(IFS=,; for ip in $SRV_IPS; do printf '"%s:1080",' "$ip"; done)
 }
 
+# tls_keys: router A's and router B's keys for the TLS stacks, made once per bench run with 'mpgw keys', as an
+# operator makes them; each router pins the other's printed fingerprint.
+tls_keys() {
+  [ -z "${tls_fp_a:-}" ] || return 0
+  tls_fp_a=$(bash "$root/bin/mpgw" keys --out "$work/tls-a" --name router-a)
+  tls_fp_b=$(bash "$root/bin/mpgw" keys --out "$work/tls-b" --name router-b)
+}
+
 # Daemons of one stack on a running testbed. Everything the stacks need ulimit-wise is raised here.
 start_stack() {
   ulimit -n "$(ulimit -Hn)"
   case "$1" in
     kernel) ;;
-    mpgw|mpgw-pool|mpgw-tfo|mpgw-base|mpgw-roles)
+    mpgw|mpgw-pool|mpgw-tfo|mpgw-base|mpgw-roles|mpgw-tls|mpgw-tls-pool)
       # mpgw: the defaults (no pool, no fast open); mpgw-base: the same, from the build in MPGW_BASE.
       local server_tfo=0 mpgw_root=$root
       [ "$1" = mpgw-base ] && mpgw_root=$MPGW_BASE
@@ -170,6 +184,13 @@ start_stack() {
       grep -qE '^\s+idle-timeout = ' "$mpgw_root/gateway/src/main/resources/reference.conf" 2>/dev/null \
         && upstream="upstream.mptcp = required"
       [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8, udp.pool-size = 8"
+      [ "$1" = mpgw-tls-pool ] && upstream+=", upstream.pool.size = 8"
+      local server_tls=""
+      if [ "$1" = mpgw-tls ] || [ "$1" = mpgw-tls-pool ]; then
+        tls_keys
+        server_tls=", tls { enabled = on, certificate = \"$work/tls-b/cert.pem\", key = \"$work/tls-b/key.pem\", peers = [\"$tls_fp_a\"] }"
+        upstream+=", upstream.tls { enabled = on, certificate = \"$work/tls-a/cert.pem\", key = \"$work/tls-a/key.pem\", peers = [\"$tls_fp_b\"] }"
+      fi
       if [ "$1" = mpgw-tfo ]; then
         upstream+=", upstream.fast-open = on" server_tfo=256
         in_ns "$NS_SRV" sysctl -qw net.ipv4.tcp_fastopen=3
@@ -186,7 +207,7 @@ start_stack() {
         probe=", probe { enabled = on, listen = \"0.0.0.0:1081\", allow = [\"$GW_WAN1_IP/32\", \"$GW_WAN2_IP/32\"] }"
       fi
       cat >"$work/server.conf" <<EOF
-server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo $probe }
+server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo$server_tls $probe }
 EOF
       cat >"$work/gateway.conf" <<EOF
 gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" $links }
@@ -263,7 +284,7 @@ declare -A R  # results: R[figure,stack]
 
 # mpgw-pool and mpgw-tfo differ from mpgw only in how a flow starts: the parts about bulk transfer, idle flows and
 # failover measure them as mpgw (and their cells stay empty).
-flow_setup_variant() { [ "$1" = mpgw-pool ] || [ "$1" = mpgw-tfo ]; }
+flow_setup_variant() { [ "$1" = mpgw-pool ] || [ "$1" = mpgw-tfo ] || [ "$1" = mpgw-tls-pool ]; }
 # mpgw-roles differs from mpgw only in its link roles and probes: only failover and backup measure it.
 links_variant() { [ "$1" = mpgw-roles ]; }
 
@@ -722,6 +743,7 @@ table() {
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers (and router A's tcp_rmem default at 1 MiB)."
   echo "mpgw-roles = mpgw with gateway.links: link 1 primary, link 2 backup, both probed (200 ms; down after 3 lost, up after 10 answered)."
+  echo "mpgw-tls = mpgw with TLS 1.3 between the routers (pinned keys, provider openssl); mpgw-tls-pool = mpgw-tls with the pool of 8."
   echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup; $rtt_delay ms in roundtrips, ttfb and share."
   echo
   echo "$head target |"
@@ -733,13 +755,13 @@ table() {
     done
   fi
   if has "$only" cpu; then
-    row "1 flow, unshaped link, Mbit/s" cpu-1 ">= 1.5x ss, >= 3x redsocks"
+    row "1 flow, unshaped link, Mbit/s" cpu-1 ">= 1.5x ss, >= 3x redsocks; mpgw-tls >= 2x ss"
     row "8 flows, unshaped link, Mbit/s" cpu-8 ""
-    row "proxy CPU s per GB, 1 flow" cpugb-1 ""
+    row "proxy CPU s per GB, 1 flow" cpugb-1 "mpgw-tls <= 0.5x ss"
     row "proxy CPU s per GB, 8 flows" cpugb-8 ""
   fi
   if has "$only" setup; then
-    row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss"
+    row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss; mpgw-tls-pool >= ss"
     row "time to first byte p50, ms" setup-p50 "<= 10"
     row "time to first byte p99, ms" setup-p99 ""
     row "proxies' CPU per flow in user space, µs (both routers)" setup-user ""
@@ -751,7 +773,7 @@ table() {
   fi
   if has "$only" ttfb; then
     row "time to first byte of one request, 2 x 20 Mbit/s, $rtt_delay ms each way, median of 20, ms" ttfb \
-      "pool < no pool"
+      "pool < no pool; mpgw-tls-pool <= mpgw"
   fi
   if has "$only" share; then
     row "share of a fresh flow's 1 MB download on link 2, %" share-2 "pool > no pool"
