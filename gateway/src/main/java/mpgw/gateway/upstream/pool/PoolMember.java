@@ -147,6 +147,14 @@ final class PoolMember {
         return null;
     }
 
+    /**
+     * Whether this member is within {@code aheadNanos} of max-idle: its replacement is opened now, and it leaves
+     * once that one is ready, so the pool does not empty every max-idle when all members were opened together.
+     */
+    boolean dueForRenewal(long aheadNanos) {
+        return System.nanoTime() - idleSinceNanos >= settings.maxIdle().toNanos() - aheadNanos;
+    }
+
     /** Established subflows, or -1 when the connection is not MPTCP (fell back) or cannot be asked. */
     private long subflows() {
         return MptcpSubflows.established(channel);

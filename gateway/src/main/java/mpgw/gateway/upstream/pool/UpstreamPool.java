@@ -26,7 +26,9 @@ import org.apache.logging.log4j.Logger;
  * members ({@code size} spread over the loops). A member leaves the pool when it is handed out, when it closes or
  * sends anything while idle, when it loses subflows, or when it has been idle for {@code max-idle} (servers close
  * connections that do not send their request in time); every departure is refilled in the background, after a
- * pause when connecting fails. {@link #take} checks a member again before handing it out; a member that still
+ * pause when connecting fails. Members near max-idle are renewed ahead: the replacement is opened first and the old
+ * member leaves when it is ready (members opened together would otherwise all expire together, and every flow in
+ * the gap before the refills are ready would miss). {@link #take} checks a member again before handing it out; a member that still
  * turns out dead at its first write is the flow's to retry ({@link mpgw.gateway.upstream.Attempt}).
  *
  * <p>Thread-safe: each loop's share is touched only on its loop.
@@ -41,6 +43,8 @@ public final class UpstreamPool implements WarmUpstreams {
     private final UpstreamConnector connector;
     private final Socks5ClientSettings socks;
     private final GatewayMetrics metrics;
+    /** How long before max-idle a member's replacement is opened: time to connect, greet and join, with margin. */
+    private final long renewAheadNanos;
     private volatile boolean closed;
 
     public UpstreamPool(PoolSettings settings, EventLoopGroup group, UpstreamConnector connector,
@@ -49,6 +53,8 @@ public final class UpstreamPool implements WarmUpstreams {
         this.connector = connector;
         this.socks = socks;
         this.metrics = metrics;
+        this.renewAheadNanos = Math.min(settings.joinWait().plus(settings.checkInterval().multipliedBy(2)).toNanos(),
+                settings.maxIdle().toNanos() / 2);
         int loops = 0;
         for (EventExecutor e : group) {
             loops++;
@@ -116,17 +122,37 @@ public final class UpstreamPool implements WarmUpstreams {
         }
 
         private void fill() {
-            while (!closed && !pausing && ready.size() + warming.size() < target) {
+            while (!closed && !pausing && notDueForRenewal() + warming.size() < target) {
                 PoolMember m = new PoolMember(loop, connector, socks, settings, this::ready, this::lost);
                 warming.add(m);
                 m.open();
             }
         }
 
+        private int notDueForRenewal() {
+            int n = 0;
+            for (PoolMember m : ready) {
+                n += m.dueForRenewal(renewAheadNanos) ? 0 : 1;
+            }
+            return n;
+        }
+
         private void ready(PoolMember m) {
             if (warming.remove(m)) {
                 ready.addLast(m);
                 metrics.poolMembers(1);
+                retireRenewed();
+            }
+        }
+
+        /** The oldest members leave once replacements are ready (ready is in the order members became ready). */
+        private void retireRenewed() {
+            PoolMember oldest;
+            while (ready.size() > target && (oldest = ready.peekFirst()).dueForRenewal(renewAheadNanos)) {
+                ready.pollFirst();
+                metrics.poolMembers(-1);
+                metrics.poolReplaced("expired");
+                oldest.discard();
             }
         }
 
