@@ -1,8 +1,7 @@
 package mpgw.server;
 
-import java.nio.file.Path;
 import mpgw.config.Addresses;
-import mpgw.tls.KeyFiles;
+import mpgw.tls.TlsSection;
 import mpgw.tls.KeyMaterial;
 import mpgw.tls.PinnedPeers;
 import mpgw.tls.TlsProvider;
@@ -131,23 +130,7 @@ public record ServerSettings(
 
     /** Reads {@code server.tls} and, when on, loads its key files (a {@link mpgw.config.ConfigError} names them). */
     private static Tls tls(ConfigReader t, Duration socksHandshake, List<InetSocketAddress> listen) {
-        // Every key is read and checked even when off, so a typo does not wait for the day TLS is turned on.
-        boolean enabled = t.bool("enabled");
-        String certificate = t.string("certificate");
-        String key = t.string("key");
-        List<String> peerEntries = t.strings("peers");
-        TlsProvider provider;
-        try {
-            provider = TlsProvider.parse(t.string("provider"));
-        } catch (IllegalArgumentException e) {
-            throw t.error("provider", e.getMessage());
-        }
-        // Within timeouts.handshake, which runs from accept over TLS and SOCKS5 together: a longer value (e.g. the
-        // default 5s beside a lowered timeouts.handshake) is cut to it rather than refused.
-        Duration timeout = t.duration("handshake-timeout", false);
-        if (timeout.compareTo(socksHandshake) > 0) {
-            timeout = socksHandshake;
-        }
+        TlsSection section = TlsSection.read(t, socksHandshake);
         boolean allowAssociate = t.bool("allow-associate");
         List<InetSocketAddress> plainListen = t.socketAddresses("plain-listen");
         for (InetSocketAddress a : plainListen) {
@@ -156,23 +139,12 @@ public record ServerSettings(
                         + "' is also in server.listen; a port is either TLS or plain");
             }
         }
-        if (!enabled) {
-            return new Tls(false, null, null, provider, timeout, true, plainListen);
+        if (!section.enabled()) {
+            return new Tls(false, null, null, section.provider(), section.handshakeTimeout(), true, plainListen);
         }
-        if (certificate.isEmpty()) {
-            throw t.error("certificate", "empty; with TLS on, give the cert.pem that 'mpgw keys' wrote");
-        }
-        if (key.isEmpty()) {
-            throw t.error("key", "empty; with TLS on, give the key.pem that 'mpgw keys' wrote");
-        }
-        if (!provider.isAvailable()) {
-            Throwable cause = provider.unavailabilityCause();
-            throw t.error("provider", "openssl (BoringSSL) does not load on this machine ("
-                    + (cause == null ? "unknown reason" : cause.getMessage()) + "); use jdk");
-        }
-        PinnedPeers peers = PinnedPeers.parse(t.file() + ": key 'server.tls.peers'", peerEntries);
-        KeyMaterial own = KeyFiles.load(Path.of(certificate), Path.of(key));
-        return new Tls(true, own, peers, provider, timeout, allowAssociate, plainListen);
+        TlsSection.Loaded loaded = section.load("server.tls.peers");
+        return new Tls(true, loaded.own(), loaded.peers(), section.provider(), section.handshakeTimeout(),
+                allowAssociate, plainListen);
     }
 
     /** Every listener: the {@code listen} ones (TLS when on) first, then {@code tls.plain-listen}. */
