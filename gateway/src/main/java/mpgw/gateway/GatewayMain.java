@@ -90,6 +90,7 @@ public final class GatewayMain {
         } catch (javax.net.ssl.SSLException | RuntimeException e) {
             throw new DaemonStartException("gateway.upstream.tls: cannot build the TLS context: " + e.getMessage(), e);
         }
+        links.ifPresent(l -> l.countProbesWhen(upstreams::probesAnswerable));
         if (settings.tls().enabled()) {
             settings.tls().own().warnings().forEach(w -> log.warn("gateway.upstream.tls: {}", w));
         }

@@ -28,20 +28,31 @@ public final class Upstreams {
     private final GatewayMetrics metrics;
     private final UpstreamConnector tcp;
     private final UpstreamConnector udp;
+    private final UpstreamTls tls;
 
-    private Upstreams(GatewaySettings settings, GatewayMetrics metrics, UpstreamConnector tcp) {
+    private Upstreams(GatewaySettings settings, GatewayMetrics metrics, UpstreamConnector tcp, UpstreamTls tls) {
         this.settings = settings;
         this.metrics = metrics;
         this.tcp = tcp;
+        this.tls = tls;
         this.udp = tcp.withServers(settings.udp().servers());
     }
 
     /** @throws SSLException when the TLS context cannot be built from the (already loaded) key material */
     public static Upstreams from(GatewaySettings settings, MptcpSocketFactory sockets, GatewayMetrics metrics)
             throws SSLException {
+        UpstreamTls tls = tls(settings.tls(), metrics);
         return new Upstreams(settings, metrics, new UpstreamConnector(settings.servers(), sockets, settings.mark(),
                 settings.connectTimeout(), settings.connectRaceDelay(), settings.fastOpen(),
-                new BadServerMemory(settings.badServerMemory()), metrics, tls(settings.tls(), metrics)));
+                new BadServerMemory(settings.badServerMemory()), metrics, tls), tls);
+    }
+
+    /**
+     * Whether router B can know this router's link addresses yet: always with TLS off; with TLS on once a
+     * handshake has succeeded (router B answers link probes only from its authenticated peers' subflow addresses).
+     */
+    public boolean probesAnswerable() {
+        return tls == null || tls.authenticatedOnce();
     }
 
     /** The upstream TLS, or null when {@code upstream.tls} is off. */

@@ -25,8 +25,10 @@ import org.apache.logging.log4j.Logger;
  * Answers the gateway's link probes ({@code server.probe}, off by default): a UDP socket that sends each valid
  * probe back to its sender, byte for byte, so the gateway can tell a link that passes nothing while its carrier
  * stays up. Not a reflector: it answers only sources in {@code allow}, only datagrams of exactly the probe's size
- * and magic, never with more bytes than it received, and at most {@code max-replies-per-second} in all; the rest
- * is dropped, counted ({@code mpgw_server_probe_drops_total{reason}}) and logged once per 10 s per source.
+ * and magic, never with more bytes than it received, and at most {@code max-replies-per-second} in all; with
+ * {@code server.tls} on, only sources that router A's authenticated connections use as subflow addresses
+ * ({@link TlsPeerAddresses}: the probes carry no secret, the connections do). The rest is dropped, counted
+ * ({@code mpgw_server_probe_drops_total{reason}}) and logged once per 10 s per source.
  *
  * <p>Threading: one daemon thread blocks on the socket; closing the socket ends it.
  */
@@ -48,17 +50,23 @@ final class ProbeResponder implements AutoCloseable {
     private final Settings settings;
     private final Counter replies;
     private final MeterRegistry registry;
+    /** With TLS on: the addresses of authenticated peers, the only ones answered; null with TLS off. */
+    private final TlsPeerAddresses tlsPeers;
     private long windowStart = System.nanoTime();
     private int inWindow;
 
-    private ProbeResponder(DatagramChannel channel, Settings settings, MeterRegistry registry) {
+    private ProbeResponder(DatagramChannel channel, Settings settings, MeterRegistry registry,
+                           TlsPeerAddresses tlsPeers) {
         this.channel = channel;
+        this.tlsPeers = tlsPeers;
         this.settings = settings;
         this.registry = registry;
         this.replies = Counter.builder("mpgw.server.probe.replies").register(registry);
     }
 
-    static Optional<ProbeResponder> start(Settings settings, MeterRegistry registry) throws IOException {
+    /** @param tlsPeers with {@code server.tls} on, the addresses of authenticated peers; null with TLS off */
+    static Optional<ProbeResponder> start(Settings settings, MeterRegistry registry, TlsPeerAddresses tlsPeers)
+            throws IOException {
         if (!settings.enabled()) {
             return Optional.empty();
         }
@@ -70,15 +78,16 @@ final class ProbeResponder implements AutoCloseable {
             throw new IOException("server.probe.listen " + Addresses.format(settings.listen()) + ": " + e.getMessage(),
                     e);
         }
-        ProbeResponder r = new ProbeResponder(ch, settings, registry);
-        for (String reason : new String[] {"not-allowed", "malformed", "rate"}) {
+        ProbeResponder r = new ProbeResponder(ch, settings, registry, tlsPeers);
+        for (String reason : new String[] {"not-allowed", "malformed", "not-tls-peer", "rate"}) {
             r.dropCounter(reason);
         }
         Thread t = new Thread(r::serve, "probe-responder");
         t.setDaemon(true);
         t.start();
-        log.info("probe responder on udp {} (answers {} at most {}/s)", Addresses.format(settings.listen()),
-                settings.allow(), settings.maxRepliesPerSecond());
+        log.info("probe responder on udp {} (answers {}{} at most {}/s)", Addresses.format(settings.listen()),
+                settings.allow(), tlsPeers == null ? "" : ", TLS peers' subflow addresses only,",
+                settings.maxRepliesPerSecond());
         return Optional.of(r);
     }
 
@@ -98,7 +107,9 @@ final class ProbeResponder implements AutoCloseable {
             buf.flip();
             InetAddress source = Addresses.normalize(((InetSocketAddress) from).getAddress());
             String drop = settings.allow().stream().noneMatch(c -> c.contains(source)) ? "not-allowed"
-                    : !LinkProbePacket.valid(buf) ? "malformed" : !admit() ? "rate" : null;
+                    : !LinkProbePacket.valid(buf) ? "malformed"
+                    : tlsPeers != null && !tlsPeers.knows(source) ? "not-tls-peer"
+                    : !admit() ? "rate" : null;
             if (drop != null) {
                 dropCounter(drop).increment();
                 DROP_LOG.log(log, Level.WARN, source, "probe from {} dropped: {}", source.getHostAddress(), drop);

@@ -67,7 +67,7 @@ public final class ServerMain {
         try {
             endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry, settings.status(),
                     StatusMeters.SERVER, new InterfaceLinks());
-            probe = startProbe(settings, registry);
+            probe = startProbe(settings, registry, settings.tls().enabled() ? server.tlsPeers() : null);
         } catch (DaemonStartException e) {
             server.close();
             throw e;
@@ -85,10 +85,10 @@ public final class ServerMain {
         return new Running(server, endpoint, watcher, probe);
     }
 
-    private static Optional<ProbeResponder> startProbe(ServerSettings settings, PrometheusMeterRegistry registry)
-            throws DaemonStartException {
+    private static Optional<ProbeResponder> startProbe(ServerSettings settings, PrometheusMeterRegistry registry,
+                                                       TlsPeerAddresses tlsPeers) throws DaemonStartException {
         try {
-            return ProbeResponder.start(settings.probe(), registry);
+            return ProbeResponder.start(settings.probe(), registry, tlsPeers);
         } catch (java.io.IOException e) {
             throw new DaemonStartException(e.getMessage(), e);
         }

@@ -42,6 +42,7 @@ public final class SocksServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Listeners listeners = new Listeners("server", "connections",
             "ports below 1024 need root or CAP_NET_BIND_SERVICE");
+    private final TlsPeerAddresses tlsPeers = new TlsPeerAddresses();
     private DestinationResolver resolver;
     private OwnAddresses ownAddresses;
     private boolean stopped;
@@ -51,6 +52,11 @@ public final class SocksServer implements AutoCloseable {
         this.sockets = sockets;
         this.events = events;
         this.group = new MultiThreadIoEventLoopGroup(settings.eventLoopThreads(), EpollIoHandler.newFactory());
+    }
+
+    /** The addresses of router A's authenticated connections (with {@code server.tls} on): the probes answered. */
+    TlsPeerAddresses tlsPeers() {
+        return tlsPeers;
     }
 
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
@@ -64,7 +70,8 @@ public final class SocksServer implements AutoCloseable {
         ClientChannelInitializer initializer = plain;
         if (settings.tls().enabled()) {
             try {
-                initializer = new ClientChannelInitializer(context, TlsListener.create(settings.tls(), events));
+                initializer = new ClientChannelInitializer(context,
+                        TlsListener.create(settings.tls(), events, tlsPeers));
             } catch (javax.net.ssl.SSLException | RuntimeException e) {
                 throw new DaemonStartException("server.tls: cannot build the TLS context: " + e.getMessage(), e);
             }

@@ -43,16 +43,20 @@ final class TlsListener {
     private final Duration handshakeTimeout;
     private final ServerEvents events;
     private final LogLimiter failures = new LogLimiter(FAILURE_LOG_INTERVAL, FAILURE_LOG_KEYS);
+    private final TlsPeerAddresses peers;
 
-    private TlsListener(SslContext context, Duration handshakeTimeout, ServerEvents events) {
+    private TlsListener(SslContext context, Duration handshakeTimeout, ServerEvents events, TlsPeerAddresses peers) {
         this.context = context;
+        this.peers = peers;
         this.handshakeTimeout = handshakeTimeout;
         this.events = events;
     }
 
-    static TlsListener create(ServerSettings.Tls tls, ServerEvents events) throws SSLException {
+    /** @param peers told of every connection whose handshake pinned a peer (the probe responder's allow list) */
+    static TlsListener create(ServerSettings.Tls tls, ServerEvents events, TlsPeerAddresses peers)
+            throws SSLException {
         return new TlsListener(TlsContexts.server(tls.own(), tls.peers(), tls.provider()), tls.handshakeTimeout(),
-                events);
+                events, peers);
     }
 
     /** Puts the TLS handlers first in a new connection's pipeline (before any SOCKS5 handler). */
@@ -62,6 +66,9 @@ final class TlsListener {
 
     private void finished(Channel ch, HandshakeResult result) {
         events.tlsHandshake(result);
+        if (result.isOk()) {
+            peers.authenticated(ch);
+        }
         ConnectionRecord record = ConnectionRecord.of(ch);
         if (record == null) {
             return;

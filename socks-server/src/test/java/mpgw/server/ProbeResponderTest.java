@@ -5,6 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -13,6 +23,8 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import mpgw.config.Cidr;
 import mpgw.paths.LinkProbePacket;
 import org.junit.jupiter.api.Test;
@@ -23,7 +35,7 @@ class ProbeResponderTest {
 
     private static ProbeResponder start(String allow, int perSecond, SimpleMeterRegistry registry) throws Exception {
         return ProbeResponder.start(new ProbeResponder.Settings(true, new InetSocketAddress(LOOPBACK, 0),
-                List.of(Cidr.parse(allow)), perSecond), registry).orElseThrow();
+                List.of(Cidr.parse(allow)), perSecond), registry, null).orElseThrow();
     }
 
     private static byte[] probe(long seq) {
@@ -100,12 +112,56 @@ class ProbeResponderTest {
     @Test
     void offByDefaultMeansNoSocket() throws Exception {
         assertEquals(java.util.Optional.empty(), ProbeResponder.start(new ProbeResponder.Settings(false,
-                new InetSocketAddress(LOOPBACK, 0), List.of(), 1), new SimpleMeterRegistry()));
+                new InetSocketAddress(LOOPBACK, 0), List.of(), 1), new SimpleMeterRegistry(), null));
         assertThrows(java.io.IOException.class, () -> {
             try (DatagramSocket taken = new DatagramSocket(0, LOOPBACK)) {
                 ProbeResponder.start(new ProbeResponder.Settings(true, (InetSocketAddress) taken.getLocalSocketAddress(),
-                        List.of(), 1), new SimpleMeterRegistry());
+                        List.of(), 1), new SimpleMeterRegistry(), null);
             }
         });
+    }
+
+    /**
+     * With TLS on, a source in {@code allow} is answered only once an authenticated connection came from it (router
+     * A's subflow addresses), and still after that connection closed; any other allowed source is dropped.
+     */
+    @Test
+    void withTlsOnlyTheAddressesOfAuthenticatedConnectionsAreAnswered() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        TlsPeerAddresses peers = new TlsPeerAddresses();
+        InetAddress routerA = InetAddress.getByName("127.0.0.3");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try (ProbeResponder r = ProbeResponder.start(new ProbeResponder.Settings(true,
+                new InetSocketAddress(LOOPBACK, 0), List.of(Cidr.parse("127.0.0.0/8")), 100), registry, peers)
+                .orElseThrow();
+             DatagramSocket a = new DatagramSocket(0, routerA);
+             DatagramSocket stranger = new DatagramSocket(0, InetAddress.getByName("127.0.0.4"))) {
+            InetSocketAddress to = r.localAddress();
+            assertEquals(null, exchange(a, to, probe(1)), "no authenticated connection yet");
+
+            CompletableFuture<Channel> accepted = new CompletableFuture<>();
+            Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            peers.authenticated(ch); // what TlsListener does once a handshake pinned a peer
+                            accepted.complete(ch);
+                        }
+                    }).bind(LOOPBACK, 0).sync().channel();
+            Channel client = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .handler(new ChannelInboundHandlerAdapter())
+                    .connect(listener.localAddress(), new InetSocketAddress(routerA, 0)).sync().channel();
+            accepted.get(5, TimeUnit.SECONDS);
+            Thread.sleep(TlsPeerAddresses.REFRESH_EVERY.toMillis() + 100); // the unknown probe above just refreshed
+
+            assertArrayEquals(probe(2), exchange(a, to, probe(2)), "router A's address, learned from its connection");
+            assertEquals(null, exchange(stranger, to, probe(3)), "allowed, but no authenticated connection from it");
+            client.close().sync();
+            listener.close().sync();
+            assertArrayEquals(probe(4), exchange(a, to, probe(4)), "remembered after its connection closed");
+            assertEquals(2, drops(registry, "not-tls-peer"));
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -38,6 +39,7 @@ public final class Links implements AutoCloseable {
     private final int ticksPerSecond;
     private final int ticksPerSave;
     private long ticks;
+    private volatile BooleanSupplier probesAnswerable = () -> true;
 
     private Links(LinksSettings settings, List<Link> links, QuotaStateFile stateFile) {
         this.settings = settings;
@@ -75,6 +77,15 @@ public final class Links implements AutoCloseable {
         return Optional.of(l);
     }
 
+    /**
+     * Probes count only while {@code answerable} says router B can answer them: with TLS on, router B answers only
+     * the link addresses of its authenticated peers, so before this router's first TLS handshake every probe is
+     * lost and every link would look blackholed.
+     */
+    public void countProbesWhen(BooleanSupplier answerable) {
+        this.probesAnswerable = answerable;
+    }
+
     private void safeTick() {
         try {
             tick();
@@ -88,6 +99,9 @@ public final class Links implements AutoCloseable {
         boolean second = ticks % ticksPerSecond == 0;
         for (Link l : links) {
             Boolean answered = l.probe == null ? null : l.probe.tick();
+            if (!probesAnswerable.getAsBoolean()) {
+                answered = null; // router B cannot know us yet: silence says nothing about the link
+            }
             if (answered != null) {
                 l.metrics.probe(answered, l.probe.rttNanos());
             }

@@ -56,6 +56,7 @@ public final class UpstreamTls {
     private final Fingerprint own;
     private final GatewayMetrics metrics;
     private final LogLimiter failures = new LogLimiter(FAILURE_LOG_INTERVAL, 256);
+    private volatile boolean authenticatedOnce;
 
     private UpstreamTls(SslContext context, Duration handshakeTimeout, Fingerprint own, GatewayMetrics metrics) {
         this.context = context;
@@ -87,10 +88,20 @@ public final class UpstreamTls {
     private void finished(Channel ch, InetSocketAddress server, HandshakeResult result) {
         ch.attr(RESULT).set(result);
         metrics.tlsHandshake(result);
-        if (!result.isOk()) {
+        if (result.isOk()) {
+            authenticatedOnce = true;
+        } else {
             failures.log(log, Level.WARN, List.of(server, result.outcome()), "upstream {}: TLS handshake failed: {}",
                     Addresses.format(server), result);
         }
+    }
+
+    /**
+     * Whether a handshake with a pinned server has succeeded since start: until then router B does not know this
+     * router's link addresses and answers none of its link probes (server.probe with TLS on).
+     */
+    public boolean authenticatedOnce() {
+        return authenticatedOnce;
     }
 
     /** This gateway's certificate fingerprint: what router B must pin. */
