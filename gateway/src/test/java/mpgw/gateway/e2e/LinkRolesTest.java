@@ -324,7 +324,8 @@ class LinkRolesTest {
             assertTrue(changes >= 2 && changes <= 4, changes + " state lines:\n" + gw.daemon().log());
             assertTrue(lost > changes, "probes lost " + lost);
         }
-        assertTrue(!tb.exec(tb.gw(), "ip mptcp endpoint show").contains("wan"), "endpoints left behind");
+        String endpoints = tb.exec(tb.gw(), "ip mptcp endpoint show");
+        assertTrue(!endpoints.contains("wan"), "endpoints left behind:\n" + endpoints);
         String mptcp = "";
         for (int i = 0; i < 50; i++) {
             mptcp = tb.exec(tb.gw(), "ss -MHn");
