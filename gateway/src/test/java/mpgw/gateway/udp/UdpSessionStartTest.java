@@ -100,8 +100,9 @@ class UdpSessionStartTest {
      * Re-measured at 6c6bb93 after a warm-up burst (one run each, 2026-12-05): 6.1x with the tests' paranoid leak
      * detection (it records a stack per buffer), 3.25x without it (test.argLine with
      * {@code -Dio.netty.leakDetection.level=disabled}: p50 53 ms, p95 70 ms against 21.7 ms plain), 2.65x without it
-     * and with the pool's refills held back 300 ms instead of 10 (p95 57 ms). What is left is each of the 50 sessions having its own MPTCP connection
-     * (one write, one read, one FWD UDP socket on router B each, on one event loop per router).
+     * and with the pool's refills held back 300 ms instead of 10 (p95 57 ms). What is left is each of the 50
+     * sessions having its own MPTCP connection (one write, one read, one FWD UDP socket on router B each, on one
+     * event loop per router).
      */
     @Test
     @Disabled("issue 21: burst p95 3.25x plain routing's without leak detection, target 2x (see the Javadoc)")
