@@ -4,6 +4,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import mpgw.config.Addresses;
@@ -70,7 +72,10 @@ public final class GatewayMain {
     private static Optional<Links> startLinks(GatewaySettings settings, PrometheusMeterRegistry registry)
             throws DaemonStartException {
         try {
-            return Links.start(settings.links(), registry);
+            List<Integer> ports = new ArrayList<>();
+            settings.servers().forEach(s -> ports.add(s.getPort()));
+            settings.udp().servers().forEach(s -> ports.add(s.getPort()));
+            return Links.start(settings.links(), ports, registry);
         } catch (IOException e) {
             throw new DaemonStartException("gateway.links: " + e.getMessage(), e);
         }

@@ -11,9 +11,12 @@ final class Link {
     final LinkQuota quota;
     final LinkEndpoints endpoints;
     final LinkMetrics metrics;
+    /** With {@code link-quota.action = off} and a quota: what cuts the link off once it is spent; else null. */
+    LinkCutOff cutOff;
     LinkState state = LinkState.UP;
     Boolean backup;
     boolean endpointProblemLogged;
+    boolean cutOffProblemLogged;
     private long lastBytes = -1;
 
     Link(LinkSettings settings, LinkHealth health, LinkProbe probe, LinkQuota quota, LinkEndpoints endpoints,

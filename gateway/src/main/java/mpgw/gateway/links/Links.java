@@ -54,7 +54,9 @@ public final class Links implements AutoCloseable {
      * are set before this returns, so the first flows already follow them. A link whose endpoints cannot be set
      * yet (interface missing, no address) is logged and retried at every tick.
      */
-    public static Optional<Links> start(LinksSettings settings, MeterRegistry registry) throws IOException {
+    /** @param serverPorts the socks-servers' ports (gateway.servers, udp.servers): where subflows go */
+    public static Optional<Links> start(LinksSettings settings, List<Integer> serverPorts, MeterRegistry registry)
+            throws IOException {
         if (!settings.enabled()) {
             return Optional.empty();
         }
@@ -68,6 +70,11 @@ public final class Links implements AutoCloseable {
             links.add(new Link(s, new LinkHealth(settings.downAfter(), settings.upAfter(), settings.degradedAfter()),
                     s.probe().map(p -> new LinkProbe(s.iface(), p)).orElse(null), quota,
                     new LinkEndpoints(s.iface()), new LinkMetrics(registry, s.iface(), quota != null)));
+            if (quota != null && settings.quotaCutsOff()) {
+                Link l = links.get(links.size() - 1);
+                l.cutOff = new LinkCutOff(s.iface(), serverPorts);
+                l.cutOff.remove(); // what a crashed gateway may have left
+            }
         }
         Links l = new Links(settings, links, file);
         l.tick();
@@ -126,6 +133,7 @@ public final class Links implements AutoCloseable {
             l.metrics.state(l.state);
         }
         applyRoles();
+        applyCutOffs();
         ticks++;
         if (stateFile != null && ticks % ticksPerSave == 0) {
             save();
@@ -142,14 +150,15 @@ public final class Links implements AutoCloseable {
                     : before == LinkState.QUOTA_SPENT ? "a new quota period" : l.probe == null ? "carrier back"
                     : "probes answered again, rtt " + String.format(java.util.Locale.ROOT, "%.1f ms",
                     l.probe.rttNanos() / 1e6);
-            case QUOTA_SPENT -> "quota " + l.quota.limit() + " bytes spent: " + l.quota.used()
-                    + " bytes this period; carries traffic only as a backup now";
+            case QUOTA_SPENT -> "quota " + l.quota.limit() + " bytes spent: " + l.quota.used() + " bytes this period; "
+                    + (l.cutOff != null ? "carries no traffic now (link-quota.action = off)"
+                    : "carries traffic only as a backup now");
         };
     }
 
     private void applyRoles() {
         List<Boolean> flags = RolePlan.backupFlags(links.stream()
-                .map(l -> new RolePlan.Input(l.settings.role(), l.state)).toList());
+                .map(l -> new RolePlan.Input(l.settings.role(), l.state)).toList(), !settings.quotaCutsOff());
         for (int i = 0; i < links.size(); i++) {
             Link l = links.get(i);
             boolean backup = flags.get(i);
@@ -167,6 +176,25 @@ public final class Links implements AutoCloseable {
                     log.warn("link {}: cannot set its MPTCP endpoints: {} (retrying every {} ms)", l.iface(),
                             e.getMessage(), settings.interval().toMillis());
                     l.endpointProblemLogged = true;
+                }
+            }
+        }
+    }
+
+    /** {@code link-quota.action = off}: a spent link is cut off (nft + sock_destroy), and let go at a new period. */
+    private void applyCutOffs() {
+        for (Link l : links) {
+            if (l.cutOff == null) {
+                continue;
+            }
+            try {
+                l.cutOff.set(l.state == LinkState.QUOTA_SPENT, LinkEndpoints.globalAddresses(l.iface()));
+                l.cutOffProblemLogged = false;
+            } catch (IOException e) {
+                if (!l.cutOffProblemLogged) {
+                    log.warn("link {}: cannot cut it off: {} (retrying every {} ms)", l.iface(), e.getMessage(),
+                            settings.interval().toMillis());
+                    l.cutOffProblemLogged = true;
                 }
             }
         }
@@ -219,6 +247,9 @@ public final class Links implements AutoCloseable {
                 l.probe.close();
             }
             l.endpoints.restore();
+            if (l.cutOff != null) {
+                l.cutOff.remove();
+            }
         }
     }
 }

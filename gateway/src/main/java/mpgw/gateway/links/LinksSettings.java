@@ -15,7 +15,7 @@ import mpgw.config.ConfigReader;
  * @param downAfter     this many probes in a row unanswered (each within {@code interval}) and the link is down
  * @param upAfter       this many answered in a row after that and it is up again (hysteresis against flapping)
  * @param degradedAfter this many lost among the last 20 (fewer in a row than downAfter) and an up link is degraded
- * @param quotaAction   what a link whose quota is spent becomes (only {@code backup} today)
+ * @param quotaAction   what a link whose quota is spent becomes: {@code backup} (the last resort) or {@code off}
  * @param stateFile     where quota counts survive a restart
  * @param saveInterval  how often the counts are written (and at stop)
  */
@@ -42,8 +42,13 @@ public record LinksSettings(List<LinkSettings> links, Duration interval, int dow
         }
         return new LinksSettings(links, interval, probes.intIn("down-after", 1, 100), probes.intIn("up-after", 1, 1000),
                 probes.intIn("degraded-after", 0, LinkHealth.WINDOW),
-                quota.oneOf("action", "backup"), stateFile.isEmpty() ? null : Path.of(stateFile),
+                quota.oneOf("action", "backup", "off"), stateFile.isEmpty() ? null : Path.of(stateFile),
                 quota.duration("save-interval", false));
+    }
+
+    /** {@code link-quota.action = off}: a link whose quota is spent carries nothing ({@link LinkCutOff}). */
+    public boolean quotaCutsOff() {
+        return quotaAction.equals("off");
     }
 
     public boolean enabled() {

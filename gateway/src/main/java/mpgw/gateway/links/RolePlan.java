@@ -20,6 +20,14 @@ final class RolePlan {
 
     /** For each input, in order: whether its endpoints get the {@code backup} flag. */
     static List<Boolean> backupFlags(List<Input> links) {
+        return backupFlags(links, true);
+    }
+
+    /**
+     * @param spentMayCarry {@code link-quota.action = backup}: a link whose quota is spent is the last resort;
+     *                      {@code off}: it never is (it is cut off besides, {@link LinkCutOff})
+     */
+    static List<Boolean> backupFlags(List<Input> links, boolean spentMayCarry) {
         boolean anyPrimary = links.stream().anyMatch(l -> l.state().passes() && l.role() == LinkRole.PRIMARY);
         boolean anyBackup = links.stream().anyMatch(l -> l.state().passes() && l.role() == LinkRole.BACKUP);
         List<Boolean> out = new ArrayList<>();
@@ -30,7 +38,7 @@ final class RolePlan {
             } else if (anyBackup) {
                 free = l.state().passes() && l.role() == LinkRole.BACKUP;
             } else {
-                free = l.state() == LinkState.QUOTA_SPENT;
+                free = spentMayCarry && l.state() == LinkState.QUOTA_SPENT;
             }
             out.add(!free);
         }

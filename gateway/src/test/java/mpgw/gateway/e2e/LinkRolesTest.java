@@ -74,6 +74,10 @@ class LinkRolesTest {
     }
 
     private static GatewayProcess gateway(String links) throws Exception {
+        return gateway(links, "");
+    }
+
+    private static GatewayProcess gateway(String links, String extra) throws Exception {
         return GatewayProcess.start(tb.gw(), """
                 gateway {
                   servers = ["%s:%d", "%s:%d"]
@@ -81,9 +85,10 @@ class LinkRolesTest {
                   links = %s
                   link-quota.state-file = "%s"
                   link-quota.save-interval = 1s
+                  %s
                 }
                 """.formatted(tb.get("SRV_WAN1_IP"), SOCKS_PORT, tb.get("SRV_WAN2_IP"), SOCKS_PORT, METRICS, links,
-                work.resolve("link-quota.state"), work), work);
+                work.resolve("link-quota.state"), extra), work);
     }
 
     private static String link(int n, String role, String extra) {
@@ -254,6 +259,50 @@ class LinkRolesTest {
             String line = gw.awaitLine("links: ");
             assertTrue(line.contains("wan2 primary quota-spent"), line);
         }
+    }
+
+    /**
+     * {@code link-quota.action = off}: once wan2's quota is spent it carries nothing, not even while wan1 is
+     * blackholed (a backup-flagged link would then carry the flow): its subflows are destroyed and new ones are
+     * refused by an nft rule, which is gone again when the gateway stops.
+     */
+    @Test
+    void aSpentLinkWithActionOffCarriesNothingEvenWhenTheOtherLinkIsDead() throws Exception {
+        Files.deleteIfExists(work.resolve("link-quota.state"));
+        String links = "[" + link(1, "primary", "") + ", " + link(2, "primary", ", quota = 5MB") + "]";
+        try (GatewayProcess gw = gateway(links, "link-quota.action = off")) {
+            CompletableFuture<BulkPeer.Intervals> transfer = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return BulkPeer.download(tb, tb.client(), bulk, 16_000);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            String spent = gw.daemon().awaitLine("link wan2: up -> quota-spent", Duration.ofSeconds(12));
+            Thread.sleep(1_000);
+            String wan2Subflows = tb.exec(tb.gw(), "ss -tnH state established src " + tb.get("GW_WAN2_IP")
+                    + " '( dport = :" + SOCKS_PORT + " )'");
+            assertTrue(wan2Subflows.isBlank(), "subflows left on wan2:\n" + wan2Subflows);
+            assertTrue(tb.exec(tb.gw(), "nft list tables").contains("mpgw_off_wan2"));
+
+            blackholeWan1();
+            long[] a = counters("rx_bytes");
+            long[] at = counters("tx_bytes");
+            Thread.sleep(3_000);
+            long[] b = counters("rx_bytes");
+            long[] bt = counters("tx_bytes");
+            restoreWan1Traffic();
+            long wan2Bytes = (b[1] - a[1]) + (bt[1] - at[1]);
+            BulkPeer.Intervals d = transfer.get(); // throws when the flow ended early
+            System.out.printf("wan2 quota 5MB spent, action off (%s); wan1 blackholed 3 s: wan2 carried %d bytes"
+                    + " (probes only); the flow went on after wan1 passed again: %d bytes in all%n", spent,
+                    wan2Bytes, d.total());
+            assertTrue(spent.contains("carries no traffic now (link-quota.action = off)"), spent);
+            // 3 s of probes and their answers (~15 of 74 bytes each way) and a few refused SYNs: no flow data
+            assertTrue(wan2Bytes < 20_000, "wan2 carried " + wan2Bytes + " bytes while wan1 was dead");
+        }
+        assertTrue(!tb.exec(tb.gw(), "nft list tables").contains("mpgw_off_wan2"),
+                "the cut-off rule outlived the gateway");
     }
 
     @Test

@@ -44,6 +44,14 @@ class RolePlanTest {
     }
 
     @Test
+    void withActionOffASpentLinkIsNeverTheLastResort() {
+        assertEquals(List.of(true, true), RolePlan.backupFlags(List.of(in(PRIMARY, DOWN), in(PRIMARY, QUOTA_SPENT)),
+                false));
+        assertEquals(List.of(false, true), RolePlan.backupFlags(List.of(in(PRIMARY, UP), in(PRIMARY, QUOTA_SPENT)),
+                false));
+    }
+
+    @Test
     void aDegradedLinkKeepsItsRole() {
         assertEquals(List.of(false, true), flags(in(PRIMARY, DEGRADED), in(BACKUP, UP)));
         assertEquals(List.of(true, false), flags(in(PRIMARY, DOWN), in(BACKUP, DEGRADED)));
