@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The series of one link, tagged {@code interface} (from the config, so bounded):
+ * {@code mpgw_gateway_link_role{role}} (1, the configured role, for the status page),
  * {@code mpgw_gateway_link_state{state}} (1 for the current state), {@code mpgw_gateway_link_backup} (1 while its
  * endpoints carry the kernel's backup flag), {@code mpgw_gateway_link_probe_rtt_seconds},
  * {@code mpgw_gateway_link_probes_total{result="answered"|"lost"}}, {@code mpgw_gateway_link_bytes_total} (rx+tx
@@ -24,9 +25,11 @@ final class LinkMetrics {
     private final Counter answered;
     private final Counter lost;
 
-    LinkMetrics(MeterRegistry registry, String iface, boolean metered) {
+    LinkMetrics(MeterRegistry registry, String iface, LinkRole role, boolean metered) {
         this.registry = registry;
         this.iface = iface;
+        Gauge.builder("mpgw.gateway.link.role", () -> 1).tags("interface", iface, "role", role.word())
+                .register(registry);
         for (LinkState s : LinkState.values()) {
             state[s.ordinal()] = new AtomicLong();
             Gauge.builder("mpgw.gateway.link.state", state[s.ordinal()], AtomicLong::get)

@@ -69,7 +69,7 @@ public final class Links implements AutoCloseable {
                     saved.get(s.iface())) : null;
             links.add(new Link(s, new LinkHealth(settings.downAfter(), settings.upAfter(), settings.degradedAfter()),
                     s.probe().map(p -> new LinkProbe(s.iface(), p)).orElse(null), quota,
-                    new LinkEndpoints(s.iface()), new LinkMetrics(registry, s.iface(), quota != null)));
+                    new LinkEndpoints(s.iface()), new LinkMetrics(registry, s.iface(), s.role(), quota != null)));
             if (quota != null && settings.quotaCutsOff()) {
                 Link l = links.get(links.size() - 1);
                 l.cutOff = new LinkCutOff(s.iface(), serverPorts);

@@ -1,6 +1,7 @@
 package mpgw.gateway.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.NetUtil;
 import java.net.InetAddress;
@@ -16,8 +17,10 @@ import mpgw.status.LinkSource;
 /**
  * The gateway's links for the status page: one per subflow path that has carried bytes, read from the
  * {@code mpgw.gateway.path.bytes} counters the path sampler keeps ({@code path="10.1.1.1 -> 10.1.1.2:1080"}),
- * with the local interface that holds the path's source address and whether it is up. Stateless; called by the
- * status sampler once a second.
+ * with the local interface that holds the path's source address and its state: the link's own state and role
+ * when {@code gateway.links} lists the interface ({@code mpgw.gateway.link.state} / {@code .role}: up, degraded,
+ * down, quota-spent; primary or backup), else whether the interface is up. Stateless; called by the status
+ * sampler once a second.
  */
 public final class PathLinks implements LinkSource {
     private static final String SEPARATOR = " -> ";
@@ -45,10 +48,23 @@ public final class PathLinks implements LinkSource {
             String local = arrow < 0 ? path : path.substring(0, arrow);
             String remote = arrow < 0 ? "" : path.substring(arrow + SEPARATOR.length());
             NetworkInterface iface = interfaceOf(local);
-            out.add(new LinkSample(path, iface == null ? "" : iface.getName(), local, remote, state(iface), null,
+            String name = iface == null ? "" : iface.getName();
+            String linkState = iface == null ? null : currentTag(name, "mpgw.gateway.link.state", "state");
+            String role = iface == null ? null : currentTag(name, "mpgw.gateway.link.role", "role");
+            out.add(new LinkSample(path, name, local, remote, linkState != null ? linkState : state(iface), role,
                     counts[0], counts[1]));
         });
         return out;
+    }
+
+    /** The {@code tag} of the gauge {@code name} of link {@code iface} that reads 1, or null (not a listed link). */
+    private String currentTag(String iface, String name, String tag) {
+        for (Gauge g : registry.find(name).tag("interface", iface).gauges()) {
+            if (g.value() == 1) {
+                return g.getId().getTag(tag);
+            }
+        }
+        return null;
     }
 
     /** The interface holding {@code address} (an IP literal written by the sampler: no name lookup), or null. */
