@@ -136,22 +136,7 @@ def hold_server(args):
         finally:
             writer.close()
 
-    async def udpcell(args):
-    """A table cell of UDP runs: median received Mbit/s, loss %, jitter ms (and the longest gap at a cut), with
-    the failed runs counted: "35.9 Mbit/s, 0.12 % loss, 0.84 ms jitter (1 of 3 runs failed)"."""
-    def med(values, digits):
-        vals = [float(v) for v in values.split() if is_number(v)]
-        return f"{statistics.median(vals):.{digits}f}" if vals else "-"
-    runs = args.mbit.split()
-    failed = sum(1 for v in runs if not is_number(v))
-    cell = f"{med(args.mbit, 1)} Mbit/s, {med(args.loss, 2)} % loss"
-    cell += f", longest gap {med(args.gap, 1)} s" if args.gap is not None else f", {med(args.jitter, 2)} ms jitter"
-    if failed:
-        cell += f" ({failed} of {len(runs)} run{'s' if len(runs) > 1 else ''} failed)"
-    print(cell)
-
-
-def main():
+    async def main():
         server = await asyncio.start_server(handle, args.host, args.port, backlog=4096)
         async with server:
             await asyncio.sleep(args.seconds)
@@ -165,22 +150,7 @@ def hold_client(args):
     Prints 'open N' once all are up (or the count reached when --timeout expires), then waits."""
     raise_nofile()
 
-    async def udpcell(args):
-    """A table cell of UDP runs: median received Mbit/s, loss %, jitter ms (and the longest gap at a cut), with
-    the failed runs counted: "35.9 Mbit/s, 0.12 % loss, 0.84 ms jitter (1 of 3 runs failed)"."""
-    def med(values, digits):
-        vals = [float(v) for v in values.split() if is_number(v)]
-        return f"{statistics.median(vals):.{digits}f}" if vals else "-"
-    runs = args.mbit.split()
-    failed = sum(1 for v in runs if not is_number(v))
-    cell = f"{med(args.mbit, 1)} Mbit/s, {med(args.loss, 2)} % loss"
-    cell += f", longest gap {med(args.gap, 1)} s" if args.gap is not None else f", {med(args.jitter, 2)} ms jitter"
-    if failed:
-        cell += f" ({failed} of {len(runs)} run{'s' if len(runs) > 1 else ''} failed)"
-    print(cell)
-
-
-def main():
+    async def main():
         sem = asyncio.Semaphore(args.parallel)
         conns = []
         failures = 0
@@ -302,15 +272,12 @@ def udp(args):
         print(f"error {data['error']}")
         sys.exit(1)
     server = data.get("server_output_json") or {}
-    end = server.get("end") or {}
-    total = end.get("sum") or {}
-    sent = data["end"]["sum"]
-    packets = sent.get("packets") or total.get("packets") or 0
-    lost = total.get("lost_packets", sent.get("lost_packets", 0))
-    received_bytes = total.get("bytes", 0)
-    seconds = total.get("seconds") or sent.get("seconds") or 1
-    loss = 100.0 * lost / packets if packets else 100.0
-    jitter = total.get("jitter_ms", sent.get("jitter_ms", 0.0))
+    # iperf 3.12: end.sum_sent is the client's, end.sum_received the server's report. Loss is counted from
+    # bytes sent and received (datagrams still in flight or dropped at the tail count as lost), not from
+    # iperf's sequence-number gaps, which miss a lost tail.
+    sent, received = data["end"]["sum_sent"], data["end"]["sum_received"]
+    loss = 100.0 * (1 - received["bytes"] / sent["bytes"]) if sent["bytes"] else 100.0
+    jitter = received.get("jitter_ms", 0.0)
     gap = "-"
     if args.down_at is not None:
         intervals = [(i["sum"]["start"], i["sum"]["end"], i["sum"]["bits_per_second"])
@@ -327,7 +294,7 @@ def udp(args):
             else:
                 run = 0.0
         gap = f"{longest:.1f}"
-    print(f"{received_bytes * 8 / seconds / 1e6:.1f} {loss:.2f} {jitter:.2f} {gap}")
+    print(f"{received['bits_per_second'] / 1e6:.1f} {max(loss, 0.0):.2f} {jitter:.2f} {gap}")
 
 
 def udpcell(args):
