@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # bench.sh (bin/mpgw bench): mpgw against the kernel's own MPTCP and the classic C stacks, side by side, in one
-# run on a namespace testbed (bin/testbed.sh). Every figure is the median of --runs runs. Prints progress on
-# stderr, the table on stdout, and writes it into docs/BENCHMARKS.md between the bench markers.
+# run on a namespace testbed (bin/testbed.sh). Every figure is the median of --runs runs, the failed ones
+# counted in its cell. The parts whose figures the machine's speed moves (aggregation, cpu, setup, udp) run round
+# by round (A B C, A B C). Prints progress on stderr, the table on stdout (with the commit and each stack's exact
+# config under it), and writes it into docs/BENCHMARKS.md between the bench markers.
 #
 # Stacks (router A / router B, all over kernel MPTCP between the routers):
 #   kernel    no proxy: iperf3/wrk/nginx themselves speak MPTCP between the routers (mptcpize) - the limit
 #   mpgw      mpgw gateway / mpgw socks-server
 #   mpgw-base the same from another build of mpgw (MPGW_BASE=DIR, a built checkout), to compare two commits:
-#             setup and cpu then take turns, run by run (mpgw, mpgw-base, mpgw, ...), so drift hits both alike
+#             like every stack, it takes its turn in each round of aggregation, cpu and setup
 #   ss        ss-redir / ss-server (shadowsocks-libev, aes-128-gcm; Debian's build has no 'none' cipher),
 #             made MPTCP with mptcpize
 #   redsocks  redsocks / Dante (danted), made MPTCP with mptcpize
@@ -38,8 +40,8 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  and mpgw-pool only);
                  mpgw-tls: TLS 1.3 between the routers, pinned keys made for the run; mpgw-tls-pool: the
                  same with the pool (like mpgw-pool, only measured where a flow's start matters);
-                 mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change;
-                 with it, setup and cpu start every stack afresh for each run and take turns between stacks;
+                 mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change
+                 (its commit is in the table's header);
                  mpgw-roles: gateway.links with link 1 primary and link 2 backup, both probed; only failover
                  and backup measure it)
   --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
