@@ -51,10 +51,12 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  flows/s would measure the delay, not the proxies)
   --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
-  --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
+  --quick        a smoke of every part, not for the docs: --runs 1 --seconds 3 --idle-flows 1000
+                 --topologies 2x20 (unless given), 3 s warm-ups, 5 single requests/lookups, shorter failover
+                 and UDP cut runs; exits 1 when a run produced no figure
   --no-write     print the table only; leave docs/BENCHMARKS.md alone
-  --allow-dirty  run on a checkout with uncommitted changes (refused otherwise: a figure must name the code it
-                 measured); the table's header then says DIRTY TREE and which files differ from the commit
+  --allow-dirty  run on a checkout with uncommitted changes outside docs/ (refused otherwise: a figure must
+                 name the code it measured); the table's header then says DIRTY TREE and which files differ
 Needs root; builds the project if needed (mvn -DskipTests package); installs the Debian packages it lacks (bin/deps.txt:
 iperf3, wrk, nginx-light, tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3), or, with
 MPGW_NO_INSTALL=1 or without apt-get, names them and stops.
@@ -64,7 +66,7 @@ USAGE
 runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,udp,memory,failover,backup,udp-start stacks=kernel,mpgw,ss,redsocks
 idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20 allow_dirty=0 topologies_set=0
 # Durations a --quick smoke shortens: the JIT warm-up before setup and ttfb, the failover run, the UDP cut run.
-warm=20 fail_times="6 12 20" udp_cut_times="4 10 14"
+warm=20 fail_times="6 12 20" udp_cut_times="4 10 14" singles=20  # singles: requests / lookups of ttfb, udp-start
 args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -85,8 +87,8 @@ while [ $# -gt 0 ]; do
 done
 if [ "$quick" = 1 ]; then
   # Every part once, short: it shows the bench still works end to end, not what the stacks can do.
-  runs=1 secs=3 idle_flows=1000 warm=3 fail_times="3 6 10" udp_cut_times="2 5 8"
-  [ "$topologies_set" = 1 ] || topologies=2x20,3x20
+  runs=1 secs=3 idle_flows=1000 warm=3 fail_times="3 6 10" udp_cut_times="2 5 8" singles=5
+  [ "$topologies_set" = 1 ] || topologies=2x20
 fi
 if [[ ",$stacks," == *,mpgw-base,* ]] && ! [ -d "${MPGW_BASE:-/nonexistent}/gateway/target/lib" ]; then
   echo "bench: mpgw-base needs MPGW_BASE=DIR, a checkout built with 'mvn -DskipTests package'" >&2; exit 2
@@ -97,9 +99,11 @@ fi
 rtt_delay=${delay:-10}   # roundtrips, ttfb, share; setup uses $delay alone
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces, iptables)" >&2; exit 2; }
 # The commit the figures belong to. Uncommitted changes to tracked files (the code, the bench itself) make the
-# figures belong to no commit: refused unless --allow-dirty, and then the header says so in capitals.
+# figures belong to no commit: refused unless --allow-dirty, and then the header says so in capitals. docs/
+# does not count: the bench writes its table there itself, and prose does not change what runs.
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $NF }' | tr '\n' ' ')
+dirty=$(git -C "$root" status --porcelain --untracked-files=no -- . ':!docs' 2>/dev/null | awk '{ print $NF }' \
+  | tr '\n' ' ')
 if [ -n "$dirty" ] && [ "$allow_dirty" = 0 ]; then
   echo "bench: the checkout has uncommitted changes (${dirty% }); commit them, or pass --allow-dirty (the table" \
     "is then marked DIRTY TREE)" >&2
@@ -550,7 +554,7 @@ bench_ttfb() {
     in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null "http://$(sink_ip "$stack")/" || true  # cookies
     sleep 1
     vals=""
-    for (( i = 1; i <= 20; i++ )); do
+    for (( i = 1; i <= singles; i++ )); do
       # shellcheck disable=SC2046
       t=$(in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null --max-time 10 \
         -w '%{time_starttransfer}' "http://$(sink_ip "$stack")/" || true)
@@ -596,7 +600,7 @@ bench_udp_start() {
     for (( i = 1; i <= 20; i++ )); do dig_ms "w$i.bench.test" >/dev/null; done  # warm-up: code, ARP, pool
     sleep 2  # the pool refills
     vals=""
-    for (( i = 1; i <= 20; i++ )); do
+    for (( i = 1; i <= singles; i++ )); do
       vals+=" $(dig_ms "q$i.bench.test")"
       sleep 0.1  # a user's pace: the pool refills between lookups
     done
@@ -927,16 +931,16 @@ table() {
     row "router A waits for router B before it" rt-waits "0 with pool/TFO"
   fi
   if has "$only" ttfb; then
-    row "time to first byte of one request, 2 x 20 Mbit/s, $rtt_delay ms each way, median of 20, ms" ttfb \
+    row "time to first byte of one request, 2 x 20 Mbit/s, $rtt_delay ms each way, median of $singles, ms" ttfb \
       "pool < no pool; mpgw-tls-pool <= mpgw"
   fi
   if has "$only" share; then
     row "share of a fresh flow's 1 MB download on link 2, %" share-2 "pool > no pool"
   fi
   if has "$only" udp-start; then
-    row "DNS lookup from a new client socket, $rtt_delay ms each way, median of 20, ms (kernel: plain routing)" udp-p50 \
+    row "DNS lookup from a new client socket, $rtt_delay ms each way, median of $singles, ms (kernel: plain routing)" udp-p50 \
       "<= 1.25x kernel with pool, <= 2.2x without"
-    row "DNS lookup from a new client socket, max of 20, ms" udp-max ""
+    row "DNS lookup from a new client socket, max of $singles, ms" udp-max ""
     row "burst of 50 DNS lookups at once, p95, ms" udp-burst-p95 "<= 2x kernel, all answered"
   fi
   if has "$only" udp; then
@@ -986,7 +990,7 @@ out=$(table; configs)
 echo "$out"
 if [ "$quick" = 1 ]; then
   # The smoke's one check: every run produced its number. Figures are not judged here.
-  failed_cells=$(grep -c 'failed)' <<<"$out" || true)
+  failed_cells=$(grep -c '^|.*failed)' <<<"$out" || true)  # table rows only, not the header's explanation
   if [ "$failed_cells" -gt 0 ]; then
     log "quick: $failed_cells table row(s) with failed runs (see the '(N of M runs failed)' cells)"
     exit 1
