@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # bench.sh (bin/mpgw bench): mpgw against the kernel's own MPTCP and the classic C stacks, side by side, in one
-# run on a namespace testbed (bin/testbed.sh). Every figure is the median of --runs runs. Prints progress on
-# stderr, the table on stdout, and writes it into docs/BENCHMARKS.md between the bench markers.
+# run on a namespace testbed (bin/testbed.sh). Every figure is the median of --runs runs, the failed ones
+# counted in its cell. The parts whose figures the machine's speed moves (aggregation, cpu, setup, udp) run round
+# by round (A B C, A B C). Prints progress on stderr, the table on stdout (with the commit and each stack's exact
+# config under it), and writes it into docs/BENCHMARKS.md between the bench markers.
 #
 # Stacks (router A / router B, all over kernel MPTCP between the routers):
 #   kernel    no proxy: iperf3/wrk/nginx themselves speak MPTCP between the routers (mptcpize) - the limit
 #   mpgw      mpgw gateway / mpgw socks-server
 #   mpgw-base the same from another build of mpgw (MPGW_BASE=DIR, a built checkout), to compare two commits:
-#             setup and cpu then take turns, run by run (mpgw, mpgw-base, mpgw, ...), so drift hits both alike
+#             like every stack, it takes its turn in each round of aggregation, cpu and setup
 #   ss        ss-redir / ss-server (shadowsocks-libev, aes-128-gcm; Debian's build has no 'none' cipher),
 #             made MPTCP with mptcpize
 #   redsocks  redsocks / Dante (danted), made MPTCP with mptcpize
@@ -22,11 +24,13 @@ tool() { python3 "$root/bench/benchtool.py" "$@"; }
 usage() {
   cat <<'USAGE'
 usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--delay MS] [--quick] [--no-write]
+                  [--allow-dirty]
 
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
-  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,
-                 backup,udp-start (default all)
+  --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,udp,memory,failover,
+                 backup,udp-start (default all; udp runs kernel = plain routing, mpgw and ss only, on the
+                 2x20 and 3x20 link sets of --topologies)
   --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,mpgw-roles,mpgw-tls,
                  mpgw-tls-pool,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
@@ -36,8 +40,8 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  and mpgw-pool only);
                  mpgw-tls: TLS 1.3 between the routers, pinned keys made for the run; mpgw-tls-pool: the
                  same with the pool (like mpgw-pool, only measured where a flow's start matters);
-                 mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change;
-                 with it, setup and cpu start every stack afresh for each run and take turns between stacks;
+                 mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change
+                 (its commit is in the table's header);
                  mpgw-roles: gateway.links with link 1 primary and link 2 backup, both probed; only failover
                  and backup measure it)
   --topologies LIST  aggregation link sets, comma-separated subset of 2x20,30+10,3x20 (default all)
@@ -47,16 +51,22 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  flows/s would measure the delay, not the proxies)
   --idle-flows N concurrent idle flows for the memory figure (default 9000: a proxy holds 2 descriptors
                  per flow and the hard RLIMIT_NOFILE may be 20000, as on the machine of the recorded run)
-  --quick        --runs 1 --seconds 4 --idle-flows 2000: a smoke run, not for the docs
+  --quick        a smoke of every part, not for the docs: --runs 1 --seconds 3 --idle-flows 1000
+                 --topologies 2x20 (unless given), 3 s warm-ups, 5 single requests/lookups, shorter failover
+                 and UDP cut runs; exits 1 when a run produced no figure
   --no-write     print the table only; leave docs/BENCHMARKS.md alone
+  --allow-dirty  run on a checkout with uncommitted changes outside docs/ (refused otherwise: a figure must
+                 name the code it measured); the table's header then says DIRTY TREE and which files differ
 Needs root; builds the project if needed (mvn -DskipTests package); installs the Debian packages it lacks (bin/deps.txt:
 iperf3, wrk, nginx-light, tcpdump, mptcpize, shadowsocks-libev, redsocks, dante-server, python3), or, with
 MPGW_NO_INSTALL=1 or without apt-get, names them and stops.
 USAGE
 }
 
-runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,memory,failover,backup,udp-start stacks=kernel,mpgw,ss,redsocks
-idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,udp,memory,failover,backup,udp-start stacks=kernel,mpgw,ss,redsocks
+idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20 allow_dirty=0 topologies_set=0
+# Durations a --quick smoke shortens: the JIT warm-up before setup and ttfb, the failover run, the UDP cut run.
+warm=20 fail_times="6 12 20" udp_cut_times="4 10 14" singles=20  # singles: requests / lookups of ttfb, udp-start
 args="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -65,15 +75,21 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift ;;
     --stacks) stacks=$2; shift ;;
     --idle-flows) idle_flows=$2; shift ;;
-    --topologies) topologies=$2; shift ;;
+    --topologies) topologies=$2 topologies_set=1; shift ;;
     --delay) delay=$2; shift ;;
-    --quick) quick=1 runs=1 secs=4 idle_flows=2000 ;;
+    --quick) quick=1 ;;
     --no-write) write=0 ;;
+    --allow-dirty) allow_dirty=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
   shift
 done
+if [ "$quick" = 1 ]; then
+  # Every part once, short: it shows the bench still works end to end, not what the stacks can do.
+  runs=1 secs=3 idle_flows=1000 warm=3 fail_times="3 6 10" udp_cut_times="2 5 8" singles=5
+  [ "$topologies_set" = 1 ] || topologies=2x20
+fi
 if [[ ",$stacks," == *,mpgw-base,* ]] && ! [ -d "${MPGW_BASE:-/nonexistent}/gateway/target/lib" ]; then
   echo "bench: mpgw-base needs MPGW_BASE=DIR, a checkout built with 'mvn -DskipTests package'" >&2; exit 2
 fi
@@ -82,6 +98,25 @@ if [ -n "$delay" ] && ! [[ $delay =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
 fi
 rtt_delay=${delay:-10}   # roundtrips, ttfb, share; setup uses $delay alone
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (network namespaces, iptables)" >&2; exit 2; }
+# The commit the figures belong to. Uncommitted changes to tracked files (the code, the bench itself) make the
+# figures belong to no commit: refused unless --allow-dirty, and then the header says so in capitals. docs/
+# does not count: the bench writes its table there itself, and prose does not change what runs.
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$root" status --porcelain --untracked-files=no -- . ':!docs' 2>/dev/null | awk '{ print $NF }' \
+  | tr '\n' ' ')
+if [ -n "$dirty" ] && [ "$allow_dirty" = 0 ]; then
+  echo "bench: the checkout has uncommitted changes (${dirty% }); commit them, or pass --allow-dirty (the table" \
+    "is then marked DIRTY TREE)" >&2
+  exit 2
+fi
+commit_line="Commit: $commit"
+[ -z "$dirty" ] || commit_line="Commit: $commit **DIRTY TREE: uncommitted changes in ${dirty% }; these figures belong to no commit**"
+base_commit=""
+if [[ ",$stacks," == *,mpgw-base,* ]]; then
+  base_commit=$(git -C "$MPGW_BASE" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  [ -z "$(git -C "$MPGW_BASE" status --porcelain --untracked-files=no 2>/dev/null)" ] || base_commit+=" (dirty)"
+  commit_line+="; mpgw-base: $base_commit"
+fi
 # Installs the Debian packages of the stacks and tools it lacks (one line says which, first), or names them.
 # shellcheck source=deps.sh
 . "$root/bin/deps.sh"
@@ -184,6 +219,8 @@ start_stack() {
       grep -qE '^\s+idle-timeout = ' "$mpgw_root/gateway/src/main/resources/reference.conf" 2>/dev/null \
         && upstream="upstream.mptcp = required"
       [ "$1" = mpgw-pool ] && upstream+=", upstream.pool.size = 8, udp.pool-size = 8"
+      # Where UDP is measured the carrier is named, though stream is the default: the config says what ran.
+      [ "${stack_udp:-0}" = 1 ] && upstream+=", udp.mode = stream"
       [ "$1" = mpgw-tls-pool ] && upstream+=", upstream.pool.size = 8"
       local server_tls=""
       if [ "$1" = mpgw-tls ] || [ "$1" = mpgw-tls-pool ]; then
@@ -212,13 +249,22 @@ EOF
       cat >"$work/gateway.conf" <<EOF
 gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" $links }
 EOF
+      cfg_note "$1" "server.conf (router B): $(cat "$work/server.conf")"
+      cfg_note "$1" "gateway.conf (router A): $(cat "$work/gateway.conf")"
+      [ "$1" != mpgw-tfo ] || cfg_note "$1" "sysctl router B: net.ipv4.tcp_fastopen=3; router A: net.ipv4.tcp_rmem=\"4096 1048576 6291456\""
       start "$NS_SRV" server bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
       start "$NS_GW" gateway bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
       wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
     ss)
-      start "$NS_SRV" ss-server mptcpize run ss-server -s 0.0.0.0 -p 8388 -k bench -m aes-128-gcm -n 1048576
-      start "$NS_GW" ss-redir mptcpize run ss-redir -s "$SRV_IP" -p 8388 -b 0.0.0.0 -l 12345 -k bench \
-        -m aes-128-gcm -n 1048576
+      # UDP relay (-u) only where the part measures UDP: ss-redir then takes the TPROXY'd datagrams on 12345.
+      local ss_udp=(); [ "${stack_udp:-0}" = 1 ] && ss_udp=(-u)
+      local ss_srv=(ss-server -s 0.0.0.0 -p 8388 -k bench -m aes-128-gcm -n 1048576 ${ss_udp[@]+"${ss_udp[@]}"})
+      local ss_gw=(ss-redir -s "$SRV_IP" -p 8388 -b 0.0.0.0 -l 12345 -k bench -m aes-128-gcm -n 1048576
+        ${ss_udp[@]+"${ss_udp[@]}"})
+      cfg_note ss "router B: mptcpize run ${ss_srv[*]}"
+      cfg_note ss "router A: mptcpize run ${ss_gw[*]}"
+      start "$NS_SRV" ss-server mptcpize run "${ss_srv[@]}"
+      start "$NS_GW" ss-redir mptcpize run "${ss_gw[@]}"
       wait_port "$NS_SRV" 8388; wait_port "$NS_GW" 12345 ;;
     redsocks)
       cat >"$work/danted.conf" <<EOF
@@ -236,6 +282,8 @@ EOF
 base { log_debug = off; log_info = off; daemon = off; redirector = iptables; }
 redsocks { local_ip = 0.0.0.0; local_port = 12345; ip = $SRV_IP; port = 1080; type = socks5; }
 EOF
+      cfg_note redsocks "danted.conf (router B, mptcpize run danted): $(grep -v '^logoutput' "$work/danted.conf" | tr '\n' ' ')"
+      cfg_note redsocks "redsocks.conf (router A, mptcpize run redsocks): $(cat "$work/redsocks.conf")"
       start "$NS_SRV" danted mptcpize run danted -f "$work/danted.conf" -p "$work/danted.pid"
       start "$NS_GW" redsocks mptcpize run redsocks -c "$work/redsocks.conf"
       wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
@@ -243,9 +291,16 @@ EOF
   if [ "$1" != kernel ]; then
     local servers=(); for ip in ${SRV_IPS//,/ }; do servers+=(--server "$ip"); done
     # UDP is intercepted only for udp-start (stack_udp=1); the other parts measure TCP alone.
-    local udp_flag=--no-udp; [ "${stack_udp:-0}" = 1 ] && udp_flag=
-    in_ns "$NS_GW" bash "$root/iptables/mpgw-rules" install --backend iptables $udp_flag \
-      --lan "$LAN_CIDR" "${servers[@]}" >/dev/null
+    local udp_flags=(--no-udp)
+    if [ "${stack_udp:-0}" = 1 ]; then
+      udp_flags=(); [ "$1" = ss ] && udp_flags=(--tproxy-port 12345)  # ss-redir -u: TCP and UDP on one port
+    fi
+    local rules=(iptables/mpgw-rules install --backend iptables ${udp_flags[@]+"${udp_flags[@]}"} --lan "$LAN_CIDR"
+      "${servers[@]}")
+    cfg_note "$1" "router A rules: ${rules[*]}"
+    in_ns "$NS_GW" bash "$root/${rules[0]}" "${rules[@]:1}" >/dev/null
+  else
+    cfg_note kernel "no proxy: iperf3/wrk/nginx under mptcpize between the routers (udp: plain routing client -> destination, no rules)"
   fi
 }
 
@@ -281,6 +336,13 @@ start_iperf_server() {
 }
 
 declare -A R  # results: R[figure,stack]
+declare -A CFG  # the exact configuration each stack ran with: CFG[stack], printed under the table
+CFG_ORDER=()
+# cfg_note STACK TEXT: remember TEXT (config file lines, command lines) for STACK, once per distinct text.
+cfg_note() {
+  [ -n "${CFG[$1]+x}" ] || CFG_ORDER+=("$1")
+  [[ "${CFG[$1]:-}" == *"$2"* ]] || CFG[$1]+="$2"$'\n'
+}
 
 # mpgw-pool and mpgw-tfo differ from mpgw only in how a flow starts: the parts about bulk transfer, idle flows and
 # failover measure them as mpgw (and their cells stay empty).
@@ -290,30 +352,21 @@ links_variant() { [ "$1" = mpgw-roles ]; }
 
 median_of() { tool median --digits "${2:-1}" $1; }
 
-# for_runs PREPARE MEASURE: "PREPARE STACK" after each start of a stack, "MEASURE STACK RUN" for each run, the
-# stack stopped after its runs. With mpgw-base among the stacks, the runs are interleaved instead: each run
-# starts every stack afresh in turn (run 1 of mpgw, run 1 of mpgw-base, run 2 of mpgw, ...), so a drift of
-# the machine during the bench hits both builds alike.
-declare -A V  # per-run values: V[figure,stack]=" v1 v2 ..."
+# for_runs PREPARE MEASURE: the runs interleaved, round by round: each round starts every stack afresh in
+# turn (round 1: A B C, round 2: A B C, ...), "PREPARE STACK" after each start, "MEASURE STACK RUN" once, then
+# the stack stops. A machine that drifts during the bench (20 % an hour was seen) then hits every stack alike,
+# and V[figure,stack] holds the values in round order, so ratios come from runs of the same round.
+declare -A SOCKERR  # wrk's socket errors, summed over a stack's setup runs
+declare -A V  # per-run values: V[figure,stack]=" v1 v2 ..." (one per round, "-" for a failed run)
 for_runs() {
   local prepare=$1 measure=$2 stack i
-  if has "$stacks" mpgw-base; then
-    for (( i = 1; i <= runs; i++ )); do
-      for stack in ${stacks//,/ }; do
-        links_variant "$stack" && continue
-        flow_setup_variant "$stack" && [ "$measure" = cpu_run ] && continue
-        start_stack "$stack"; "$prepare" "$stack"; "$measure" "$stack" "$i"; stop_stack
-      done
-    done
-  else
+  for (( i = 1; i <= runs; i++ )); do
     for stack in ${stacks//,/ }; do
       links_variant "$stack" && continue
       flow_setup_variant "$stack" && [ "$measure" = cpu_run ] && continue
-      start_stack "$stack"; "$prepare" "$stack"
-      for (( i = 1; i <= runs; i++ )); do "$measure" "$stack" "$i"; done
-      stop_stack
+      start_stack "$stack"; "$prepare" "$stack"; "$measure" "$stack" "$i"; stop_stack
     done
-  fi
+  done
 }
 
 # ---- 1. aggregation ------------------------------------------------------------------------------------
@@ -323,20 +376,26 @@ bench_aggregation() {
     IFS=: read -r name links rates <<<"$topo"
     has "$topologies" "$name" || continue
     testbed "$links" "$rates"
-    for stack in ${stacks//,/ }; do
-      links_variant "$stack" && continue
-      flow_setup_variant "$stack" && continue
-      start_stack "$stack"; start_iperf_server "$stack"
-      for dir in up down; do
-        vals=""
-        for (( i = 1; i <= runs; i++ )); do
+    # Round by round (A B C, A B C): each round starts every stack afresh and runs both directions.
+    for (( i = 1; i <= runs; i++ )); do
+      for stack in ${stacks//,/ }; do
+        links_variant "$stack" && continue
+        flow_setup_variant "$stack" && continue
+        start_stack "$stack"; start_iperf_server "$stack"
+        for dir in up down; do
           local r; r=$(iperf_run "$stack" "$work/agg.json" -t "$secs" $([ $dir = down ] && echo -R))
-          vals+=" ${r%% *}"
+          V[agg-$name-$dir,$stack]+=" ${r%% *}"
           log "aggregation $name $dir $stack run $i: ${r%% *} Mbit/s"
         done
-        R[agg-$name-$dir,$stack]=$(median_of "$vals")
+        stop_stack
       done
-      stop_stack
+    done
+    for stack in ${stacks//,/ }; do
+      for dir in up down; do
+        if [ -n "${V[agg-$name-$dir,$stack]+x}" ]; then
+          R[agg-$name-$dir,$stack]=$(median_of "${V[agg-$name-$dir,$stack]}")
+        fi
+      done
     done
   done
 }
@@ -351,6 +410,7 @@ bench_cpu() {
       [ -n "${V[cpu-$flows,$stack]+x}" ] || continue
       R[cpu-$flows,$stack]=$(median_of "${V[cpu-$flows,$stack]}" 0)
       R[cpugb-$flows,$stack]=$(median_of "${V[cpugb-$flows,$stack]:-}")
+      if [ "$flows" = 1 ]; then R[cpu-ratio,$stack]=$(tool ratio "${V[cpu-1,$stack]}" "${V[cpu-1,ss]:-}"); fi
     done
   done
 }
@@ -411,6 +471,12 @@ bench_setup() {
   local stack
   for stack in ${stacks//,/ }; do
     R[setup-rps,$stack]=$(median_of "${V[setup-rps,$stack]:-}" 0)
+    # wrk's socket errors of all runs (connect, read, write, timeout), beside the flows/s they belong to.
+    if [ "${SOCKERR[$stack]:-0}" -gt 0 ]; then
+      R[setup-rps,$stack]+=" (${SOCKERR[$stack]} socket errors)"
+      R[setup-rps,$stack]=${R[setup-rps,$stack]/) (/, }
+    fi
+    R[setup-ratio,$stack]=$(tool ratio "${V[setup-rps,$stack]:-}" "${V[setup-rps,ss]:-}")
     R[setup-p50,$stack]=$(median_of "${V[setup-p50,$stack]:-}" 2)
     R[setup-p99,$stack]=$(median_of "${V[setup-p99,$stack]:-}" 2)
     R[setup-user,$stack]=$(median_of "${V[setup-user,$stack]:-}" 0)
@@ -420,19 +486,20 @@ bench_setup() {
 
 setup_prepare() {
   start_nginx "$1"
-  warm_up "$1" 20
+  warm_up "$1" "$warm"
 }
 
 # setup_run STACK RUN: one wrk run of short flows; flows/s, latency, and both proxies' CPU per flow.
 setup_run() {
-  local stack=$1 i=$2 rps p50 p99 requests errs u0 s0 u1 s1
+  local stack=$1 i=$2 rps p50 p99 requests errs sockerr u0 s0 u1 s1
   read -r u0 s0 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
   # shellcheck disable=SC2046
   in_ns "$(load_ns "$stack")" $(mp "$stack") timeout $((secs + 30)) wrk -t 2 -c 32 -d "${secs}s" --latency \
     -H 'Connection: close' "http://$(sink_ip "$stack")/" >"$work/wrk.txt" 2>&1 || true
   read -r u1 s1 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
-  read -r rps p50 p99 requests errs < <(tool wrk "$work/wrk.txt" || echo "- - - 0 -")
+  read -r rps p50 p99 requests errs sockerr < <(tool wrk "$work/wrk.txt" || echo "- - - 0 - 0")
   V[setup-rps,$stack]+=" $rps" V[setup-p50,$stack]+=" $p50" V[setup-p99,$stack]+=" $p99"
+  SOCKERR[$stack]=$(( ${SOCKERR[$stack]:-0} + sockerr ))
   # CPU of both proxies per flow, in user space and in the kernel (system time: their sockets' work,
   # including the network stack's processing done in their context).
   if [ "$stack" != kernel ] && [ "$requests" -gt 0 ]; then
@@ -481,13 +548,13 @@ bench_ttfb() {
   for stack in ${stacks//,/ }; do
     links_variant "$stack" && continue
     start_stack "$stack"; start_nginx "$stack"
-    warm_up "$stack" 20
+    warm_up "$stack" "$warm"
     sleep 2  # the pool refills
     # shellcheck disable=SC2046
     in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null "http://$(sink_ip "$stack")/" || true  # cookies
     sleep 1
     vals=""
-    for (( i = 1; i <= 20; i++ )); do
+    for (( i = 1; i <= singles; i++ )); do
       # shellcheck disable=SC2046
       t=$(in_ns "$(load_ns "$stack")" $(mp "$stack") curl -s -o /dev/null --max-time 10 \
         -w '%{time_starttransfer}' "http://$(sink_ip "$stack")/" || true)
@@ -509,9 +576,13 @@ dig_ms() {  # dig_ms NAME: one lookup from the client, its query time in ms or "
   in_ns "$NS_CLIENT" dig +tries=1 +time=3 @"$DST_IP" "$1" A 2>/dev/null \
     | sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' | grep . || echo -
 }
-pct_of() {  # pct_of P VALUES: the P-th percentile (nearest rank) of the numbers among VALUES, or "-"
-  printf '%s\n' $2 | grep -E '^[0-9]+$' | sort -n \
-    | awk -v p="$1" '{ a[NR] = $1 } END { if (NR == 0) print "-"; else { i = int(NR * p / 100 + 0.999); print a[i] } }'
+pct_of() {  # pct_of P VALUES: the P-th percentile (nearest rank) of the numbers among VALUES, or "-"; lookups
+  # that got no answer ("-") are counted in the cell, not dropped: "12 (2 of 20 failed)"
+  local all ok cell; all=$(printf '%s\n' $2 | grep -c . || true); ok=$(printf '%s\n' $2 | grep -cE '^[0-9]+$' || true)
+  cell=$(printf '%s\n' $2 | grep -E '^[0-9]+$' | sort -n \
+    | awk -v p="$1" '{ a[NR] = $1 } END { if (NR == 0) print "-"; else { i = int(NR * p / 100 + 0.999); print a[i] } }')
+  [ "$ok" = "$all" ] || cell+=" ($(( all - ok )) of $all failed)"
+  echo "$cell"
 }
 bench_udp_start() {
   testbed 2 20mbit "$rtt_delay"
@@ -529,7 +600,7 @@ bench_udp_start() {
     for (( i = 1; i <= 20; i++ )); do dig_ms "w$i.bench.test" >/dev/null; done  # warm-up: code, ARP, pool
     sleep 2  # the pool refills
     vals=""
-    for (( i = 1; i <= 20; i++ )); do
+    for (( i = 1; i <= singles; i++ )); do
       vals+=" $(dig_ms "q$i.bench.test")"
       sleep 0.1  # a user's pace: the pool refills between lookups
     done
@@ -545,11 +616,92 @@ bench_udp_start() {
     wait "${pids[@]}"
     burst=$(cat "$work"/udp-burst-*.txt | tr '\n' ' ')
     answered=$(printf '%s\n' $burst | grep -cE '^[0-9]+$' || true)
-    R[udp-burst-p95,$stack]="$(pct_of 95 "$burst") ($answered of 50 answered)"
+    local p95; p95=$(pct_of 95 "$burst")
+    R[udp-burst-p95,$stack]="${p95%% (*} ($answered of 50 answered)"  # the unanswered counted once
     log "udp-start $stack burst of 50 (ms): $burst"
     rm -f "$work"/udp-burst-*.txt
     stop_stack
   done
+}
+
+# ---- 4d. udp: UDP flows at the link sum, and across a link cut (issue 18) ------------------------------------
+# One iperf3 -u flow of 1,200-byte datagrams, client -> destination, at 90 % and 100 % of the link sum; 8 such
+# flows (8 client sockets, so 8 sessions) sharing 90 %; and on 2x20 one flow at 40 % of the sum (what one link
+# carries) while link 1 is cut for 6 s. Received Mbit/s, loss and jitter are the receiver's (iperf3
+# --get-server-output). Stacks: kernel = plain routing (the client's route is link 1, no rules, no proxy),
+# mpgw = gateway.udp.mode = stream (FWD UDP inside MPTCP; the default) with mpgw-rules' TPROXY, ss = ss-redir -u
+# / ss-server -u (its UDP relay: plain UDP between the routers on router B's first address) with the same
+# TPROXY rules pointed at ss-redir's port. Round by round, every stack started afresh each round.
+udp_stack() { case $1 in kernel|mpgw|ss) return 0 ;; *) return 1 ;; esac; }
+
+# udp_run OUT [--down-at S] -- IPERF-ARGS...: one iperf3 -u run from the client to the destination; prints
+# "Mbit/s loss% jitter-ms gap-s" (gap "-" without --down-at), or "- - - -" when the run failed.
+udp_run() {
+  local out=$1 down=(); shift
+  if [ "$1" = --down-at ]; then down=(--down-at "$2"); shift 2; fi
+  shift  # --
+  in_ns "$NS_CLIENT" timeout $((secs + 40)) iperf3 -c "$DST_IP" -u -l 1200 -J --get-server-output "$@" \
+    >"$out" 2>/dev/null || true
+  tool udp "$out" ${down[@]+"${down[@]}"} 2>/dev/null | grep -E '^[0-9]' || echo "- - - -"
+}
+
+bench_udp() {
+  local topo name links rates sum i stack pct r cut_down cut_up cut_total
+  read -r cut_down cut_up cut_total <<<"$udp_cut_times"
+  for topo in "2x20:2:20mbit:40" "3x20:3:20mbit:60"; do
+    IFS=: read -r name links rates sum <<<"$topo"
+    has "$topologies" "$name" || continue
+    testbed "$links" "$rates"
+    for (( i = 1; i <= runs; i++ )); do
+      for stack in ${stacks//,/ }; do
+        udp_stack "$stack" || continue
+        stack_udp=1 start_stack "$stack"
+        start "$NS_DST" iperf3-udp iperf3 -s -J -i 0.1
+        wait_port "$NS_DST" 5201
+        local uport=; [ "$stack" = mpgw ] && uport=12346; [ "$stack" = ss ] && uport=12345
+        if [ -n "$uport" ]; then
+          for _ in $(seq 100); do [ -n "$(in_ns "$NS_GW" ss -Hlun "sport = :$uport")" ] && break; sleep 0.1; done
+        fi
+        for pct in 90 100; do
+          r=$(udp_run "$work/udp.json" -- -t "$secs" -b "$(( sum * pct / 100 ))M")
+          udp_keep "udp-$name-$pct" "$stack" "$r"
+          log "udp $name 1 flow at $pct % ($(( sum * pct / 100 )) Mbit/s) $stack run $i: $r (Mbit/s loss% jitter-ms)"
+        done
+        # -b is per stream: 8 flows of sum x 0.9 / 8 each.
+        r=$(udp_run "$work/udp.json" -- -t "$secs" -P 8 -b "$(( sum * 900 / 8 ))K")
+        udp_keep "udp-$name-8" "$stack" "$r"
+        log "udp $name 8 flows at 90 % $stack run $i: $r"
+        if [ "$name" = 2x20 ]; then
+          ( udp_run "$work/udp-cut.json" --down-at "$cut_down" -- -t "$cut_total" -i 0.1 -b "$(( sum * 40 / 100 ))M" \
+              >"$work/udp-cut.txt" ) &
+          local load=$!
+          sleep "$cut_down"; link1_fails carrier
+          sleep $(( cut_up - cut_down )); link1_back carrier
+          wait "$load" || true
+          r=$(cat "$work/udp-cut.txt")
+          udp_keep udp-cut "$stack" "$r"
+          log "udp 2x20 link 1 cut ${cut_down}-${cut_up} s, 1 flow at 16 Mbit/s, $stack run $i: $r (Mbit/s loss% jitter-ms gap-s)"
+        fi
+        stop_stack
+      done
+    done
+  done
+  for stack in ${stacks//,/ }; do
+    for key in udp-2x20-90 udp-2x20-100 udp-2x20-8 udp-3x20-90 udp-3x20-100 udp-3x20-8; do
+      [ -n "${V[$key-mbit,$stack]+x}" ] || continue
+      R[$key,$stack]=$(tool udpcell "${V[$key-mbit,$stack]}" "${V[$key-loss,$stack]}" "${V[$key-jitter,$stack]}")
+    done
+    if [ -n "${V[udp-cut-mbit,$stack]+x}" ]; then
+      R[udp-cut,$stack]=$(tool udpcell "${V[udp-cut-mbit,$stack]}" "${V[udp-cut-loss,$stack]}" \
+        "${V[udp-cut-jitter,$stack]}" --gap "${V[udp-cut-gap,$stack]}")
+    fi
+  done
+  return 0
+}
+# udp_keep KEY STACK "MBIT LOSS JITTER GAP": one run's values, in round order.
+udp_keep() {
+  local mbit loss jitter gap; read -r mbit loss jitter gap <<<"$3"
+  V[$1-mbit,$2]+=" $mbit" V[$1-loss,$2]+=" $loss" V[$1-jitter,$2]+=" $jitter" V[$1-gap,$2]+=" $gap"
 }
 
 # ---- 5. memory with idle flows -------------------------------------------------------------------------
@@ -601,7 +753,8 @@ bench_memory() {
 # the kernel's retransmission timeouts, or mpgw-roles' link probes, notice it.
 bench_failover() {
   testbed 2 20mbit
-  local stack i mode down_at=6 up_at=12 total=20 vs vr back
+  local stack i mode down_at up_at total vs vr back
+  read -r down_at up_at total <<<"$fail_times"
   for stack in ${stacks//,/ }; do
     flow_setup_variant "$stack" && continue
     start_stack "$stack"; start_iperf_server "$stack"
@@ -724,7 +877,7 @@ bench_share() {
 
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
-for part in aggregation cpu setup roundtrips ttfb share memory failover backup udp-start; do
+for part in aggregation cpu setup roundtrips ttfb share udp memory failover backup udp-start; do
   if has "$only" "$part"; then log "== $part"; "bench_${part//-/_}"; fi
 done
 
@@ -738,12 +891,16 @@ table() {
   local head="| figure |" sep="|---|" stack
   for stack in ${stacks//,/ }; do head+=" $stack |"; sep+="---|"; done
   echo "Command: \`bin/mpgw bench${args:+ $args}\`  "
+  echo "$commit_line  "
   echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), kernel $(uname -r), $(java -version 2>&1 | sed -n 1p)  "
-  echo "Date: $started. Medians of $runs run(s). Stacks: kernel = MPTCP between the routers without a proxy;"
+  echo "Date: $started. Medians of $runs run(s), a failed run counted in its cell (\"(1 of 3 runs failed)\"), never dropped silently. Stacks: kernel = MPTCP between the routers without a proxy;"
   echo "ss = ss-redir/ss-server (aes-128-gcm); redsocks = redsocks/Dante; the C daemons are made MPTCP with mptcpize."
   echo "mpgw-pool = mpgw with a warm pool of 8 upstream connections; mpgw-tfo = mpgw with TCP Fast Open on both routers (and router A's tcp_rmem default at 1 MiB)."
   echo "mpgw-roles = mpgw with gateway.links: link 1 primary, link 2 backup, both probed (200 ms; down after 3 lost, up after 10 answered)."
   echo "mpgw-tls = mpgw with TLS 1.3 between the routers (pinned keys, provider openssl); mpgw-tls-pool = mpgw-tls with the pool of 8."
+  if has "$only" udp || has "$only" udp-start; then
+    echo "UDP parts: kernel = plain routing from the client to the destination (router A routes to router B over link 1; no rules, no proxy); ss = ss-redir -u / ss-server -u (UDP relay over link 1, plain UDP)."
+  fi
   echo "Link delay (testbed.sh --delay, one way, per link): $([ -n "$delay" ] && echo "$delay ms" || echo none) in setup; $rtt_delay ms in roundtrips, ttfb and share."
   echo
   echo "$head target |"
@@ -756,12 +913,14 @@ table() {
   fi
   if has "$only" cpu; then
     row "1 flow, unshaped link, Mbit/s" cpu-1 ">= 1.5x ss, >= 3x redsocks; mpgw-tls >= 2x ss"
+    has "$stacks" ss && row "1 flow, unshaped link: x ss, median of the rounds' ratios" cpu-ratio ""
     row "8 flows, unshaped link, Mbit/s" cpu-8 ""
     row "proxy CPU s per GB, 1 flow" cpugb-1 "mpgw-tls <= 0.5x ss"
     row "proxy CPU s per GB, 8 flows" cpugb-8 ""
   fi
   if has "$only" setup; then
     row "new flows/s (wrk, Connection: close)" setup-rps ">= 2x ss; mpgw-tls-pool >= ss"
+    has "$stacks" ss && row "new flows/s: x ss, median of the rounds' ratios" setup-ratio ">= 1.3x"
     row "time to first byte p50, ms" setup-p50 "<= 10"
     row "time to first byte p99, ms" setup-p99 ""
     row "proxies' CPU per flow in user space, µs (both routers)" setup-user ""
@@ -772,17 +931,30 @@ table() {
     row "router A waits for router B before it" rt-waits "0 with pool/TFO"
   fi
   if has "$only" ttfb; then
-    row "time to first byte of one request, 2 x 20 Mbit/s, $rtt_delay ms each way, median of 20, ms" ttfb \
+    row "time to first byte of one request, 2 x 20 Mbit/s, $rtt_delay ms each way, median of $singles, ms" ttfb \
       "pool < no pool; mpgw-tls-pool <= mpgw"
   fi
   if has "$only" share; then
     row "share of a fresh flow's 1 MB download on link 2, %" share-2 "pool > no pool"
   fi
   if has "$only" udp-start; then
-    row "DNS lookup from a new client socket, $rtt_delay ms each way, median of 20, ms (kernel: plain routing)" udp-p50 \
+    row "DNS lookup from a new client socket, $rtt_delay ms each way, median of $singles, ms (kernel: plain routing)" udp-p50 \
       "<= 1.25x kernel with pool, <= 2.2x without"
-    row "DNS lookup from a new client socket, max of 20, ms" udp-max ""
+    row "DNS lookup from a new client socket, max of $singles, ms" udp-max ""
     row "burst of 50 DNS lookups at once, p95, ms" udp-burst-p95 "<= 2x kernel, all answered"
+  fi
+  if has "$only" udp; then
+    for t in 2x20 3x20; do
+      has "$topologies" "$t" || continue
+      local s=$(( ${t%%x*} * 20 ))
+      row "UDP $t: 1 flow at 90 % of the link sum ($(( s * 9 / 10 )) Mbit/s, 1,200-byte datagrams)" "udp-$t-90" \
+        ">= $(( s * 9 / 10 )) Mbit/s at <= 1 % loss"
+      row "UDP $t: 1 flow at 100 % of the link sum ($s Mbit/s)" "udp-$t-100" ""
+      row "UDP $t: 8 flows sharing 90 % of the link sum" "udp-$t-8" ">= $(( s * 9 / 10 )) Mbit/s at <= 1 % loss"
+    done
+    local cd cu ct; read -r cd cu ct <<<"$udp_cut_times"
+    has "$topologies" 2x20 && row "UDP 2x20: 1 flow at 16 Mbit/s, link 1 cut for $(( cu - cd )) s (at $cd s of $ct)" \
+      udp-cut "gap <= 1 s"
   fi
   if has "$only" memory; then
     row "idle flows opened (of $idle_flows)" mem-open ""
@@ -801,8 +973,30 @@ table() {
     row "link 2's share with both links up, download, %" backup-down "<= 2, mpgw-roles"
   fi
 }
-out=$(table)
+# configs: under the table, the exact configuration of each stack that ran (files and command lines as generated).
+configs() {
+  local stack
+  [ "${#CFG_ORDER[@]}" -gt 0 ] || return 0
+  echo
+  echo "Configuration of each stack in this run (as bin/bench.sh generated it; every other key at its default):"
+  echo
+  echo '```'
+  for stack in "${CFG_ORDER[@]}"; do
+    printf '%s\n' "${CFG[$stack]%$'\n'}" | sed "s|$work|\$WORK|g; s|^|$stack: |"
+  done
+  echo '```'
+}
+out=$(table; configs)
 echo "$out"
+if [ "$quick" = 1 ]; then
+  # The smoke's one check: every run produced its number. Figures are not judged here.
+  failed_cells=$(grep -c '^|.*failed)' <<<"$out" || true)  # table rows only, not the header's explanation
+  if [ "$failed_cells" -gt 0 ]; then
+    log "quick: $failed_cells table row(s) with failed runs (see the '(N of M runs failed)' cells)"
+    exit 1
+  fi
+  log "quick: every run produced its figure"
+fi
 if [ "$write" = 1 ] && [ "$quick" = 0 ]; then
   doc="$root/docs/BENCHMARKS.md"
   python3 - "$doc" "$out" <<'EOF'
