@@ -51,6 +51,16 @@ public final class ConnectionCaps {
         perClient.computeIfPresent(client, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
+    /** Client addresses with at least one connection open now. */
+    public int clients() {
+        return perClient.size();
+    }
+
+    /** Whether {@code client} has a connection open now. */
+    public boolean holds(InetAddress client) {
+        return perClient.containsKey(client);
+    }
+
     /** Connections holding a slot now. */
     public int open() {
         return total.get();

@@ -104,7 +104,7 @@ public final class GatewayMain {
         UdpGateway udp = null;
         Optional<MetricsEndpoint> endpoint;
         try {
-            udp = UdpGateway.start(settings, upstreams.udp(), upstreams::udpWarm, registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), upstreams::udpWarm, registry, server.flows());
             endpoint = StartupSteps.serveMetrics(settings.metricsListen(), registry, settings.status(),
                     StatusMeters.GATEWAY, new PathLinks(registry));
         } catch (DaemonStartException e) {

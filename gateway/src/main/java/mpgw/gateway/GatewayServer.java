@@ -56,6 +56,7 @@ public final class GatewayServer implements AutoCloseable {
     private final GatewaySettings settings;
     private final Upstreams upstreams;
     private final EventLoopGroup group;
+    private final ConnectionCaps caps;
     private WarmUpstreams pool = WarmUpstreams.NONE;
     private final Listeners listeners = new Listeners("gateway", "flows",
             "ports below 1024 and TPROXY need root or CAP_NET_BIND_SERVICE/CAP_NET_ADMIN");
@@ -64,6 +65,12 @@ public final class GatewayServer implements AutoCloseable {
         this.settings = settings;
         this.upstreams = upstreams;
         this.group = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
+        this.caps = new ConnectionCaps(settings.limits().maxFlows(), settings.limits().maxFlowsPerClient());
+    }
+
+    /** The flows open per client address (the UDP half's share of the links counts these clients). */
+    public ConnectionCaps flows() {
+        return caps;
     }
 
     /** Binds every listener; on any failure closes what was bound and throws with the address and reason. */
@@ -71,7 +78,6 @@ public final class GatewayServer implements AutoCloseable {
         pool = upstreams.warm(group);
         GatewayChannelInitializer flowPipeline = new GatewayChannelInitializer(settings,
                 new LoopGuard(settings.listen(), settings.servers()), upstreams.opener(pool), upstreams.metrics());
-        ConnectionCaps caps = new ConnectionCaps(settings.limits().maxFlows(), settings.limits().maxFlowsPerClient());
         for (InetSocketAddress address : ListenAddresses.toBind(settings.listen())) {
             boolean ipv6 = address.getAddress() instanceof Inet6Address;
             ServerBootstrap b = new ServerBootstrap()

@@ -48,10 +48,11 @@ public record GatewaySettings(
 
     /**
      * {@code limits.*}: TCP flows open at once, in total and per client address; UDP sessions per client address,
-     * and bytes of datagrams queued in the gateway, in total and per client address.
+     * and bytes of datagrams queued in the gateway, in total and per client address; the links' rate shared
+     * between the clients sending UDP (0 = no share).
      */
     public record Limits(int maxFlows, int maxFlowsPerClient, int udpSessionsPerClient, long udpQueuedBytes,
-                         long udpQueuedBytesPerClient) {
+                         long udpQueuedBytesPerClient, long linkBytesPerSecond) {
         static Limits from(ConfigReader limits) {
             long queued = limits.bytesIn("udp-queued-bytes", 64 * 1024, 1L << 40);
             long perClient = limits.bytesIn("udp-queued-bytes-per-client", 64 * 1024, 1L << 40);
@@ -61,7 +62,8 @@ public record GatewaySettings(
             }
             return new Limits(limits.intIn("max-flows", 1, 10_000_000),
                     limits.intIn("max-flows-per-client", 1, 10_000_000),
-                    limits.intIn("udp-sessions-per-client", 1, 1 << 20), queued, perClient);
+                    limits.intIn("udp-sessions-per-client", 1, 1 << 20), queued, perClient,
+                    limits.bytesIn("link-bytes-per-second", 0, 1L << 40));
         }
     }
 

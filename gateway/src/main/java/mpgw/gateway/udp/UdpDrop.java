@@ -33,7 +33,9 @@ public enum UdpDrop {
     /** The queue is over half of {@code limits.udp-queued-bytes} and the client holds its equal part of it. */
     FAIR_SHARE,
     /** Bytes queued for all clients would exceed {@code limits.udp-queued-bytes}. */
-    BUDGET;
+    BUDGET,
+    /** The client sends faster than its share of {@code limits.link-bytes-per-second} ({@link UdpLinkShare}). */
+    LINK_SHARE;
 
     public String tag() {
         return name().toLowerCase(Locale.ROOT);

@@ -22,6 +22,7 @@ import mpgw.gateway.config.UdpSettings;
 import mpgw.gateway.upstream.UpstreamConnector;
 import mpgw.gateway.upstream.WarmUpstreams;
 import mpgw.jni.TransparentDatagramListener;
+import mpgw.net.ConnectionCaps;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -47,11 +48,11 @@ public final class UdpGateway implements AutoCloseable {
     private TransparentDatagramListener listener;
 
     private UdpGateway(MultiThreadIoEventLoopGroup group, WarmUpstreams warm, UdpSettings settings, UdpBudget budget,
-                       UdpCarrier carrier, UdpMetrics metrics) {
+                       UdpLinkShare linkShare, UdpCarrier carrier, UdpMetrics metrics) {
         this.group = group;
         this.loop = (IoEventLoop) group.next();
         this.warm = warm;
-        this.table = new UdpSessionTable(loop, settings, budget, carrier, metrics);
+        this.table = new UdpSessionTable(loop, settings, budget, linkShare, carrier, metrics);
     }
 
     /**
@@ -59,9 +60,11 @@ public final class UdpGateway implements AutoCloseable {
      *
      * @param connector to {@code udp.servers}, shared with the TCP half's bad-server memory and metrics
      * @param pool      makes the UDP half's warm pool on its event loop group ({@code udp.pool-size})
+     * @param tcpFlows  the TCP half's flows per client address: its clients count in the share of the links
      */
     public static UdpGateway start(GatewaySettings gateway, UpstreamConnector connector,
-                                   Function<EventLoopGroup, WarmUpstreams> pool, MeterRegistry registry)
+                                   Function<EventLoopGroup, WarmUpstreams> pool, MeterRegistry registry,
+                                   ConnectionCaps tcpFlows)
             throws DaemonStartException {
         UdpSettings settings = gateway.udp();
         if (!settings.enabled()) {
@@ -76,12 +79,13 @@ public final class UdpGateway implements AutoCloseable {
         GatewaySettings.Limits limits = gateway.limits();
         UdpBudget budget = new UdpBudget(limits.udpQueuedBytes(), limits.udpQueuedBytesPerClient(),
                 limits.udpSessionsPerClient());
-        return start(group, warm, settings, budget, carrier, new MicrometerUdpMetrics(registry));
+        UdpLinkShare linkShare = new UdpLinkShare(limits.linkBytesPerSecond(), tcpFlows);
+        return start(group, warm, settings, budget, linkShare, carrier, new MicrometerUdpMetrics(registry));
     }
 
     static UdpGateway start(UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics)
             throws DaemonStartException {
-        return start(newGroup(), WarmUpstreams.NONE, settings, budget, carrier, metrics);
+        return start(newGroup(), WarmUpstreams.NONE, settings, budget, UdpLinkShare.OFF, carrier, metrics);
     }
 
     /** One event loop: the listener, sessions, tunnels, reply sockets and the UDP pool share it (no locks). */
@@ -90,9 +94,9 @@ public final class UdpGateway implements AutoCloseable {
     }
 
     private static UdpGateway start(MultiThreadIoEventLoopGroup group, WarmUpstreams warm, UdpSettings settings,
-                                    UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics)
-            throws DaemonStartException {
-        UdpGateway gateway = new UdpGateway(group, warm, settings, budget, carrier, metrics);
+                                    UdpBudget budget, UdpLinkShare linkShare, UdpCarrier carrier,
+                                    UdpMetrics metrics) throws DaemonStartException {
+        UdpGateway gateway = new UdpGateway(group, warm, settings, budget, linkShare, carrier, metrics);
         try {
             gateway.listener = gateway.bind(settings);
         } catch (DaemonStartException e) {

@@ -43,13 +43,16 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     private static final long RECLAIM_EVERY_NANOS = 250_000_000L;
 
     private final UdpBudget budget;
+    private final UdpLinkShare linkShare;
     private long lastReclaim = System.nanoTime() - RECLAIM_EVERY_NANOS;
     /** Every new datagram retries a failed carrier, so an unreachable server would log once per datagram. */
     private final RateLimitedLog carrierFailures = new RateLimitedLog(5_000_000_000L);
 
-    UdpSessionTable(EventLoop loop, UdpSettings settings, UdpBudget budget, UdpCarrier carrier, UdpMetrics metrics) {
+    UdpSessionTable(EventLoop loop, UdpSettings settings, UdpBudget budget, UdpLinkShare linkShare,
+                    UdpCarrier carrier, UdpMetrics metrics) {
         this.loop = loop;
         this.budget = budget;
+        this.linkShare = linkShare;
         this.settings = settings;
         this.carrier = carrier;
         this.metrics = metrics;
@@ -170,9 +173,15 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
         }
     }
 
-    /** Charges a queued datagram of {@code client}'s; false (counted and logged) when it does not fit. */
+    /**
+     * Charges a queued datagram of {@code client}'s to its share of the links and to the budget; false (counted
+     * and logged) when it does not fit.
+     */
     boolean charge(InetSocketAddress client, int bytes) {
-        UdpDrop refused = budget.charge(client.getAddress(), bytes);
+        UdpDrop refused = linkShare.admit(client.getAddress(), bytes, System.nanoTime()) ? null : UdpDrop.LINK_SHARE;
+        if (refused == null) {
+            refused = budget.charge(client.getAddress(), bytes);
+        }
         if (refused != null) {
             refused(client, refused);
             return false;
@@ -190,7 +199,8 @@ final class UdpSessionTable implements TransparentDatagramListener.Receiver, Rep
     private void refused(InetSocketAddress client, UdpDrop reason) {
         metrics.dropped(reason);
         BUDGET_LOG.log(LOG, Level.WARN, client.getAddress(), "udp from {}: datagram dropped, {} reached ({} bytes"
-                + " queued for this client, {} for all)", client.getAddress().getHostAddress(), budget.limit(reason),
+                + " queued for this client, {} for all)", client.getAddress().getHostAddress(),
+                reason == UdpDrop.LINK_SHARE ? linkShare.limit() : budget.limit(reason),
                 budget.queued(client.getAddress()), budget.queued());
     }
 

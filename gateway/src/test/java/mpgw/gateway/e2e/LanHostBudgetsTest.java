@@ -54,6 +54,8 @@ class LanHostBudgetsTest {
     private static final int HOLD_PORT = 7100;
     private static final int SINK_PORT = 9;
     private static final String DNS_NAME = "example.test";
+    /** The testbed's links, 2 x 20 Mbit/s, as the operator gives them to the share. */
+    private static final long LINKS_BYTES_PER_SECOND = 5_000_000;
 
     // The flood: 1,000-byte datagrams paced to 20,000 a second (160 Mbit/s, 4 x the links; the issue's Python
     // flood offered 322 MB in 15 s, 172 Mbit/s), for a bounded time and rate x time datagrams at most.
@@ -99,9 +101,11 @@ class LanHostBudgetsTest {
                   metrics.listen = "%s"
                   shutdown-grace = 1s
                   udp.mode = stream
+                  # The testbed's links (2 x 20 Mbit/s), as the operator gives them to the share.
+                  limits.link-bytes-per-second = %d
                 }
                 """.formatted(tb.list("SRV_IPS").get(0), SERVER_PORT, tb.list("SRV_IPS").get(1), SERVER_PORT,
-                METRICS), work));
+                METRICS, LINKS_BYTES_PER_SECOND), work));
     }
 
     @AfterAll
@@ -110,11 +114,6 @@ class LanHostBudgetsTest {
     }
 
     @Test
-    @Disabled("issue 20: red in its last run (commit 2e8c245): B's download got 14.8 Mbit/s, 37 % of the links,"
-            + " under the 40 % the issue asks (23.9-34.5 Mbit/s in earlier runs); every other check held (RSS +5 MiB,"
-            + " 199,237 client_sessions drops, DNS 0.19-0.64 s, served again after 1.3 s). The budgets bound memory,"
-            + " not the flooder's share of the links (docs/udp.md); enable once a link share exists. Its DNS check is"
-            + " the issue's (all 20 within 1 s), not assertDnsServed's 1 in 10 over 1 s.")
     void aUdpFloodFromOneHostStaysInItsBudgetWhileAnotherHostIsServed() throws Exception {
         // Idle figure: after a little of everything, so the JIT and the pools have started.
         warmUp();
@@ -170,6 +169,8 @@ class LanHostBudgetsTest {
             assertTrue(answers.stream().allMatch(n -> n >= 0 && n <= TimeUnit.SECONDS.toNanos(1)),
                     "B's queries, ms (-1: lost): " + answers.stream().map(n -> n < 0 ? -1 : n / 1_000_000).toList());
             assertTrue(recoveredMillis >= 0, "not served within 2 s of the flood's end");
+            // The flooder's excess over its share of the links (half of them while B downloads) is dropped.
+            assertTrue(m.sum("mpgw_gateway_udp_drops_total", "reason=\"link_share\"") > 0, m.toString());
             List<String> lines = gw.daemon().linesContaining("udp from " + tb.get("CLIENT_IP") + ": datagram dropped");
             assertTrue(!lines.isEmpty() && lines.size() <= 3, "one line per 10 s for the flooder: " + lines);
             assertTrue(gw.daemon().linesContaining("udp from " + HOST_B).isEmpty(), "B hit no limit");
@@ -184,9 +185,14 @@ class LanHostBudgetsTest {
      * carry, so the queue fills to the flooder's byte budget (4 MiB) and the rest is dropped as client_bytes.
      */
     @Test
-    @Disabled("issue 20: never run to its end under the lock before the deadline (its first runs ended early on the"
-            + " flood's length and the warm-up, both fixed since); its one run that got that far counted 59,791"
-            + " client_bytes drops. Enable after one green run.")
+    @Disabled("issue 20: not green either way (link-share, 2026-12-05). With the share on (this class's gateway)"
+            + " the budget is never reached: 0 client_bytes drops, queued peak 0 MiB, 158,626 link_share drops,"
+            + " RSS +8 MiB. On a gateway of its own with the share off (limits.link-bytes-per-second = 0) the budget"
+            + " held the queue at 4.0 MiB with 65,392 client_bytes drops, but RSS grew by 87 MiB over the freshly"
+            + " started gateway's idle figure (the issue allows 64) and B's DNS took up to 0.77 s; where the 83 MiB"
+            + " beyond the queue go (heap growth of a cold JVM, pooled direct arenas) is not measured yet. Restarting"
+            + " the gateway inside this class also slowed the next test (B's 256 KiB echo 5.3 s instead of 0.08 s;"
+            + " presumably the killed gateway's streams still draining over the links). Needs: an RSS breakdown, then either a warm idle figure or a smaller arena.")
     void aFloodWithinTheSessionCapIsHeldToItsQueuedBytes() throws Exception {
         warmUp();
         Thread.sleep(1_000);

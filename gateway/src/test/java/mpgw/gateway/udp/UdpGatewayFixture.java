@@ -184,7 +184,7 @@ final class UdpGatewayFixture implements AutoCloseable {
             Upstreams upstreams = Upstreams.from(settings, sockets, new MicrometerGatewayMetrics(registry, sockets));
             tcp = new GatewayServer(settings, upstreams);
             tcp.start();
-            udp = UdpGateway.start(settings, upstreams.udp(), upstreams::udpWarm, registry);
+            udp = UdpGateway.start(settings, upstreams.udp(), upstreams::udpWarm, registry, tcp.flows());
             return null;
         });
     }

@@ -42,7 +42,7 @@ class UdpSessionTableTest {
         UdpSettings s = new UdpSettings(true, new InetSocketAddress("::", 12346), UdpSettings.Mode.STREAM,
                 List.of(new InetSocketAddress("10.1.1.2", 1080)), idle, oneShotIdle, maxSessions, 65507, 0,
                 pendingLimit, 1 << 20, 0, Duration.ofSeconds(30), 16, List.of(Cidr.parse("127.0.0.0/8")));
-        return new UdpSessionTable(channel.eventLoop(), s, budget, carrier, metrics);
+        return new UdpSessionTable(channel.eventLoop(), s, budget, UdpLinkShare.OFF, carrier, metrics);
     }
 
     private static ByteBuf payload(int n) {
