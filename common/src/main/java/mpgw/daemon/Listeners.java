@@ -34,8 +34,9 @@ public final class Listeners {
     /**
      * The accept queue of every listener: the kernel's {@code net.core.somaxconn} (4096 since Linux 5.4, raised
      * with that sysctl), read by Netty. It was a fixed 1024: in the soak (issue 16) 6,476 flows opened at 1,000/s
-     * while the gateway was busy overflowed it, the kernel dropped the handshakes' last ACK (TcpExtListenOverflows)
-     * and ~400 clients that saw their connect succeed were reset later, without the daemon ever seeing them.
+     * while the gateway was busy overflowed it: the kernel dropped ~12,000 completed handshakes per daemon and run
+     * (TcpExtListenOverflows), which the clients saw as stalls and, likely, ~400 held flows as resets later, none
+     * of them ever seen by the daemon.
      */
     public static final int BACKLOG = NetUtil.SOMAXCONN;
 
