@@ -3,8 +3,10 @@ package mpgw.daemon;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.NetUtil;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -29,6 +31,15 @@ import org.apache.logging.log4j.Logger;
 public final class Listeners {
     private static final Logger LOG = LogManager.getLogger(Listeners.class);
 
+    /**
+     * The accept queue of every listener: the kernel's {@code net.core.somaxconn} (4096 since Linux 5.4, raised
+     * with that sysctl), read by Netty. It was a fixed 1024: in the soak (issue 16) 6,476 flows opened at 1,000/s
+     * while the gateway was busy overflowed it: the kernel dropped ~12,000 completed handshakes per daemon and run
+     * (TcpExtListenOverflows), which the clients saw as stalls and, likely, ~400 held flows as resets later, none
+     * of them ever seen by the daemon.
+     */
+    public static final int BACKLOG = NetUtil.SOMAXCONN;
+
     private final String daemon;
     private final String connections;
     private final String permissionHint;
@@ -52,8 +63,12 @@ public final class Listeners {
         accepted.add(ch);
     }
 
-    /** Binds {@code bootstrap} to {@code address} and keeps the listener; a failure says why, with the address. */
+    /**
+     * Binds {@code bootstrap} to {@code address} with the accept queue {@link #BACKLOG} and keeps the listener; a
+     * failure says why, with the address.
+     */
     public synchronized void bind(ServerBootstrap bootstrap, InetSocketAddress address) throws DaemonStartException {
+        bootstrap.option(ChannelOption.SO_BACKLOG, BACKLOG);
         ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             throw new DaemonStartException("cannot listen on " + Addresses.format(address) + ": "

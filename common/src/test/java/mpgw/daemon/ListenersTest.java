@@ -72,4 +72,24 @@ class ListenersTest {
             assertTrue(listeners.addresses().isEmpty());
         }
     }
+
+    @Test
+    void theAcceptQueueIsTheKernelsSomaxconnWhateverTheBootstrapSaid() throws Exception {
+        // Read line-wise: Files.readString trusts the size /proc reports and returns "4" of "4096".
+        int somaxconn = Integer.parseInt(java.nio.file.Files.readAllLines(
+                java.nio.file.Path.of("/proc/sys/net/core/somaxconn")).get(0).trim());
+        org.junit.jupiter.api.Assumptions.assumeTrue(somaxconn > 1024, "net.core.somaxconn is " + somaxconn);
+        // Both daemons' bootstraps asked for 1024 before; a burst of flows overflowed it (issue 16's soak).
+        ServerBootstrap asTheDaemonsHadIt = bootstrap(new CountDownLatch(1))
+                .option(io.netty.channel.ChannelOption.SO_BACKLOG, 1024);
+        listeners.bind(asTheDaemonsHadIt, new InetSocketAddress("127.0.0.1", 0));
+        int port = listeners.addresses().get(0).getPort();
+        // The kernel's own view of the listening socket: for LISTEN, ss's Send-Q column is the accept queue size.
+        Process ss = new ProcessBuilder("ss", "-Hltn", "sport = :" + port).redirectErrorStream(true).start();
+        String out = new String(ss.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals(0, ss.waitFor(), out);
+        String[] columns = out.trim().split("\\s+");
+        assertEquals("LISTEN", columns[0], out);
+        assertEquals(somaxconn, Integer.parseInt(columns[2]), "accept queue of 127.0.0.1:" + port + ": " + out);
+    }
 }

@@ -84,7 +84,6 @@ public final class GatewayServer implements AutoCloseable {
                     .group(group)
                     // Clients on the LAN speak plain TCP; the socket family follows the address ([::] is dual-stack).
                     .channelFactory(MptcpChannels.server(PLAIN_TCP, ipv6))
-                    .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .handler(new TransparentListener(settings.mode() == InterceptMode.TPROXY && ipv6,
                             new AcceptBackoff(Addresses.format(address), upstreams.metrics()::acceptFailed, ACCEPT_LOG,

@@ -85,7 +85,6 @@ public final class SocksServer implements AutoCloseable {
             ServerBootstrap b = new ServerBootstrap()
                     .group(group)
                     .channelFactory(MptcpChannels.server(sockets, address.getAddress() instanceof Inet6Address))
-                    .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .option(ChannelOption.TCP_FASTOPEN, settings.fastOpenQueue())
                     .handler(new AcceptBackoff(Addresses.format(address), events::acceptFailed, ACCEPT_LOG,
