@@ -380,6 +380,45 @@ class TlsHandshakeTest {
     }
 
     /**
+     * Router B's side answers the gateway's ClientHello with garbage or a truncated record, then closes (FIN): the
+     * client end (the gateway's upstream pipeline, {@link TlsHandlers#addClient}) reports one failed handshake
+     * with a short, printable detail, closes its channel, and nothing reaches the handlers behind TLS.
+     */
+    @ParameterizedTest
+    @EnumSource(TlsProvider.class)
+    void aServerSendingGarbageOrTruncatedRecordsFailsTheClientCleanly(TlsProvider provider) throws Exception {
+        Random random = new Random(1414);
+        byte[] garbage = new byte[600];
+        random.nextBytes(garbage);
+        System.arraycopy(new byte[] {0x16, 0x03, 0x03, 0x02, 0x00}, 0, garbage, 0, 5);
+        byte[] notTls = "HTTP/1.1 400 Bad Request\r\n\r\n\u0007\u001b[2J".getBytes(StandardCharsets.ISO_8859_1);
+        // A ServerHello record header announcing 512 bytes, 4 of them sent.
+        byte[] truncated = {0x16, 0x03, 0x03, 0x02, 0x00, 0x02, 0x00, 0x01, (byte) 0xfc};
+        for (byte[] answer : List.of(garbage, notTls, truncated)) {
+            try (java.net.ServerSocket listener = new java.net.ServerSocket(0, 1,
+                    java.net.InetAddress.getLoopbackAddress())) {
+                TlsLoopback.End c = new TlsLoopback.End();
+                Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), provider),
+                        listener.getLocalPort(), c);
+                try (Socket peer = listener.accept()) {
+                    peer.setSoTimeout(5000);
+                    assertTrue(peer.getInputStream().read(new byte[4096]) > 0, "no ClientHello");
+                    peer.getOutputStream().write(answer);
+                    peer.shutdownOutput();
+                    HandshakeResult cr = show("client", c.result());
+                    assertNotEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
+                    assertTrue(cr.detail().length() <= HandshakeFailures.MAX_DESCRIPTION + 3, cr::toString);
+                    assertTrue(cr.detail().chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f), cr::toString);
+                    assertTrue(client.closeFuture().await(5, TimeUnit.SECONDS), "the client channel stayed open");
+                    assertEquals(null, c.results.poll(200, TimeUnit.MILLISECONDS), "one result per connection");
+                    assertEquals(List.of(), c.pastTls);
+                    assertEquals(List.of(), List.copyOf(c.received));
+                }
+            }
+        }
+    }
+
+    /**
      * A client certificate chain of 250 linked certificates (a 69 KB handshake message): the JDK stops at its 32 KB
      * message limit ({@code other}); BoringSSL (100 KB limit) reads it and the unpinned leaf is refused
      * ({@code unknown-peer}). Clean close, classified, nothing past the TLS handlers.

@@ -95,7 +95,12 @@ final class TlsLoopback {
 
     static Channel client(EventLoopGroup group, SslContext context, Channel server, End end)
             throws InterruptedException {
-        int port = ((InetSocketAddress) server.localAddress()).getPort();
+        return client(group, context, ((InetSocketAddress) server.localAddress()).getPort(), end);
+    }
+
+    /** As above, to whatever listens on loopback {@code port} (a raw socket playing a broken server). */
+    static Channel client(EventLoopGroup group, SslContext context, int port, End end)
+            throws InterruptedException {
         return new Bootstrap().group(group).channel(EpollSocketChannel.class)
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
@@ -104,7 +109,7 @@ final class TlsLoopback {
                                 (c, r) -> end.results.add(r));
                         ch.pipeline().addLast(new Behind(end, false));
                     }
-                }).connect(server.localAddress()).sync().channel();
+                }).connect(new InetSocketAddress("127.0.0.1", port)).sync().channel();
     }
 
     /**
