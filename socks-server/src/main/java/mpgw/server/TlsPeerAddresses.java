@@ -20,6 +20,9 @@ import mpgw.jni.SubflowInfo;
  * leave from its link addresses, which are exactly its subflows' (one per link), so the responder answers a link
  * only once a TLS peer has used it, and never a source that merely sits in {@code server.probe.allow}.
  *
+ * <p>Each authenticated connection's subflows are read at its handshake and as its joins arrive (a short flow may
+ * be gone before any probe asks); a probe from an address not known yet triggers a read of all open ones.
+ *
  * <p>An address is remembered for {@link #MEMORY} after it was last seen on a subflow or answered, so a link that
  * was blackholed and lost its subflows is still answered when it comes back (its probes are what tell router A
  * to use it again), and an idle router A whose connections all closed stays known while it probes. Learning is
@@ -32,6 +35,7 @@ final class TlsPeerAddresses {
     static final int MAX_SCANNED = 1024;
     static final int MAX_ADDRESSES = 1024;
     private static final long READ_TIMEOUT_MILLIS = 200;
+    private static final long[] LEARN_AFTER_MILLIS = {0, 100, 500, 2000};
 
     private final Set<Channel> authenticated = ConcurrentHashMap.newKeySet();
     private final Map<InetAddress, Long> seen = new ConcurrentHashMap<>();
@@ -41,6 +45,11 @@ final class TlsPeerAddresses {
     void authenticated(Channel ch) {
         authenticated.add(ch);
         ch.closeFuture().addListener(f -> authenticated.remove(ch));
+        // A short flow may end before any probe asks: read its subflows now and as the joins arrive (each link's
+        // join follows the first subflow by about a round trip), on its own loop.
+        for (long delay : LEARN_AFTER_MILLIS) {
+            ch.eventLoop().schedule(() -> subflowSources(ch).forEach(this::remember), delay, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Whether {@code source} is (or was within {@link #MEMORY}) the address of an authenticated subflow. */
