@@ -63,10 +63,16 @@ public final class Daemon implements AutoCloseable {
      */
     static Daemon startConfigured(String ns, String name, String mainClass, String hocon, Path workDir,
                                   String readyLine) throws IOException, InterruptedException {
+        return startConfigured(ns, name, List.of(), mainClass, hocon, workDir, readyLine);
+    }
+
+    /** The same with {@code jvmOptions} (see {@link #java(List, String, String...)}). */
+    static Daemon startConfigured(String ns, String name, List<String> jvmOptions, String mainClass, String hocon,
+                                  Path workDir, String readyLine) throws IOException, InterruptedException {
         Files.createDirectories(workDir);
         Path config = Files.createTempFile(workDir, name + "-", ".conf");
         Files.writeString(config, hocon);
-        Daemon d = startIn(ns, name, java(mainClass, "--config", config.toString()));
+        Daemon d = startIn(ns, name, java(jvmOptions, mainClass, "--config", config.toString()));
         d.expectStopStatus(STOPPED_BY_SIGTERM);
         try {
             d.awaitLine(readyLine, Duration.ofSeconds(30));
@@ -94,13 +100,28 @@ public final class Daemon implements AutoCloseable {
      * detection on so {@link #assertNoLeaks()} can see leaks of the daemon itself.
      */
     public static List<String> java(String mainClass, String... args) {
+        return java(List.of(), mainClass, args);
+    }
+
+    /**
+     * The same with {@code jvmOptions} added; one that sets {@code io.netty.leakDetection.level} replaces the
+     * paranoid level (a test that measures the daemon's memory: paranoid keeps a stack trace per buffer access).
+     */
+    public static List<String> java(List<String> jvmOptions, String mainClass, String... args) {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 // Small and quick to start: the machine is shared and the links are slow anyway.
-                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-                "-Dio.netty.leakDetection.level=paranoid",
-                "-cp", System.getProperty("java.class.path"),
-                mainClass));
+                "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m"));
+        if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Dio.netty.leakDetection.level="))) {
+            cmd.add("-Dio.netty.leakDetection.level=paranoid");
+        }
+        cmd.addAll(jvmOptions);
+        // Extra options for one run (e.g. -XX:NativeMemoryTracking=summary to measure a daemon's memory).
+        String extra = System.getProperty("mpgw.test.daemonJvmOptions", "").strip();
+        if (!extra.isEmpty()) {
+            cmd.addAll(List.of(extra.split("\\s+")));
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(List.of(args));
         return cmd;
     }

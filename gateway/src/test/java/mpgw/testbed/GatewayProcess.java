@@ -3,6 +3,7 @@ package mpgw.testbed;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * {@code mpgw.gateway.GatewayMain} as a real process inside a namespace, started from a config text and ready
@@ -18,8 +19,14 @@ public final class GatewayProcess implements AutoCloseable {
 
     /** Writes {@code hocon} to a file in {@code workDir} and runs the gateway with it in {@code ns}. */
     public static GatewayProcess start(String ns, String hocon, Path workDir) throws IOException, InterruptedException {
-        return new GatewayProcess(Daemon.startConfigured(ns, "gateway", "mpgw.gateway.GatewayMain", hocon, workDir,
-                "gateway up"));
+        return start(ns, List.of(), hocon, workDir);
+    }
+
+    /** The same with {@code jvmOptions} added to the daemon's JVM ({@link Daemon#java(List, String, String...)}). */
+    public static GatewayProcess start(String ns, List<String> jvmOptions, String hocon, Path workDir)
+            throws IOException, InterruptedException {
+        return new GatewayProcess(Daemon.startConfigured(ns, "gateway", jvmOptions, "mpgw.gateway.GatewayMain", hocon,
+                workDir, "gateway up"));
     }
 
     public Daemon daemon() {

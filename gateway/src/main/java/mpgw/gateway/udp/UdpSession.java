@@ -19,10 +19,13 @@ final class UdpSession implements UdpTunnel.Listener {
     private static final Logger LOG = LogManager.getLogger(UdpSession.class);
 
     /**
-     * What a queued datagram costs beyond its payload (its buffer's and queue entry's bookkeeping, the frame
-     * header), charged to the budget with it; also makes every charge non-zero.
+     * What a queued datagram costs beyond its payload, charged to the budget with it; also makes every charge
+     * non-zero. Measured (Netty 4.2.18, JDK 17, class histogram of a gateway with 3,923 datagrams queued on its
+     * streams): 224 bytes of heap each (the pooled buffer 72, the outbound queue's entry 64, its promise 48, the
+     * refund's lambda 24, the buffer's reference count 16), plus the frame header (10 bytes for IPv4) and the
+     * allocator's rounding. It was 64: a flood of small datagrams held about 4 times its budget in memory.
      */
-    static final int QUEUE_OVERHEAD = 64;
+    static final int QUEUE_OVERHEAD = 256;
 
     private record Pending(InetSocketAddress destination, ByteBuf payload, int charge) {
     }
