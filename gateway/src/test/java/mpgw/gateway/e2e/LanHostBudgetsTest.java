@@ -84,6 +84,8 @@ class LanHostBudgetsTest {
         CompletableFuture<Long> flooding = CompletableFuture.supplyAsync(flood::run);
         try {
             Thread.sleep(2_000); // the flood has filled what it can
+            long linksBefore = lan.linksTxBytes();
+            long linksStart = System.nanoTime();
             CompletableFuture<double[]> downloading = CompletableFuture.supplyAsync(() -> download(HOST_B, 10_000));
             List<Long> answers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
@@ -91,6 +93,9 @@ class LanHostBudgetsTest {
                 Thread.sleep(300); // spread over the download's 10 s
             }
             double[] down = downloading.get(30, TimeUnit.SECONDS);
+            // What the links carried towards router B meanwhile (the flooder's share and B's requests and ACKs).
+            double linksUp = (lan.linksTxBytes() - linksBefore) * 8 / 1000.0
+                    / TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - linksStart);
             assertTrue(!flooding.isDone(), "the flood was still on during the download and the queries");
             long sent = flood.end(15_000, flooding);
             long floodEnd = System.nanoTime();
@@ -112,6 +117,8 @@ class LanHostBudgetsTest {
             System.out.printf("host B during the flood: download %.1f Mbit/s (%.0f %% of 40), DNS answers ms %s%n",
                     mbit, mbit / 40 * 100, answers.stream().map(n -> n < 0 ? "lost" : String.valueOf(n / 1_000_000))
                             .toList());
+            System.out.printf("the links towards router B meanwhile: %.1f Mbit/s (%.0f %% of 40)%n", linksUp,
+                    linksUp / 40 * 100);
             System.out.println("drops: " + m.series().entrySet().stream()
                     .filter(e -> e.getKey().startsWith("mpgw_gateway_udp_drops_total") && e.getValue() > 0).toList()
                     + ", served again " + recoveredMillis + " ms after the flood");

@@ -154,6 +154,17 @@ final class LanHostLoad {
         return java.util.Arrays.copyOf(b.array(), b.position());
     }
 
+    /** Bytes gw has sent on its links (wan1..N, towards router B) since they came up: what the links carried. */
+    long linksTxBytes() throws Exception {
+        long sum = 0;
+        for (String line : tb.exec(tb.gw(), "cat /sys/class/net/wan*/statistics/tx_bytes").split("\n")) {
+            if (!line.isBlank()) {
+                sum += Long.parseLong(line.strip());
+            }
+        }
+        return sum;
+    }
+
     long gatewayPid() {
         return gw.daemon().pid();
     }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import mpgw.testbed.JvmMemory;
 import mpgw.testbed.Metrics;
 import mpgw.testbed.Teardown;
@@ -62,12 +63,17 @@ class LanHostQueueBudgetTest {
             double queuedPeak = 0;
             List<Long> answers = new ArrayList<>();
             Thread.sleep(2_000);
+            long linksBefore = lan.linksTxBytes();
+            long linksStart = System.nanoTime();
             for (int i = 0; i < 8; i++) {
                 queuedPeak = Math.max(queuedPeak, Metrics.scrape(tb, tb.gw(), LanHostLoad.METRICS)
                         .sum("mpgw_gateway_udp_queued_bytes"));
                 answers.add(lan.dns(HOST_B, 3000));
                 Thread.sleep(500);
             }
+            // What the links carried towards router B with the flood unshaped: their capacity.
+            double linksUp = (lan.linksTxBytes() - linksBefore) * 8 / 1000.0
+                    / TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - linksStart);
             floodMemory = JvmMemory.report(lan.gatewayPid(), "during the flood", false);
             assertTrue(!flooding.isDone(), "the flood was on while B asked");
             long sent = flood.end(10_000, flooding);
@@ -82,10 +88,12 @@ class LanHostQueueBudgetTest {
             System.out.print(idleMemory + floodMemory);
             System.out.printf("flood from 256 ports: %d datagrams of %d bytes offered in %d ms (%.0f Mbit/s);"
                     + " client_bytes drops %.0f; queued peak %.1f MiB; RSS idle %d MiB, peak +%d MiB;"
-                    + " B's DNS ms %s; gateway CPU %d ticks in 3 s from 1 s after%n", sent, LanHostLoad.FLOOD_SIZE,
+                    + " B's DNS ms %s; gateway CPU %d ticks in 3 s from 1 s after; links towards router B %.1f"
+                    + " Mbit/s during the flood%n", sent, LanHostLoad.FLOOD_SIZE,
                     flood.millis, sent * LanHostLoad.FLOOD_SIZE * 8 / 1000.0 / flood.millis, overBytes,
                     queuedPeak / (1 << 20), idle / 1024, (rss.peak.get() - idle) / 1024,
-                    answers.stream().map(n -> n < 0 ? "lost" : String.valueOf(n / 1_000_000)).toList(), cpuTicks);
+                    answers.stream().map(n -> n < 0 ? "lost" : String.valueOf(n / 1_000_000)).toList(), cpuTicks,
+                    linksUp);
             assertTrue(cpuTicks < 100, "the gateway spins after the flood: " + cpuTicks + " ticks in 3 s");
             assertTrue(overBytes > 0.2 * sent, "the flooder's excess is dropped as client_bytes: " + m);
             assertTrue(queuedPeak <= (4 << 20) + 64 * 1024 && queuedPeak >= 1 << 20,
