@@ -252,8 +252,18 @@ EOF
       cfg_note "$1" "server.conf (router B): $(cat "$work/server.conf")"
       cfg_note "$1" "gateway.conf (router A): $(cat "$work/gateway.conf")"
       [ "$1" != mpgw-tfo ] || cfg_note "$1" "sysctl router B: net.ipv4.tcp_fastopen=3; router A: net.ipv4.tcp_rmem=\"4096 1048576 6291456\""
-      start "$NS_SRV" server bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
-      start "$NS_GW" gateway bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
+      # The JVM profile: the launcher's own default (bin/mpgw), unless BENCH_MEMORY_OPTS_<stack> (the stack's
+      # name with _ for -, e.g. BENCH_MEMORY_OPTS_mpgw_base) gives this stack's MPGW_MEMORY_OPTS: an A/B of two JVM
+      # profiles runs mpgw and mpgw-base with one of them set. The note is what the launcher really passes
+      # (bench/jvm-args.sh stands in for java).
+      local jvm=(env) profile_var="BENCH_MEMORY_OPTS_${1//-/_}" d
+      [ -z "${!profile_var+x}" ] || jvm+=("MPGW_MEMORY_OPTS=${!profile_var}")
+      for d in server gateway; do
+        cfg_note "$1" "JVM profile, $d${!profile_var+ ($profile_var)}: $("${jvm[@]}" JAVA="$root/bench/jvm-args.sh" \
+          bash "$mpgw_root/bin/mpgw" "$d" --config "$work/$d.conf")"
+      done
+      start "$NS_SRV" server "${jvm[@]}" bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
+      start "$NS_GW" gateway "${jvm[@]}" bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
       wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
     ss)
       # UDP relay (-u) only where the part measures UDP: ss-redir then takes the TPROXY'd datagrams on 12345.
