@@ -2,7 +2,8 @@
 # footprint.sh LABEL: idle footprint of both daemons with the JVM options in MPGW_MEMORY_OPTS / MPGW_JAVA_OPTS
 # (docs/footprint.md). Starts a socks-server and a gateway through bin/mpgw in a private network namespace on
 # loopback (no testbed, no traffic but two scrapes), and prints one line: time from start to listening, VmRSS
-# 15 s after start (after one /status.json and one /metrics request each) and the thread count, per daemon.
+# 15 s after start (after one /status.json and one /metrics request each), the thread count and the loaded
+# classes, per daemon.
 # SCRAPE=0 skips the two requests: the figure of a daemon nobody looks at (what loads lazily stays unloaded).
 # NMT=1 also keeps `jcmd VM.native_memory summary` and the largest mappings (smaps) per daemon (add
 # -XX:NativeMemoryTracking=summary to MPGW_JAVA_OPTS). Needs root (ip netns); stops what it started, by PID.
