@@ -2,7 +2,9 @@
 # footprint.sh LABEL: idle footprint of both daemons with the JVM options in MPGW_MEMORY_OPTS / MPGW_JAVA_OPTS
 # (docs/footprint.md). Starts a socks-server and a gateway through bin/mpgw in a private network namespace on
 # loopback (no testbed, no traffic but two scrapes), and prints one line: time from start to listening, VmRSS
-# 15 s after start (after one /status.json and one /metrics request each) and the thread count, per daemon.
+# 15 s after start (after one /status.json and one /metrics request each), the thread count and the loaded
+# classes, per daemon.
+# SCRAPE=0 skips the two requests: the figure of a daemon nobody looks at (what loads lazily stays unloaded).
 # NMT=1 also keeps `jcmd VM.native_memory summary` and the largest mappings (smaps) per daemon (add
 # -XX:NativeMemoryTracking=summary to MPGW_JAVA_OPTS). Needs root (ip netns); stops what it started, by PID.
 set -euo pipefail
@@ -40,12 +42,15 @@ start() {
 start server 1080 server --config "$d/server.conf"; ts=$ms sp=$pid
 start gateway 12345 gateway --config "$d/gateway.conf"; tg=$ms gp=$pid
 sleep 12
-for port in 9464 9465; do
-  ip netns exec "$ns" curl -sf -o /dev/null "http://127.0.0.1:$port/status.json"
-  ip netns exec "$ns" curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
-done
+if [ "${SCRAPE:-1}" != 0 ]; then
+  for port in 9464 9465; do
+    ip netns exec "$ns" curl -sf -o /dev/null "http://127.0.0.1:$port/status.json"
+    ip netns exec "$ns" curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"
+  done
+fi
 sleep 3
 rss() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+classes() { jcmd "$1" VM.classloader_stats 2>/dev/null | awk '/^Total = / { print $4 }'; }
 if [ -n "${NMT:-}" ]; then
   for p in "$sp:server" "$gp:gateway"; do
     jcmd "${p%%:*}" VM.native_memory summary >"$d/nmt-${p#*:}.txt" 2>&1 || true
@@ -54,5 +59,6 @@ if [ -n "${NMT:-}" ]; then
   done
   echo "NMT summaries and largest mappings in $d" >&2
 fi
-echo "$label | server $ts ms, $(rss "$sp") MiB, $(ls "/proc/$sp/task" | wc -l) threads" \
-  "| gateway $tg ms, $(rss "$gp") MiB, $(ls "/proc/$gp/task" | wc -l) threads"
+rs=$(rss "$sp") rg=$(rss "$gp")  # before jcmd's attach listener adds its thread
+echo "$label | server $ts ms, $rs MiB, $(ls "/proc/$sp/task" | wc -l) threads, $(classes "$sp") classes" \
+  "| gateway $tg ms, $rg MiB, $(ls "/proc/$gp/task" | wc -l) threads, $(classes "$gp") classes"

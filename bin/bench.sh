@@ -247,13 +247,23 @@ start_stack() {
 server { listen = ["0.0.0.0:1080"], mptcp = required, fast-open = $server_tfo$server_tls $probe }
 EOF
       cat >"$work/gateway.conf" <<EOF
-gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" $links }
+gateway { listen = ["0.0.0.0:12345"], servers = [${srv_list%,}], $upstream, metrics.listen = "" $links${stack_limits:-} }
 EOF
       cfg_note "$1" "server.conf (router B): $(cat "$work/server.conf")"
       cfg_note "$1" "gateway.conf (router A): $(cat "$work/gateway.conf")"
       [ "$1" != mpgw-tfo ] || cfg_note "$1" "sysctl router B: net.ipv4.tcp_fastopen=3; router A: net.ipv4.tcp_rmem=\"4096 1048576 6291456\""
-      start "$NS_SRV" server bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
-      start "$NS_GW" gateway bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
+      # The JVM profile: the launcher's own default (bin/mpgw), unless BENCH_MEMORY_OPTS_<stack> (the stack's
+      # name with _ for -, e.g. BENCH_MEMORY_OPTS_mpgw_base) gives this stack's MPGW_MEMORY_OPTS: an A/B of two JVM
+      # profiles runs mpgw and mpgw-base with one of them set. The note is what the launcher really passes
+      # (bench/jvm-args.sh stands in for java).
+      local jvm=(env) profile_var="BENCH_MEMORY_OPTS_${1//-/_}" d
+      [ -z "${!profile_var+x}" ] || jvm+=("MPGW_MEMORY_OPTS=${!profile_var}")
+      for d in server gateway; do
+        cfg_note "$1" "JVM profile, $d${!profile_var+ ($profile_var)}: $("${jvm[@]}" JAVA="$root/bench/jvm-args.sh" \
+          bash "$mpgw_root/bin/mpgw" "$d" --config "$work/$d.conf")"
+      done
+      start "$NS_SRV" server "${jvm[@]}" bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
+      start "$NS_GW" gateway "${jvm[@]}" bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
       wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
     ss)
       # UDP relay (-u) only where the part measures UDP: ss-redir then takes the TPROXY'd datagrams on 12345.
@@ -710,7 +720,9 @@ java_heap_kib() {  # used heap after a full GC, summed over the Java daemons in 
   for pid in $(ip netns pids "$NS_GW"; ip netns pids "$NS_SRV"); do
     [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = java ] || continue
     jcmd "$pid" GC.run >/dev/null 2>&1 || continue
-    used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* total [0-9]+K, used ([0-9]+)K.*/\1/p' | sed -n 1p)
+    # Every generation's "total NK, used NK" line: one for G1, young and tenured for Serial.
+    used=$(jcmd "$pid" GC.heap_info 2>/dev/null | sed -nE 's/.* total [0-9]+K, used ([0-9]+)K.*/\1/p' \
+      | awk '{ s += $1 } END { print s + 0 }')
     total=$((total + ${used:-0}))
   done
   echo "$total"
@@ -719,6 +731,9 @@ java_heap_kib() {  # used heap after a full GC, summed over the Java daemons in 
 bench_memory() {
   testbed 2 none
   local stack rss0 rss1 heap0 heap1 opened
+  # All the idle flows come from one LAN host: the gateway's flow caps (8,192, and 2,048 per client) are raised
+  # to hold them, as an operator expecting that many would.
+  local stack_limits=", limits { max-flows = $((idle_flows + 100)), max-flows-per-client = $((idle_flows + 100)) }"
   for stack in ${stacks//,/ }; do
     links_variant "$stack" && continue
     flow_setup_variant "$stack" && continue

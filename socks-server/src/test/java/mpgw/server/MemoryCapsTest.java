@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -25,9 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The memory caps {@code bin/mpgw} gives every daemon (issue 16, docs/testing.md "Memory under probing") hold for a
- * real socks-server process under a bounded loopback load: the JVM is started with the options read from {@code
- * bin/mpgw} (its {@code memory_opts} default) plus Native Memory Tracking, 40 CONNECT flows move 4 MiB each way
- * through it to an echo server, and {@code jcmd VM.native_memory} is sampled during and after the load. Asserts:
+ * real socks-server process under a bounded loopback load: the JVM is started with the options {@code bin/mpgw}
+ * gives this config ({@link LauncherProfile}: the router profile, heap cap from the flow limit) plus Native Memory
+ * Tracking, 40 CONNECT flows move 4 MiB each way through it to an echo server, and {@code jcmd VM.native_memory} is sampled during and after the load. Asserts:
  * every flow's bytes came back, the heap is reserved at the cap (so it cannot grow past it), Netty's direct memory
  * (NMT's "Other": Netty allocates with Unsafe) stays under MaxDirectMemorySize, and the JVM runs with that limit.
  * Starts a daemon: run under the kernel-tests lock (docs/testing.md).
@@ -43,9 +44,6 @@ class MemoryCapsTest {
 
     @Test
     void aServerUnderLoadStaysInsideTheCapsBinMpgwGivesIt() throws Exception {
-        List<String> caps = capsFromLauncher();
-        long heapCap = sizeOf(caps, "-Xmx");
-        long directCap = sizeOf(caps, "-XX:MaxDirectMemorySize=");
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
@@ -53,12 +51,17 @@ class MemoryCapsTest {
         Path config = dir.resolve("server.conf");
         Files.writeString(config, "server { listen = [\"127.0.0.1:" + port + "\"]\n"
                 + "destinations { deny = [], deny-own-addresses = false } }\n");
+        LauncherProfile profile = LauncherProfile.of("server", config, Map.of());
+        long heapCap = profile.bytes("-Xmx");
+        long directCap = profile.bytes("-XX:MaxDirectMemorySize=");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(caps);
+        command.addAll(profile.options());
         command.addAll(List.of("-XX:NativeMemoryTracking=summary", "-cp", System.getProperty("java.class.path"),
                 "mpgw.server.ServerMain", "--config", config.toString()));
-        Process server = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder launch = new ProcessBuilder(command);
+        launch.environment().put("MALLOC_ARENA_MAX", profile.mallocArenaMax());
+        Process server = launch.redirectErrorStream(true)
                 .redirectOutput(dir.resolve("server.log").toFile()).start();
         try (TcpEcho echo = new TcpEcho("127.0.0.1")) {
             awaitListening(port, server);
@@ -113,25 +116,6 @@ class MemoryCapsTest {
                 assertArrayEquals(piece, c.read(PIECE));
             }
         }
-    }
-
-    /** The {@code memory_opts} default of bin/mpgw, the options every daemon is started with. */
-    private static List<String> capsFromLauncher() throws IOException {
-        Path launcher = Path.of(System.getProperty("user.dir")).getParent().resolve("bin/mpgw");
-        Matcher m = Pattern.compile("memory_opts=\\$\\{MPGW_MEMORY_OPTS-([^}]*)}").matcher(Files.readString(launcher));
-        assertTrue(m.find(), "bin/mpgw sets memory_opts");
-        return List.of(m.group(1).trim().split("\\s+"));
-    }
-
-    private static long sizeOf(List<String> options, String prefix) {
-        for (String o : options) {
-            if (o.startsWith(prefix)) {
-                String v = o.substring(prefix.length()).toLowerCase();
-                long unit = v.endsWith("g") ? 1L << 30 : v.endsWith("m") ? 1L << 20 : v.endsWith("k") ? 1L << 10 : 1;
-                return Long.parseLong(unit == 1 ? v : v.substring(0, v.length() - 1)) * unit;
-            }
-        }
-        throw new AssertionError("bin/mpgw's memory options have no " + prefix + ": " + options);
     }
 
     /** {heap reserved, heap committed, Other committed} in KB. */
