@@ -357,6 +357,8 @@ echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed skipp
 echo "udp:        $udp_line"
 echo "descriptors gateway $base_gw_fds -> $gw_after, server $base_srv_fds -> $srv_after"
 echo "RSS MiB (gateway,server) after $rss_mark_at s: $rss_mark, at the end: $rss_end"
+# Descriptors running out shows in the criteria as skipped or dead flows; this names it as the cause.
+echo "'Too many open files' in the logs: gateway $(grep -c 'Too many open files' "$work/gateway.log"), server $(grep -c 'Too many open files' "$work/server.log")"
 opened=$(kv opened "$hold_line") died=$(kv died "$hold_line")
 sent=$(kv sent "$udp_line") received=$(kv received "$udp_line")
 check "all $flows held flows opened (opened=$opened)" [ "${opened:-0}" -eq "$flows" ]
