@@ -9,7 +9,7 @@
 #     at most 60 s), and after the held flows' ramp (with the UDP sessions and pings running) until they are quiet
 #     again for 3 s (at most 60 s). Measured: with a 5 s warm-up the C2 thread took 16-38 % of a core per daemon
 #     through the first burst (0-3 % in later ones), and on the shared 2-core machine that burst skipped ~2,000 flows.
-#   load (--duration): as many held flows as the descriptor limit allows (each pings every 10 s), bursts of
+#   load (--duration): as many held flows as the descriptor limit allows (each pings once open, then every 10 s), bursts of
 #     --rate new flows/s (10 s of every 30 s), --udp-sessions UDP sessions (one datagram/s each), while link 2
 #     flaps (down 5 s every 30 s) and link 3 is blackholed (nft drop on both routers, carrier up).
 #     Every 10 s both daemons' descriptors, RSS, heap after GC (jcmd GC.run + GC.heap_info) and CPU go into a
