@@ -8,7 +8,8 @@
 #     flows at --rate until both daemons' C1/C2 compiler threads used < 10 % of a core in a round (at least 15 s,
 #     at most 60 s), and after the held flows' ramp (with the UDP sessions and pings running) until they are quiet
 #     again for 3 s (at most 60 s). Measured: with a 5 s warm-up the C2 thread took 16-38 % of a core per daemon
-#     through the first burst (0-3 % in later ones), and on the shared 2-core machine that burst skipped ~2,000 flows.
+#     through the first burst (0-3 % in later ones). The first burst can still lag on a saturated machine, for a
+#     reason not found yet (docs/testing.md, "Burst 1").
 #   load (--duration): as many held flows as the descriptor limit allows (each pings once open, then every 10 s), bursts of
 #     --rate new flows/s (10 s of every 30 s), --udp-sessions UDP sessions (one datagram/s each), while link 2
 #     flaps (down 5 s every 30 s) and link 3 is blackholed (nft drop on both routers, carrier up).
