@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # soak-trace.sh [SECONDS]: a per-second trace of a running `mpgw soak` (bin/soak.sh), printed on stdout, for finding
 # out why a burst lags. Read-only: it reads /proc, `ss` in the soak's namespaces and the soak's status files.
-# Columns: seconds since it found the testbed; the machine's busy % (all CPUs, /proc/stat); the gateway's and the
-# server's accept queues (ss Recv-Q of the listeners); per daemon the % of one core used by the whole JVM, by its C2
+# Columns: seconds since it found the testbed; wall time; the machine's busy % (all CPUs, /proc/stat); the
+# gateway's and the server's accept queues (ss Recv-Q of the listeners); in [ ], router A's then router B's TCP sockets in CLOSE-WAIT,
+# FIN-WAIT-1, FIN-WAIT-2 and LAST-ACK (closes under way); per daemon the % of one core used by the whole JVM, by its C2
 # and C1 JIT compiler threads and by its GC/VM threads; then the burst's, the held flows' and the UDP sessions'
 # status lines. Ends after SECONDS (default 400) or when the soak's namespaces go away.
 # Used as: flock -o /tmp/mpgw-kernel-tests.lock bash -c 'bench/soak-trace.sh 500 >trace & bin/mpgw soak --duration 3m'
@@ -30,6 +31,10 @@ while [ $(( $(date +%s) - t0 )) -lt "$limit" ]; do
   sq=$(ip netns exec mpgwsoak-srv ss -Hltn "sport = :1080" 2>/dev/null | awk '{n+=$2} END{print n+0}')
   now=$(date +%s%N); dt=$(( (now-pn)/10000000 )); [ $dt -gt 0 ] || dt=100; pn=$now
   out=""
+  cl=""
+  for ns in mpgwsoak-gw mpgwsoak-srv; do
+    cl="$cl $(ip netns exec $ns ss -Htan state close-wait state fin-wait-1 state fin-wait-2 state last-ack 2>/dev/null | awk '{n[$1]++} END {printf "cw%d/fw1 %d/fw2 %d/la%d", n["CLOSE-WAIT"], n["FIN-WAIT-1"], n["FIN-WAIT-2"], n["LAST-ACK"]}')"
+  done
   for d in gw srv; do
     pid=${!d}; [ -n "$pid" ] || { out="$out | -"; continue; }
     read tot c2 c1 gc < <(classify "$pid")
@@ -43,6 +48,6 @@ while [ $(( $(date +%s) - t0 )) -lt "$limit" ]; do
   read b t < <(busy); mach=$(( t > pt ? (b-pb)*100/(t-pt) : 0 )); pb=$b pt=$t
   w=$(ls -td /tmp/mpgw-soak.* 2>/dev/null | head -1)
   st() { sed -e 's/mode=[a-z]* //' -e 's/open_failed=[0-9]* //;s/died_[a-z]*=[0-9]* //g;s/stalled=[0-9]* //' "$w/$1.status" 2>/dev/null; }
-  echo "$(( $(date +%s) - t0 )) $mach $gq $sq$out | $(st burst) | $(st hold) | $(st udp)"
+  echo "$(( $(date +%s) - t0 )) $(date +%T) $mach $gq $sq [$cl ]$out | $(st burst) | $(st hold) | $(st udp)"
   sleep 1
 done
