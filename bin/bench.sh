@@ -36,8 +36,8 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
                  mpgw-tfo: TCP Fast Open with net.ipv4.tcp_fastopen = 3 on router B; these two only differ
                  in how a flow starts, so only setup, roundtrips, ttfb, share and udp-start measure them
-                 (mpgw-pool also has gateway.udp.pool-size = 64, room for a page load's burst; udp-start runs kernel = plain routing, mpgw
-                 and mpgw-pool only);
+                 (mpgw-pool also has gateway.udp.pool-size = 64, room for a page load's burst; udp-start runs kernel = plain
+                 routing, mpgw, mpgw-pool and ss only);
                  mpgw-tls: TLS 1.3 between the routers, pinned keys made for the run; mpgw-tls-pool: the
                  same with the pool (like mpgw-pool, only measured where a flow's start matters);
                  mpgw-base: mpgw as built in the checkout MPGW_BASE names, e.g. the commit before a change
@@ -588,14 +588,15 @@ bench_udp_start() {
   testbed 2 20mbit "$rtt_delay"
   local stack i vals burst answered pids
   for stack in ${stacks//,/ }; do
-    case $stack in kernel|mpgw|mpgw-pool) ;; *) continue ;; esac
+    case $stack in kernel|mpgw|mpgw-pool|ss) ;; *) continue ;; esac
     stack_udp=1 start_stack "$stack"
     start "$NS_DST" dnsmasq dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
       --bind-interfaces --listen-address="$DST_IP" --user=root --pid-file= --cache-size=0 --dns-forward-max=1000 \
       --address=/bench.test/192.0.2.1
     for _ in $(seq 100); do [ -n "$(in_ns "$NS_DST" ss -Hlun "sport = :53")" ] && break; sleep 0.1; done
     if [ "$stack" != kernel ]; then
-      for _ in $(seq 100); do [ -n "$(in_ns "$NS_GW" ss -Hlun "sport = :12346")" ] && break; sleep 0.1; done
+      local uport=12346; [ "$stack" = ss ] && uport=12345  # ss-redir -u: TCP and UDP on one port
+      for _ in $(seq 100); do [ -n "$(in_ns "$NS_GW" ss -Hlun "sport = :$uport")" ] && break; sleep 0.1; done
     fi
     for (( i = 1; i <= 20; i++ )); do dig_ms "w$i.bench.test" >/dev/null; done  # warm-up: code, ARP, pool
     sleep 2  # the pool refills
