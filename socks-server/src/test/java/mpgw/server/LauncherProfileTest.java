@@ -43,7 +43,7 @@ class LauncherProfileTest {
         Path config = write("server.conf", "server { listen = [\"127.0.0.1:1080\"] }\n");
         LauncherProfile profile = LauncherProfile.of("server", config, Map.of());
         assertTrue(profile.options().contains("-XX:+UseSerialGC"), profile.options().toString());
-        assertEquals(32L << 20, profile.bytes("-XX:MaxDirectMemorySize="));
+        assertEquals(64L << 20, profile.bytes("-XX:MaxDirectMemorySize="));
         assertEquals("2", profile.mallocArenaMax());
 
         LauncherProfile big = LauncherProfile.of("server", config, Map.of("MPGW_MEMORY_OPTS", "-Xmx2g",
