@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -22,11 +23,32 @@ record LauncherProfile(String mallocArenaMax, List<String> options) {
         return Path.of(System.getProperty("user.dir")).getParent();
     }
 
-    /** {@code bin/mpgw DAEMON --config CONFIG} with {@code env} added to this process's environment. */
+    /**
+     * {@code bin/mpgw DAEMON --config CONFIG} with {@code env} added to this process's environment. The launcher runs
+     * from a copy laid out as a distribution (bin/mpgw beside an empty lib/): in a fresh checkout's {@code mvn
+     * verify} the module's target/lib does not exist yet when its tests run, and the launcher refuses an unbuilt
+     * tree before it computes the options.
+     */
     static LauncherProfile of(String daemon, Path config, Map<String, String> env) throws IOException,
             InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("bash", repo().resolve("bin/mpgw").toString(), daemon, "--config",
-                config.toString()).redirectErrorStream(true);
+        Path dist = Files.createTempDirectory("mpgw-launcher");
+        try {
+            Files.createDirectories(dist.resolve("bin"));
+            Files.createDirectories(dist.resolve("lib"));
+            Files.copy(repo().resolve("bin/mpgw"), dist.resolve("bin/mpgw"));
+            return run(dist.resolve("bin/mpgw"), daemon, config, env);
+        } finally {
+            Files.delete(dist.resolve("bin/mpgw"));
+            Files.delete(dist.resolve("bin"));
+            Files.delete(dist.resolve("lib"));
+            Files.delete(dist);
+        }
+    }
+
+    private static LauncherProfile run(Path launcher, String daemon, Path config, Map<String, String> env)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("bash", launcher.toString(), daemon, "--config", config.toString())
+                .redirectErrorStream(true);
         pb.environment().remove("MPGW_MEMORY_OPTS");
         pb.environment().remove("MALLOC_ARENA_MAX");
         pb.environment().put("JAVA", repo().resolve("bench/jvm-args.sh").toString());
