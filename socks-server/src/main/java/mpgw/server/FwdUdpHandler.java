@@ -49,7 +49,7 @@ final class FwdUdpHandler extends CommandHandler {
     public void handlerAdded(ChannelHandlerContext ctx) {
         tcp = ctx.channel();
         outbound = new UdpOutbound(context, ConnectionRecord.of(tcp));
-        var bind = UdpOutbound.bind(tcp.eventLoop(), null, new RemoteSideHandler());
+        var bind = UdpOutbound.bindNow(tcp.eventLoop(), new RemoteSideHandler()); // done here: start runs at once
         remoteSide = bind.channel();
         bind.addListener((ChannelFutureListener) f -> {
             if (!tcp.isActive()) {
@@ -96,6 +96,10 @@ final class FwdUdpHandler extends CommandHandler {
             outbound.send(remoteSide, frame.address(), frame.content());
         } else if (msg instanceof ByteBuf && !opened && tcp.isActive()) {
             earlyData.add((ByteBuf) msg);
+        } else if (msg instanceof ByteBuf && tcp.isActive()) {
+            // Bytes pipelined behind the request that the request's decoder passes on after start removed it
+            // (start runs inside the request's read): frames, so into the frame decoder.
+            ctx.pipeline().context(ServerPipeline.IDLE_CLOSE).fireChannelRead(msg);
         } else {
             ReferenceCountUtil.release(msg);
         }

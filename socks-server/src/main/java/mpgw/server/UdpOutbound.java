@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -47,15 +48,44 @@ final class UdpOutbound {
 
     /** Binds a datagram socket on {@code loop}: dual-stack {@code [::]:0} when {@code local} is null. */
     static ChannelFuture bind(EventLoop loop, InetAddress local, ChannelHandler handler) {
+        return bootstrap(loop, local, handler).bind(anyAddress(local));
+    }
+
+    private static Bootstrap bootstrap(EventLoop loop, InetAddress local, ChannelHandler handler) {
         SocketProtocolFamily family = local == null || local instanceof java.net.Inet6Address
                 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        InetSocketAddress address = new InetSocketAddress(local == null ? IPV6_ANY : local, 0);
         return new Bootstrap()
                 .group(loop)
                 .channelFactory(() -> new EpollDatagramChannel(family))
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(MAX_DATAGRAM))
-                .handler(handler)
-                .bind(address);
+                .handler(handler);
+    }
+
+    private static InetSocketAddress anyAddress(InetAddress local) {
+        return new InetSocketAddress(local == null ? IPV6_ANY : local, 0);
+    }
+
+    /**
+     * {@link #bind} without the wait: called on {@code loop}, the socket is registered and bound before this returns
+     * (the future is done). Bootstrap's own bind queues the bind as a task behind every channel the loop is reading
+     * now, so in a burst of new FWD UDP sessions (a page's DNS lookups) no session sent its first datagram until the
+     * whole burst had been read.
+     */
+    static ChannelFuture bindNow(EventLoop loop, ChannelHandler handler) {
+        ChannelFuture registered = bootstrap(loop, null, handler).register();
+        Channel channel = registered.channel();
+        if (registered.isDone()) {
+            return registered.isSuccess() ? channel.bind(anyAddress(null)) : registered;
+        }
+        ChannelPromise bound = channel.newPromise();
+        registered.addListener(r -> {
+            if (r.isSuccess()) {
+                channel.bind(anyAddress(null), bound);
+            } else {
+                bound.setFailure(r.cause());
+            }
+        });
+        return bound;
     }
 
     /** Sends {@code payload} (ownership passes here) from {@code socket} to {@code destination}. */
