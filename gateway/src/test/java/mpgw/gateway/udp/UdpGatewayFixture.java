@@ -234,6 +234,18 @@ final class UdpGatewayFixture implements AutoCloseable {
         return c == null ? 0 : c.count();
     }
 
+    /** The pool's counters, for a failure message: takes by result and replaced members by reason. */
+    String poolReport() {
+        StringBuilder b = new StringBuilder("pool:");
+        for (String name : new String[] {"mpgw.gateway.pool.takes", "mpgw.gateway.pool.replaced"}) {
+            for (Counter c : registry.find(name).counters()) {
+                b.append(' ').append(c.getId().getName().substring("mpgw.gateway.pool.".length())).append('{')
+                        .append(c.getId().getTags().get(0).getValue()).append("}=").append((long) c.count());
+            }
+        }
+        return b.append(" ready=").append((long) gauge("mpgw.gateway.pool.ready")).toString();
+    }
+
     /** How many times a timer recorded, e.g. {@code mpgw.gateway.upstream.connect} (any server). */
     long timerCount(String name) {
         return registry.find(name).timers().stream().mapToLong(Timer::count).sum();
