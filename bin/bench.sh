@@ -29,8 +29,11 @@ usage: mpgw bench [--runs N] [--seconds S] [--only LIST] [--stacks LIST] [--dela
   --runs N       runs per figure; the table shows the median (default 3)
   --seconds S    length of each throughput / request run (default 10)
   --only LIST    comma-separated subset of: aggregation,cpu,setup,roundtrips,ttfb,share,udp,memory,failover,
-                 backup,udp-start (default all; udp runs kernel = plain routing, mpgw and ss only, on the
-                 2x20 and 3x20 link sets of --topologies)
+                 backup,udp-start,warmup (default all; udp runs kernel = plain routing, mpgw and ss only, on the
+                 2x20 and 3x20 link sets of --topologies; warmup runs the mpgw stack from the distribution's
+                 jars on JDK 17, JDK 17 with an AppCDS archive, JDK 25 (BENCH_JDK25, default
+                 /usr/lib/jvm/temurin-25-jdk-amd64; left out when absent) and JDK 25 with an AOT cache,
+                 whatever --stacks says)
   --stacks LIST  comma-separated subset of: kernel,mpgw,mpgw-pool,mpgw-tfo,mpgw-base,mpgw-roles,mpgw-tls,
                  mpgw-tls-pool,ss,redsocks
                  (default kernel,mpgw,ss,redsocks; mpgw-pool: gateway.upstream.pool.size = 8;
@@ -63,7 +66,7 @@ MPGW_NO_INSTALL=1 or without apt-get, names them and stops.
 USAGE
 }
 
-runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,udp,memory,failover,backup,udp-start stacks=kernel,mpgw,ss,redsocks
+runs=3 secs=10 only=aggregation,cpu,setup,roundtrips,ttfb,share,udp,memory,failover,backup,udp-start,warmup stacks=kernel,mpgw,ss,redsocks
 idle_flows=9000 write=1 quick=0 delay= topologies=2x20,30+10,3x20 allow_dirty=0 topologies_set=0
 # Durations a --quick smoke shortens: the JIT warm-up before setup and ttfb, the failover run, the UDP cut run.
 warm=20 fail_times="6 12 20" udp_cut_times="4 10 14" singles=20  # singles: requests / lookups of ttfb, udp-start
@@ -212,7 +215,7 @@ start_stack() {
     kernel) ;;
     mpgw|mpgw-pool|mpgw-tfo|mpgw-base|mpgw-roles|mpgw-tls|mpgw-tls-pool)
       # mpgw: the defaults (no pool, no fast open); mpgw-base: the same, from the build in MPGW_BASE.
-      local server_tfo=0 mpgw_root=$root
+      local server_tfo=0 mpgw_root=${stack_root:-$root}
       [ "$1" = mpgw-base ] && mpgw_root=$MPGW_BASE
       # A base build from before the key renames (issue 13) knows the MPTCP key by its old name.
       local upstream="mptcp = required"
@@ -262,8 +265,14 @@ EOF
         cfg_note "$1" "JVM profile, $d${!profile_var+ ($profile_var)}: $("${jvm[@]}" JAVA="$root/bench/jvm-args.sh" \
           bash "$mpgw_root/bin/mpgw" "$d" --config "$work/$d.conf")"
       done
-      start "$NS_SRV" server "${jvm[@]}" bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
-      start "$NS_GW" gateway "${jvm[@]}" bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
+      # The warmup part's JVM variants (stack_jvm): JAVA and MPGW_JAVA_OPTS per daemon, @D@ = server or gateway.
+      local jvm_server=("${jvm[@]}") jvm_gateway=("${jvm[@]}")
+      if [ -n "${stack_jvm:-}" ]; then
+        # shellcheck disable=SC2206
+        jvm_server+=(${stack_jvm//@D@/server}) jvm_gateway+=(${stack_jvm//@D@/gateway})
+      fi
+      start "$NS_SRV" server "${jvm_server[@]}" bash "$mpgw_root/bin/mpgw" server --config "$work/server.conf"
+      start "$NS_GW" gateway "${jvm_gateway[@]}" bash "$mpgw_root/bin/mpgw" gateway --config "$work/gateway.conf"
       wait_port "$NS_SRV" 1080; wait_port "$NS_GW" 12345 ;;
     ss)
       # UDP relay (-u) only where the part measures UDP: ss-redir then takes the TPROXY'd datagrams on 12345.
@@ -469,7 +478,7 @@ warm_up() {
     "http://$(sink_ip "$1")/" >/dev/null 2>&1 || true
 }
 
-bench_setup() {
+setup_testbed() {
   testbed 1 none "$delay"
   local ns
   # Thousands of short connections a second: without these the ephemeral ports of one address pair run out
@@ -477,6 +486,10 @@ bench_setup() {
   for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV" "$NS_DST"; do
     in_ns "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
   done
+}
+
+bench_setup() {
+  setup_testbed
   for_runs setup_prepare setup_run
   local stack
   for stack in ${stacks//,/ }; do
@@ -889,9 +902,156 @@ bench_share() {
   done
 }
 
+# ---- 12. JIT warm-up: time to the first flow, and flows/s second by second from a cold start --------------
+# Issue 18, item 2. The mpgw stack from the distribution's jars (packaging/target/dist: class-data sharing and the
+# AOT cache take a class path of jars only) on four JVM set-ups, round by round: jdk17 (Debian's JDK, the
+# routers' JVM, as shipped), jdk17-cds (the same with a dynamic AppCDS archive of each daemon's classes, written by
+# a training run), jdk25 (the newer JDK of this machine, BENCH_JDK25) and jdk25-aot (JDK 25 with an AOT cache of
+# each daemon, JEP 483/514/515: classes loaded and linked, and method profiles, from a training run). A training run
+# is the setup part's warm-up load, after which SIGTERM makes each JVM write its archive as it exits.
+warm_secs=30
+jdk25=${BENCH_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
+WARM_VARIANTS=()
+declare -A WARM  # WARM[figure,variant]: per-round values like V
+
+# warm_jvm VARIANT [train]: the env assignments (JAVA, MPGW_JAVA_OPTS; @D@ = server or gateway) of a variant's
+# daemons, for its measured runs or its training run.
+warm_jvm() {
+  case "$1:${2:-}" in
+    jdk17:*) echo "JAVA=java" ;;
+    jdk17-cds:train) echo "JAVA=java MPGW_JAVA_OPTS=-XX:ArchiveClassesAtExit=$work/cds-@D@.jsa" ;;
+    jdk17-cds:) echo "JAVA=java MPGW_JAVA_OPTS=-XX:SharedArchiveFile=$work/cds-@D@.jsa" ;;
+    jdk25:*) echo "JAVA=$jdk25/bin/java" ;;
+    jdk25-aot:train) echo "JAVA=$jdk25/bin/java MPGW_JAVA_OPTS=-XX:AOTCacheOutput=$work/aot-@D@.aot" ;;
+    jdk25-aot:) echo "JAVA=$jdk25/bin/java MPGW_JAVA_OPTS=-XX:AOTCache=$work/aot-@D@.aot" ;;
+  esac
+}
+
+# The distribution, rebuilt when the modules' classes are newer than its jars (a figure must be the checkout's).
+warm_dist() {
+  dist=$(ls -d "$root"/packaging/target/dist/mpgw-*/ 2>/dev/null | head -1)
+  if [ -z "$dist" ] || [ -n "$(find "$root"/{common,gateway,socks-server,jni}/target/classes -newer \
+      "$dist/lib/$(basename "$(ls "$dist"/lib/mpgw-gateway-*.jar 2>/dev/null | head -1)")" -type f 2>/dev/null \
+      | head -1)" ]; then
+    log "warmup: building the distribution (mvn -q -DskipTests package)"
+    (cd "$root" && mvn -B -ntp -q -DskipTests package) >&2 || { echo "bench: build failed" >&2; exit 2; }
+    dist=$(ls -d "$root"/packaging/target/dist/mpgw-*/ | head -1)
+  fi
+  dist=${dist%/}
+}
+
+# warm_train VARIANT: the training run of a variant that has one; the variant is dropped if it wrote no archive.
+warm_train() {
+  local v=$1 jvm pid d
+  jvm=$(warm_jvm "$v" train)
+  [[ "$jvm" == *Output=* || "$jvm" == *AtExit=* ]] || return 0
+  start_nginx mpgw
+  stack_root=$dist stack_jvm=$jvm start_stack mpgw
+  warm_up mpgw "$warm"
+  # The JVMs write the archive as they exit (JDK 25 assembles its cache in a child JVM): up to 2 min each.
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
+  stop_stack
+  for d in server gateway; do
+    local f; f=$(sed -nE 's/.*=([^ ]*@D@[^ ]*).*/\1/p' <<<"$jvm"); f=${f//@D@/$d}
+    if ! [ -s "$f" ]; then
+      log "warmup $v: the training run wrote no $f; variant left out (logs: $work/$d.log)"
+      tail -n 5 "$work/$d.log" >&2 || true
+      return 1
+    fi
+    log "warmup $v: $d archive $(( $(stat -c %s "$f") / 1048576 )) MiB"
+  done
+}
+
+# warm_run VARIANT ROUND: a cold start, then warm_secs one-second wrk runs back to back.
+warm_run() {
+  local v=$1 i=$2 t0 t1 k rps requests total=0 vals="" u0 s0 u1 s1 first
+  start_nginx mpgw
+  stack_root=$dist stack_jvm=$(warm_jvm "$v") start_stack mpgw
+  # Time 0 is the socks-server's launch (/proc start time, 10 ms ticks; the gateway follows within ms): the
+  # rule install of start_stack is inside the figure, the same for every variant.
+  t0=$(python3 -c "
+import os
+btime = next(int(l.split()[1]) for l in open('/proc/stat') if l.startswith('btime'))
+ticks = int(open('/proc/${PIDS[-2]}/stat').read().rsplit(')', 1)[1].split()[19])
+print(btime + ticks / os.sysconf('SC_CLK_TCK'))")
+  for _ in $(seq 1500); do  # 30 s at most
+    in_ns "$NS_CLIENT" curl -s -m 2 -o /dev/null "http://$DST_IP/" && break
+    sleep 0.02
+  done
+  t1=$(date +%s.%N)
+  first=$(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')")
+  read -r u0 s0 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+  for (( k = 1; k <= warm_secs; k++ )); do
+    in_ns "$NS_CLIENT" timeout 20 wrk -t 2 -c 32 -d 1s --latency -H 'Connection: close' "http://$DST_IP/" \
+      >"$work/wrk.txt" 2>&1 || true
+    read -r rps _ _ requests _ _ < <(tool wrk "$work/wrk.txt" || echo "- - - 0 - 0")
+    vals+=" $rps" total=$(( total + requests ))
+  done
+  read -r u1 s1 < <(tool cpu --split --ns "$NS_GW" --ns "$NS_SRV" --exclude wrk --exclude nginx)
+  stop_stack
+  local fig
+  fig=$(python3 - "$vals" "$first" "$u0" "$u1" "$total" <<'PY'
+import statistics, sys
+vals = [float(x) if x != "-" else 0.0 for x in sys.argv[1].split()]
+first, u0, u1, total = sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+mean = lambda a, b: f"{statistics.mean(vals[a - 1:b]):.0f}" if len(vals) >= b else "n/a"  # --quick: 5 s
+steady = statistics.median(vals[-10:]) if len(vals) >= 10 else statistics.median(vals)
+t90 = next((k + 1 for k, v in enumerate(vals) if v >= 0.9 * steady), len(vals))
+cpu = f"{(u1 - u0) * 1e6 / total:.0f}" if total else "-"
+print(first, mean(1, 5), mean(6, 10), mean(11, 20), mean(21, 30), t90, cpu)
+PY
+)
+  local names=(first w1 w2 w3 w4 t90 user) n=0 x
+  for x in $fig; do WARM[${names[$n]},$v]+=" $x"; n=$(( n + 1 )); done
+  log "warmup $v run $i: first flow after $first ms; flows/s by second:$vals; user CPU per flow ${fig##* } µs"
+}
+
+bench_warmup() {
+  [ "$quick" = 1 ] && warm_secs=5
+  warm_dist
+  setup_testbed
+  local v i x
+  for v in jdk17 jdk17-cds jdk25 jdk25-aot; do
+    if [[ $v == jdk25* ]] && ! [ -x "$jdk25/bin/java" ]; then
+      log "warmup: no JDK 25 at $jdk25 (BENCH_JDK25): $v left out"; continue
+    fi
+    warm_train "$v" && WARM_VARIANTS+=("$v")
+  done
+  for (( i = 1; i <= runs; i++ )); do
+    for v in "${WARM_VARIANTS[@]}"; do warm_run "$v" "$i"; done
+  done
+  for v in "${WARM_VARIANTS[@]}"; do
+    for x in first w1 w2 w3 w4 t90 user; do
+      if [[ "${WARM[$x,$v]:-}" == *n/a* ]]; then WARM[$x,$v]="n/a (--quick)"; continue; fi
+      WARM[$x,$v]=$(median_of "${WARM[$x,$v]:-}" 0)
+    done
+    cfg_note "warmup-$v" "daemons from $dist (jars), $(warm_jvm "$v" | sed "s|$work|\$WORK|g")"
+    local t; t=$(warm_jvm "$v" train)
+    [[ "$t" == *Output=* || "$t" == *AtExit=* ]] && cfg_note "warmup-$v" "training run: $t, the setup part's warm-up load ($warm s), SIGTERM"
+  done
+}
+
+# The warm-up part's own table: one row per JVM set-up.
+warm_table() {
+  [ "${#WARM_VARIANTS[@]}" -gt 0 ] || return 0
+  echo
+  echo "JIT warm-up (part warmup): the mpgw stack started cold, then ${warm_secs} one-second wrk runs back to back"
+  echo "(wrk -t 2 -c 32, Connection: close, one unshaped link); medians of $runs round(s), variants interleaved."
+  echo
+  echo "| JVM | launch to first proxied flow, ms | flows/s, s 1-5 | s 6-10 | s 11-20 | s 21-30 | first second at >= 90 % of s 21-30 | user CPU per flow over the ${warm_secs} s, µs (both routers) |"
+  echo "|---|---|---|---|---|---|---|---|"
+  local v
+  for v in "${WARM_VARIANTS[@]}"; do
+    echo "| $v | ${WARM[first,$v]} | ${WARM[w1,$v]} | ${WARM[w2,$v]} | ${WARM[w3,$v]} | ${WARM[w4,$v]} | ${WARM[t90,$v]} | ${WARM[user,$v]} |"
+  done
+}
+
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 log "work dir $work; stacks $stacks; runs $runs x ${secs}s"
-for part in aggregation cpu setup roundtrips ttfb share udp memory failover backup udp-start; do
+for part in aggregation cpu setup roundtrips ttfb share udp memory failover backup udp-start warmup; do
   if has "$only" "$part"; then log "== $part"; "bench_${part//-/_}"; fi
 done
 
@@ -1001,7 +1161,7 @@ configs() {
   done
   echo '```'
 }
-out=$(table; configs)
+out=$(table; warm_table; configs)
 echo "$out"
 if [ "$quick" = 1 ]; then
   # The smoke's one check: every run produced its number. Figures are not judged here.
