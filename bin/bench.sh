@@ -904,11 +904,11 @@ bench_share() {
 
 # ---- 12. JIT warm-up: time to the first flow, and flows/s second by second from a cold start --------------
 # Issue 18, item 2. The mpgw stack from the distribution's jars (packaging/target/dist: class-data sharing and the
-# AOT cache take a class path of jars only) on four JVM set-ups, round by round: jdk17 (Debian's JDK, the
-# routers' JVM, as shipped), jdk17-cds (the same with a dynamic AppCDS archive of each daemon's classes, written by
-# a training run), jdk25 (the newer JDK of this machine, BENCH_JDK25) and jdk25-aot (JDK 25 with an AOT cache of
-# each daemon, JEP 483/514/515: classes loaded and linked, and method profiles, from a training run). A training run
-# is the setup part's warm-up load, after which SIGTERM makes each JVM write its archive as it exits.
+# AOT cache take a class path of jars only) on four JVM set-ups, round by round: jdk17 (Debian's JDK, the routers'
+# JVM, without class-data sharing), jdk17-cds (the same with bin/mpgw's class-data sharing: a static AppCDS archive
+# per daemon, made from the class list its first start recorded), jdk25 (the newer JDK of this machine,
+# BENCH_JDK25) and jdk25-aot (JDK 25 with an AOT cache per daemon, JEP 483/514/515: classes loaded and linked, and
+# method profiles, written as the JVM of a training run exits). A training run is the setup part's warm-up load.
 warm_secs=30
 jdk25=${BENCH_JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 WARM_VARIANTS=()
@@ -918,12 +918,11 @@ declare -A WARM  # WARM[figure,variant]: per-round values like V
 # daemons, for its measured runs or its training run.
 warm_jvm() {
   case "$1:${2:-}" in
-    jdk17:*) echo "JAVA=java" ;;
-    jdk17-cds:train) echo "JAVA=java MPGW_JAVA_OPTS=-XX:ArchiveClassesAtExit=$work/cds-@D@.jsa" ;;
-    jdk17-cds:) echo "JAVA=java MPGW_JAVA_OPTS=-XX:SharedArchiveFile=$work/cds-@D@.jsa" ;;
-    jdk25:*) echo "JAVA=$jdk25/bin/java" ;;
-    jdk25-aot:train) echo "JAVA=$jdk25/bin/java MPGW_JAVA_OPTS=-XX:AOTCacheOutput=$work/aot-@D@.aot" ;;
-    jdk25-aot:) echo "JAVA=$jdk25/bin/java MPGW_JAVA_OPTS=-XX:AOTCache=$work/aot-@D@.aot" ;;
+    jdk17:*) echo "JAVA=java MPGW_CDS=off" ;;
+    jdk17-cds:*) echo "JAVA=java MPGW_CDS_DIR=$work/cds" ;;  # the launcher's own (bin/mpgw cds_opts)
+    jdk25:*) echo "JAVA=$jdk25/bin/java MPGW_CDS=off" ;;
+    jdk25-aot:train) echo "JAVA=$jdk25/bin/java MPGW_CDS=off MPGW_JAVA_OPTS=-XX:AOTCacheOutput=$work/aot-@D@.aot" ;;
+    jdk25-aot:) echo "JAVA=$jdk25/bin/java MPGW_CDS=off MPGW_JAVA_OPTS=-XX:AOTCache=$work/aot-@D@.aot" ;;
   esac
 }
 
@@ -941,10 +940,28 @@ warm_dist() {
 }
 
 # warm_train VARIANT: the training run of a variant that has one; the variant is dropped if it wrote no archive.
+# jdk17-cds is the launcher's class-data sharing as a router gets it: the first start records the class list
+# (here under the warm-up load), the second makes the archive before it starts the JVM.
 warm_train() {
   local v=$1 jvm pid d
   jvm=$(warm_jvm "$v" train)
-  [[ "$jvm" == *Output=* || "$jvm" == *AtExit=* ]] || return 0
+  if [ "$v" = jdk17-cds ]; then
+    mkdir -p "$work/cds"
+    start_nginx mpgw
+    stack_root=$dist stack_jvm=$jvm start_stack mpgw
+    warm_up mpgw "$warm"
+    stop_stack
+    stack_root=$dist stack_jvm=$jvm start_stack mpgw
+    stop_stack
+    for d in socks-server gateway; do
+      if ! ls "$work/cds/$d"-*.jsa >/dev/null 2>&1; then
+        log "warmup $v: the launcher made no archive for $d in $work/cds; variant left out"; return 1
+      fi
+      log "warmup $v: $d archive $(( $(stat -c %s "$work/cds/$d"-*.jsa) / 1048576 )) MiB"
+    done
+    return 0
+  fi
+  [[ "$jvm" == *Output=* ]] || return 0
   start_nginx mpgw
   stack_root=$dist stack_jvm=$jvm start_stack mpgw
   warm_up mpgw "$warm"
@@ -1030,7 +1047,8 @@ bench_warmup() {
     done
     cfg_note "warmup-$v" "daemons from $dist (jars), $(warm_jvm "$v" | sed "s|$work|\$WORK|g")"
     local t; t=$(warm_jvm "$v" train)
-    [[ "$t" == *Output=* || "$t" == *AtExit=* ]] && cfg_note "warmup-$v" "training run: $t, the setup part's warm-up load ($warm s), SIGTERM"
+    [[ "$t" == *Output=* ]] && cfg_note "warmup-$v" "training run: $t, the setup part's warm-up load ($warm s), SIGTERM"
+    [ "$v" != jdk17-cds ] || cfg_note "warmup-$v" "training: a start under the setup part's warm-up load ($warm s) records the class lists, a second start makes the archives (bin/mpgw)"
   done
 }
 
