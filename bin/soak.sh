@@ -200,6 +200,18 @@ jit_quiet() {
   log "$1: JIT quiet after $(( $(date +%s) - t0 )) s (compiler threads in the last 3 s: gateway $g %, server $s % of a core)"
 }
 listen_overflows() { in_ns "$1" nstat -asz TcpExtListenOverflows | awk '$1 == "TcpExtListenOverflows" { print $2 }'; }
+# What the kernel did to connections that never reached a daemon or were reset, per namespace: the counters below,
+# as absolute values (tcp_counters NS >FILE), and their growth between two such files (tcp_counters_grown A B),
+# printed after the load (from the baseline on). Read-only; not a criterion. (A soak5 run reset 1,637 held flows that neither daemon ever
+# accepted, with TcpExtListenOverflows +0: these say which path the kernel took.)
+TCP_COUNTERS="TcpExtListenOverflows TcpExtListenDrops TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies
+  TcpExtSyncookiesSent TcpExtSyncookiesRecv TcpExtSyncookiesFailed TcpExtTCPAbortOnData TcpExtTCPAbortOnClose
+  TcpExtTCPAbortOnTimeout TcpExtTCPAbortOnMemory TcpExtTCPBacklogDrop TcpExtTCPTimeouts TcpExtTCPSynRetrans
+  TcpExtTCPMemoryPressures TcpExtEmbryonicRsts TcpAttemptFails TcpEstabResets TcpOutRsts TcpRetransSegs"
+tcp_counters() { in_ns "$1" nstat -asz $TCP_COUNTERS 2>/dev/null | awk '$1 !~ /^#/ { print $1, $2 }'; }
+tcp_counters_grown() {
+  awk 'NR == FNR { a[$1] = $2; next } $2 - a[$1] > 0 { printf "%s +%d ", $1, $2 - a[$1] } END { print "" }' "$1" "$2"
+}
 wait_gone() { for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done; return 1; }
 
 cat >"$work/server.conf" <<EOF
@@ -297,6 +309,7 @@ done
 warm="$warm_rounds rounds of 5 s in $(( $(date +%s) - warm_t0 )) s, the last: $warm; JIT gateway $jit_gw %, server $jit_srv %"
 settle "the warm-up" $((idle_gw_fds + 64)) $((idle_srv_fds + 64))
 base_gw_fds=$(fds "$gateway_pid") base_srv_fds=$(fds "$server_pid")
+for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do tcp_counters "$ns" >"$work/counters0.$ns"; done
 log "baseline descriptors: gateway $base_gw_fds, server $base_srv_fds (before the warm-up: $idle_gw_fds, $idle_srv_fds)"
 sampler 9>&- & sampler_pid=$!; PIDS+=("$sampler_pid")
 
@@ -356,6 +369,7 @@ for _ in $(seq 90); do
   sleep 1
 done
 ovf_gw=$(( $(listen_overflows "$NS_GW") - ovf0_gw )) ovf_srv=$(( $(listen_overflows "$NS_SRV") - ovf0_srv ))
+for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do tcp_counters "$ns" >"$work/counters1.$ns"; done
 kill "$sampler_pid" 2>/dev/null || true
 for ns in "$NS_GW" "$NS_SRV"; do in_ns "$ns" nft delete table inet mpgwsoak; done
 
@@ -370,6 +384,9 @@ echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed skipp
 echo "udp:        $udp_line"
 echo "descriptors gateway $base_gw_fds -> $gw_after, server $base_srv_fds -> $srv_after"
 echo "RSS MiB (gateway,server) after $rss_mark_at s: $rss_mark, at the end: $rss_end"
+for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do
+  echo "kernel TCP counters grown in $ns during the load: $(tcp_counters_grown "$work/counters0.$ns" "$work/counters1.$ns")"
+done
 # Descriptors running out shows in the criteria as skipped or dead flows; this names it as the cause.
 echo "'Too many open files' in the logs: gateway $(grep -c 'Too many open files' "$work/gateway.log"), server $(grep -c 'Too many open files' "$work/server.log")"
 opened=$(kv opened "$hold_line") died=$(kv died "$hold_line")
