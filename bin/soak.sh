@@ -209,6 +209,9 @@ TCP_COUNTERS="TcpExtListenOverflows TcpExtListenDrops TcpExtTCPReqQFullDrop TcpE
   TcpExtTCPAbortOnTimeout TcpExtTCPAbortOnMemory TcpExtTCPBacklogDrop TcpExtTCPTimeouts TcpExtTCPSynRetrans
   TcpExtTCPMemoryPressures TcpExtEmbryonicRsts TcpAttemptFails TcpEstabResets TcpOutRsts TcpRetransSegs"
 tcp_counters() { in_ns "$1" nstat -asz $TCP_COUNTERS 2>/dev/null | awk '$1 !~ /^#/ { print $1, $2 }'; }
+# machine_ticks: busy and total CPU ticks of the whole machine (all CPUs, /proc/stat), for the load's CPU line: a
+# soak on a machine that other work saturates judges the daemons on the share of a core they got (docs/testing.md).
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
 tcp_counters_grown() {
   awk 'NR == FNR { a[$1] = $2; next } $2 - a[$1] > 0 { printf "%s +%d ", $1, $2 - a[$1] } END { print "" }' "$1" "$2"
 }
@@ -310,6 +313,7 @@ warm="$warm_rounds rounds of 5 s in $(( $(date +%s) - warm_t0 )) s, the last: $w
 settle "the warm-up" $((idle_gw_fds + 64)) $((idle_srv_fds + 64))
 base_gw_fds=$(fds "$gateway_pid") base_srv_fds=$(fds "$server_pid")
 for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do tcp_counters "$ns" >"$work/counters0.$ns"; done
+read -r mbusy0 mtotal0 < <(machine_ticks); gcpu0=$(cpu_ticks "$gateway_pid") scpu0=$(cpu_ticks "$server_pid")
 log "baseline descriptors: gateway $base_gw_fds, server $base_srv_fds (before the warm-up: $idle_gw_fds, $idle_srv_fds)"
 sampler 9>&- & sampler_pid=$!; PIDS+=("$sampler_pid")
 
@@ -370,6 +374,10 @@ for _ in $(seq 90); do
 done
 ovf_gw=$(( $(listen_overflows "$NS_GW") - ovf0_gw )) ovf_srv=$(( $(listen_overflows "$NS_SRV") - ovf0_srv ))
 for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do tcp_counters "$ns" >"$work/counters1.$ns"; done
+read -r mbusy1 mtotal1 < <(machine_ticks); gcpu1=$(cpu_ticks "$gateway_pid") scpu1=$(cpu_ticks "$server_pid")
+ncpu=$(getconf _NPROCESSORS_ONLN) mtot=$(( mtotal1 - mtotal0 > 0 ? mtotal1 - mtotal0 : 1 ))
+# % of the machine busy, and each daemon's % of one core, from the baseline to the descriptor check after the load
+cpu_line="machine $(( (mbusy1 - mbusy0) * 100 / mtot )) % busy ($ncpu CPUs); gateway $(( (gcpu1 - gcpu0) * 100 * ncpu / mtot )) %, server $(( (scpu1 - scpu0) * 100 * ncpu / mtot )) % of a core; everything else (load generators, sampler, other work on the machine) $(( ((mbusy1 - mbusy0) - (gcpu1 - gcpu0) - (scpu1 - scpu0)) * 100 * ncpu / mtot )) % of a core"
 kill "$sampler_pid" 2>/dev/null || true
 for ns in "$NS_GW" "$NS_SRV"; do in_ns "$ns" nft delete table inet mpgwsoak; done
 
@@ -383,6 +391,7 @@ echo "held flows: $hold_line"
 echo "bursts:     started=$burst_started ok=$burst_ok failed=$burst_failed skipped=$burst_skipped (not started: $burst_inflight in flight)"
 echo "udp:        $udp_line"
 echo "descriptors gateway $base_gw_fds -> $gw_after, server $base_srv_fds -> $srv_after"
+echo "CPU:        $cpu_line"
 echo "RSS MiB (gateway,server) after $rss_mark_at s: $rss_mark, at the end: $rss_end"
 for ns in "$NS_CLIENT" "$NS_GW" "$NS_SRV"; do
   echo "kernel TCP counters grown in $ns during the load: $(tcp_counters_grown "$work/counters0.$ns" "$work/counters1.$ns")"
