@@ -9,8 +9,8 @@
 #     at most 60 s), and after the held flows' ramp (with the UDP sessions and pings running) until they are quiet
 #     again for 3 s (at most 60 s). Measured: with a 5 s warm-up the C2 thread took 16-38 % of a core per daemon
 #     through the first burst (0-3 % in later ones). The bursts still lag on a machine that other work saturates:
-#     1,000 flows/s need each daemon at ~70-80 % of a core (docs/testing.md, "Burst 1" and "The held closes
-#     explained"); the CPU line after the load says what share they got.
+#     1,000 flows/s took the gateway about 30-60 % of a core once compiled (docs/testing.md, "Burst 1" and "The held
+#     closes explained"); the CPU line after the load says what share the daemons got.
 #   load (--duration): as many held flows as the descriptor limit allows (each pings once open, then every 10 s), bursts of
 #     --rate new flows/s (10 s of every 30 s), --udp-sessions UDP sessions (one datagram/s each), while link 2
 #     flaps (down 5 s every 30 s) and link 3 is blackholed (nft drop on both routers, carrier up).
