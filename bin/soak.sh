@@ -203,8 +203,8 @@ jit_quiet() {
 listen_overflows() { in_ns "$1" nstat -asz TcpExtListenOverflows | awk '$1 == "TcpExtListenOverflows" { print $2 }'; }
 # What the kernel did to connections that never reached a daemon or were reset, per namespace: the counters below,
 # as absolute values (tcp_counters NS >FILE), and their growth between two such files (tcp_counters_grown A B),
-# printed after the load (from the baseline on). Read-only; not a criterion. (A soak5 run reset 1,637 held flows that neither daemon ever
-# accepted, with TcpExtListenOverflows +0: these say which path the kernel took.)
+# printed after the load (from the baseline on). Read-only; not a criterion: it says whether the kernel (listen
+# overflows or drops, syncookies, aborts) or a starved daemon lost flows.
 TCP_COUNTERS="TcpExtListenOverflows TcpExtListenDrops TcpExtTCPReqQFullDrop TcpExtTCPReqQFullDoCookies
   TcpExtSyncookiesSent TcpExtSyncookiesRecv TcpExtSyncookiesFailed TcpExtTCPAbortOnData TcpExtTCPAbortOnClose
   TcpExtTCPAbortOnTimeout TcpExtTCPAbortOnMemory TcpExtTCPBacklogDrop TcpExtTCPTimeouts TcpExtTCPSynRetrans
