@@ -254,4 +254,66 @@ class RelayTest {
             proxy.close().sync();
         }
     }
+
+    /**
+     * The client's FIN arrives while the relay has stopped reading it (auto-read off: the target's side is above
+     * its high water mark). Once the target drains, the FIN must reach it at once: with epoll, an EOF that comes
+     * while a channel is not reading is noticed only if something reads again.
+     */
+    @Test
+    void aFinThatArrivesWhileTheClientSideIsHeldBackReachesTheTargetOnceItDrains() throws Exception {
+        try (ServerSocket target = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            target.setSoTimeout(10_000); // accept() is bounded: a relay that never connects fails the test
+            AtomicReference<Channel> upstream = new AtomicReference<>();
+            CompletableFuture<RelayStats> ended = new CompletableFuture<>();
+            Channel proxy = proxyTo((InetSocketAddress) target.getLocalSocketAddress(), upstream, ended);
+            try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) proxy.localAddress()).getPort());
+                 Socket served = target.accept()) {
+                served.setSoTimeout(10_000);
+                client.setSoTimeout(10_000);
+                // More than the socket buffers and the water marks hold, written on another thread (bounded to
+                // 10 s): the target does not read yet, so the relay stops reading the client.
+                byte[] request = new byte[24 << 20];
+                new Random(5).nextBytes(request);
+                CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+                    try {
+                        client.getOutputStream().write(request);
+                        client.shutdownOutput(); // the FIN, queued behind what the relay has not read
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while ((upstream.get() == null || upstream.get().isWritable()) && System.nanoTime() < deadline) {
+                    Thread.sleep(10); // until the target's side is full: the relay stopped reading the client
+                }
+                assertTrue(!upstream.get().isWritable(), "the target's side never filled");
+                Thread.sleep(300); // the client's last bytes and its FIN reach the proxy's socket meanwhile
+                // Now the target reads it all; the relay's EOF must follow the last byte.
+                java.io.InputStream in = served.getInputStream();
+                byte[] got = new byte[request.length];
+                int n = 0;
+                while (n < got.length) {
+                    int r = in.read(got, n, got.length - n);
+                    assertTrue(r > 0, "EOF after " + n + " of " + request.length + " bytes");
+                    n += r;
+                }
+                assertArrayEquals(request, got);
+                long start = System.nanoTime();
+                served.setSoTimeout(2_000);
+                try {
+                    assertEquals(-1, in.read(), "bytes after the client's FIN");
+                } catch (java.net.SocketTimeoutException e) {
+                    throw new AssertionError("the client's FIN was not passed on within 2 s of the last byte", e);
+                }
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                assertTrue(millis < 1_000, "the FIN came " + millis + " ms after the last byte");
+                writer.get(10, TimeUnit.SECONDS);
+                served.shutdownOutput();
+                assertEquals(-1, client.getInputStream().read());
+            }
+            ended.get(5, TimeUnit.SECONDS);
+            proxy.close().sync();
+        }
+    }
 }
