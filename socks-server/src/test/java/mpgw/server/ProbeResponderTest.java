@@ -122,8 +122,9 @@ class ProbeResponderTest {
     }
 
     /**
-     * Of a burst of authenticated connections, only the first has its subflows read on a schedule (four timers and
-     * MPTCP_INFO reads each), and the next second's first one again; all of them are listed for a probe's refresh.
+     * Of a burst of authenticated connections, only the first from each source address (each router A) has its
+     * subflows read on a schedule (four timers and MPTCP_INFO reads each), and the next second's first one again;
+     * all of them are listed for a probe's refresh.
      */
     @Test
     void oneConnectionPerSecondIsLearnedFrom() throws Exception {
@@ -144,21 +145,26 @@ class ProbeResponderTest {
                         protected void initChannel(Channel ch) {
                         }
                     });
+            InetSocketAddress otherRouterA = new InetSocketAddress(InetAddress.getByName("127.0.0.3"), 0);
             for (int i = 0; i < 20; i++) {
                 clients.add(b.connect(listener.localAddress()).sync().channel());
+                if (i % 4 == 0) {
+                    clients.add(b.connect(listener.localAddress(), otherRouterA).sync().channel());
+                }
             }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (peers.connectionsLearnedFrom() < 1 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            assertEquals(1, peers.connectionsLearnedFrom(), "a burst of 20 connections within a second");
-            Thread.sleep(TlsPeerAddresses.LEARN_EVERY.toMillis() + 100);
-            clients.add(b.connect(listener.localAddress()).sync().channel());
-            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             while (peers.connectionsLearnedFrom() < 2 && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
-            assertEquals(2, peers.connectionsLearnedFrom(), "the first connection of the next second");
+            Thread.sleep(100);
+            assertEquals(2, peers.connectionsLearnedFrom(), "a burst of 20 + 5 connections from 2 sources in a second");
+            Thread.sleep(TlsPeerAddresses.LEARN_EVERY.toMillis() + 100);
+            clients.add(b.connect(listener.localAddress()).sync().channel());
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (peers.connectionsLearnedFrom() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(3, peers.connectionsLearnedFrom(), "the first connection of the next second");
             for (Channel c : clients) {
                 c.close().sync();
             }
