@@ -19,19 +19,41 @@ public final class Fingerprint {
     private static final String PREFIX = "sha256:";
     private static final int HEX_DIGITS = 64;
 
+    /** See {@link #of(X509Certificate)}. */
+    private static volatile Memo last;
+
     private final byte[] sha256;
+    /** {@link #toString()}, made on first use (a benign race: any thread computes the same string). */
+    private String text;
 
     private Fingerprint(byte[] sha256) {
         this.sha256 = sha256;
     }
 
-    /** The fingerprint of {@code certificate}. */
+    /**
+     * The fingerprint of {@code certificate}. The last certificate's fingerprint is kept: every handshake
+     * fingerprints the peer's certificate (the connection log names it) and a router has one or two peers, so the
+     * digest (and the JDK's provider lookup for it, most of the cost) is done once per certificate, not per
+     * connection. The memo is compared on the whole DER encoding, so it returns exactly what a fresh digest would.
+     */
     public static Fingerprint of(X509Certificate certificate) {
+        byte[] der;
         try {
-            return ofDer(certificate.getEncoded());
+            der = certificate.getEncoded();
         } catch (CertificateEncodingException e) {
             throw new IllegalArgumentException("certificate cannot be encoded: " + e.getMessage(), e);
         }
+        Memo m = last;
+        if (m != null && Arrays.equals(m.der, der)) {
+            return m.fingerprint;
+        }
+        Fingerprint f = ofDer(der);
+        last = new Memo(der, f);
+        return f;
+    }
+
+    /** A certificate's DER encoding (our own copy from getEncoded, never handed out) and its fingerprint. */
+    private record Memo(byte[] der, Fingerprint fingerprint) {
     }
 
     /** The fingerprint of a DER-encoded certificate. */
@@ -83,6 +105,11 @@ public final class Fingerprint {
     /** {@code sha256:} and 64 lowercase hex digits. */
     @Override
     public String toString() {
-        return PREFIX + HexFormat.of().formatHex(sha256);
+        String t = text;
+        if (t == null) {
+            t = PREFIX + HexFormat.of().formatHex(sha256);
+            text = t;
+        }
+        return t;
     }
 }

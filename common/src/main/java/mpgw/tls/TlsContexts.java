@@ -1,6 +1,7 @@
 package mpgw.tls;
 
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSslContextOption;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.util.List;
@@ -19,6 +20,15 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * tickets are encrypted with keys that live only as long as the server's context, so a server restarted with a
  * fingerprint removed does not resume that peer's old sessions.
  *
+ * <p><b>Key exchange.</b> With the {@code openssl} provider both ends offer and accept X25519 only
+ * ({@link #OPENSSL_GROUPS}). Netty's default for BoringSSL puts the hybrid post-quantum {@code X25519MLKEM768}
+ * first (a client then sends an ML-KEM-768 and an X25519 key share), and in a profile of the flow-setup bench
+ * (docs/BENCHMARKS.md, "CPU per new flow with TLS") ML-KEM's key generation, encapsulation and decapsulation were
+ * the largest single item of both routers' CPU per flow: 13 % of router B's event-loop time and 15 % of router
+ * A's. X25519 keeps TLS 1.3's forward secrecy against today's attackers; what it gives up is protection of
+ * recorded traffic against a future quantum computer (docs/tls.md, "Key exchange"). The {@code jdk} provider
+ * (Java 17) has no ML-KEM and offers X25519 first anyway.
+ *
  * <p>A built {@link SslContext} is thread-safe and meant to be shared by all connections of a listener or
  * upstream.
  */
@@ -28,6 +38,8 @@ public final class TlsContexts {
     static final long CLIENT_SESSION_CACHE = 256;
     /** Seconds a client offers a ticket for; the server's own ticket lifetime may be shorter. */
     static final long SESSION_TIMEOUT_SECONDS = 3600;
+    /** The key exchange groups of the {@code openssl} provider, both ends (BoringSSL's names). */
+    static final List<String> OPENSSL_GROUPS = List.of("X25519");
 
     private TlsContexts() {
     }
@@ -68,6 +80,9 @@ public final class TlsContexts {
     private static SslContextBuilder common(SslContextBuilder b, X509ExtendedTrustManager trust,
                                             TlsProvider provider, List<String> ciphers) {
         b.sslProvider(provider.netty()).protocols(TLS13).trustManager(trust);
+        if (provider == TlsProvider.OPENSSL) {
+            b.option(OpenSslContextOption.GROUPS, OPENSSL_GROUPS.toArray(String[]::new));
+        }
         if (ciphers != null) {
             b.ciphers(ciphers);
         }

@@ -52,6 +52,20 @@ class FingerprintTest {
         assertEquals("sha256:" + java.util.HexFormat.of().formatHex(digest), keys.fingerprint().toString());
     }
 
+    /** Fingerprint.of keeps the last certificate's fingerprint: alternating certificates still get their own. */
+    @Test
+    void alternatingCertificatesEachGetTheirOwnFingerprint() throws Exception {
+        KeyMaterial a = KeyGeneration.generate("a");
+        KeyMaterial b = KeyGeneration.generate("b");
+        for (KeyMaterial k : List.of(a, a, b, a, b, b, a)) {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(k.certificate().getEncoded());
+            Fingerprint f = Fingerprint.of(k.certificate());
+            assertEquals("sha256:" + java.util.HexFormat.of().formatHex(digest), f.toString(), k.certificate()
+                    .getSubjectX500Principal().getName());
+            assertEquals(Fingerprint.ofDer(k.certificate().getEncoded()), f);
+        }
+    }
+
     @Test
     void pinnedPeersParseAListAndNameTheBadEntry() {
         PinnedPeers peers = PinnedPeers.parse("server.tls.peers", List.of("sha256:" + HEX, "sha256:" + HEX.replace('e', 'a')));

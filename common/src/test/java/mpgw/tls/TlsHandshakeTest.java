@@ -207,6 +207,55 @@ class TlsHandshakeTest {
         }
     }
 
+    /**
+     * BoringSSL's ends agree on X25519, not Netty's default hybrid X25519MLKEM768 (the largest CPU item per new
+     * flow in the flow-setup profile; TlsContexts' javadoc), with the server's and the client's own contexts.
+     */
+    @Test
+    void openSslEndsAgreeOnX25519() throws Exception {
+        TlsLoopback.End s = new TlsLoopback.End();
+        TlsLoopback.End c = new TlsLoopback.End();
+        Channel server = TlsLoopback.server(group, server(TlsProvider.OPENSSL, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
+        try {
+            Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), TlsProvider.OPENSSL),
+                    server, c);
+            HandshakeResult cr = show("client", c.result());
+            assertEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
+            assertEquals(HandshakeOutcome.OK, show("server", s.result()).outcome());
+            javax.net.ssl.SSLSession session = client.pipeline().get(io.netty.handler.ssl.SslHandler.class)
+                    .engine().getSession();
+            assertEquals("X25519", ((io.netty.handler.ssl.OpenSslSession) session).getNamedGroup());
+            client.close().sync();
+        } finally {
+            server.close().sync();
+        }
+    }
+
+    /** A client that offers only the hybrid group finds none in common with the server: the server accepts X25519. */
+    @Test
+    void serverRefusesAHybridOnlyClient() throws Exception {
+        TlsLoopback.End s = new TlsLoopback.End();
+        TlsLoopback.End c = new TlsLoopback.End();
+        Channel server = TlsLoopback.server(group, server(TlsProvider.OPENSSL, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
+        try {
+            SslContext hybridOnly = io.netty.handler.ssl.SslContextBuilder.forClient()
+                    .sslProvider(io.netty.handler.ssl.SslProvider.OPENSSL)
+                    .keyManager(CLIENT.privateKey(), CLIENT.certificate())
+                    .endpointIdentificationAlgorithm(null)
+                    .protocols(TlsContexts.TLS13)
+                    .trustManager(new PinningTrustManager(pins(SERVER)))
+                    .option(io.netty.handler.ssl.OpenSslContextOption.GROUPS, new String[] {"X25519MLKEM768"})
+                    .build();
+            TlsLoopback.client(group, hybridOnly, server, c);
+            HandshakeResult sr = show("server", s.result());
+            assertNotEquals(HandshakeOutcome.OK, sr.outcome(), sr::toString);
+            HandshakeResult cr = show("client", c.result());
+            assertNotEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
+        } finally {
+            server.close().sync();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(TlsProvider.class)
     void clientRefusesAnUnpinnedServer(TlsProvider provider) throws Exception {

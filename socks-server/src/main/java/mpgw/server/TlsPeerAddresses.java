@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import mpgw.config.Addresses;
 import mpgw.jni.MptcpInfo;
 import mpgw.jni.SubflowInfo;
@@ -20,8 +21,9 @@ import mpgw.jni.SubflowInfo;
  * leave from its link addresses, which are exactly its subflows' (one per link), so the responder answers a link
  * only once a TLS peer has used it, and never a source that merely sits in {@code server.probe.allow}.
  *
- * <p>Each authenticated connection's subflows are read at its handshake and as its joins arrive (a short flow may
- * be gone before any probe asks); a probe from an address not known yet triggers a read of all open ones.
+ * <p>The subflows of one authenticated connection per {@link #LEARN_EVERY} and source address are read
+ * at its handshake and as its joins arrive (a short flow may be gone before any probe asks); the others are only
+ * listed, and a probe from an address not known yet triggers a read of all open ones.
  *
  * <p>An address is remembered for {@link #MEMORY} after it was last seen on a subflow or answered, so a link that
  * was blackholed and lost its subflows is still answered when it comes back (its probes are what tell router A
@@ -32,6 +34,8 @@ import mpgw.jni.SubflowInfo;
 final class TlsPeerAddresses {
     static final Duration MEMORY = Duration.ofHours(24);
     static final Duration REFRESH_EVERY = Duration.ofSeconds(1);
+    /** At most one authenticated connection per this and source address has its subflows read as its joins arrive. */
+    static final Duration LEARN_EVERY = Duration.ofSeconds(1);
     static final int MAX_SCANNED = 1024;
     static final int MAX_ADDRESSES = 1024;
     private static final long READ_TIMEOUT_MILLIS = 200;
@@ -40,16 +44,44 @@ final class TlsPeerAddresses {
     private final Set<Channel> authenticated = ConcurrentHashMap.newKeySet();
     private final Map<InetAddress, Long> seen = new ConcurrentHashMap<>();
     private volatile long lastRefreshNanos = System.nanoTime() - REFRESH_EVERY.toNanos();
+    /** When a connection from each source address last had its subflows read on the schedule. */
+    private final Map<InetAddress, Long> lastLearned = new ConcurrentHashMap<>();
+    /** Connections whose subflows were read on a schedule (one per {@link #LEARN_EVERY} and source); for tests. */
+    private final AtomicInteger learning = new AtomicInteger();
 
     /** A connection whose TLS handshake pinned a peer: its subflows' addresses count until it closes. */
     void authenticated(Channel ch) {
         authenticated.add(ch);
         ch.closeFuture().addListener(f -> authenticated.remove(ch));
         // A short flow may end before any probe asks: read its subflows now and as the joins arrive (each link's
-        // join follows the first subflow by about a round trip), on its own loop.
+        // join follows the first subflow by about a round trip), on its own loop. One connection per LEARN_EVERY
+        // and source address is enough: a router A's connections all come from the same link addresses (a second
+        // router A, with its own source, is learned on its own), and a probe from an address not known yet reads
+        // every open connection (knows). Reading each connection cost four timers and four MPTCP_INFO reads per
+        // flow, about 2 % of router B's event-loop CPU in the flow-setup profile with TLS (docs/BENCHMARKS.md,
+        // "CPU per new flow with TLS").
+        if (!(ch.remoteAddress() instanceof InetSocketAddress remote)) {
+            return;
+        }
+        InetAddress source = Addresses.normalize(remote.getAddress());
+        long now = System.nanoTime();
+        Long last = lastLearned.get(source);
+        if (last != null && now - last < LEARN_EVERY.toNanos()) {
+            return;
+        }
+        if (lastLearned.size() >= MAX_ADDRESSES && last == null) {
+            lastLearned.clear(); // bounded; at worst a few connections more are read once
+        }
+        lastLearned.put(source, now);
+        learning.incrementAndGet();
         for (long delay : LEARN_AFTER_MILLIS) {
             ch.eventLoop().schedule(() -> subflowSources(ch).forEach(this::remember), delay, TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** How many connections had their subflows read on a schedule since start. */
+    int connectionsLearnedFrom() {
+        return learning.get();
     }
 
     /** Whether {@code source} is (or was within {@link #MEMORY}) the address of an authenticated subflow. */

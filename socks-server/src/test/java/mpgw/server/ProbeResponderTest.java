@@ -122,6 +122,59 @@ class ProbeResponderTest {
     }
 
     /**
+     * Of a burst of authenticated connections, only the first from each source address (each router A) has its
+     * subflows read on a schedule (four timers and MPTCP_INFO reads each), and the next second's first one again;
+     * all of them are listed for a probe's refresh.
+     */
+    @Test
+    void oneConnectionPerSecondIsLearnedFrom() throws Exception {
+        TlsPeerAddresses peers = new TlsPeerAddresses();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        try {
+            Channel listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            peers.authenticated(ch);
+                        }
+                    }).bind(LOOPBACK, 0).sync().channel();
+            List<Channel> clients = new java.util.ArrayList<>();
+            Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .handler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                        }
+                    });
+            InetSocketAddress otherRouterA = new InetSocketAddress(InetAddress.getByName("127.0.0.3"), 0);
+            for (int i = 0; i < 20; i++) {
+                clients.add(b.connect(listener.localAddress()).sync().channel());
+                if (i % 4 == 0) {
+                    clients.add(b.connect(listener.localAddress(), otherRouterA).sync().channel());
+                }
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (peers.connectionsLearnedFrom() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Thread.sleep(100);
+            assertEquals(2, peers.connectionsLearnedFrom(), "a burst of 20 + 5 connections from 2 sources in a second");
+            Thread.sleep(TlsPeerAddresses.LEARN_EVERY.toMillis() + 100);
+            clients.add(b.connect(listener.localAddress()).sync().channel());
+            deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (peers.connectionsLearnedFrom() < 3 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(3, peers.connectionsLearnedFrom(), "the first connection of the next second");
+            for (Channel c : clients) {
+                c.close().sync();
+            }
+            listener.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
      * With TLS on, a source in {@code allow} is answered only once an authenticated connection came from it (router
      * A's subflow addresses), and still after that connection closed; any other allowed source is dropped.
      */
