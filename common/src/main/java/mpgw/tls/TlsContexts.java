@@ -20,8 +20,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * tickets are encrypted with keys that live only as long as the server's context, so a server restarted with a
  * fingerprint removed does not resume that peer's old sessions.
  *
- * <p><b>Key exchange.</b> With the {@code openssl} provider both ends offer and accept X25519 only
- * ({@link #OPENSSL_GROUPS}). Netty's default for BoringSSL puts the hybrid post-quantum {@code X25519MLKEM768}
+ * <p><b>Key exchange.</b> With the {@code openssl} provider both ends offer and accept X25519 only, unless the
+ * config says {@code key-exchange = hybrid} ({@link KeyExchange}). Netty's default for BoringSSL puts the hybrid post-quantum {@code X25519MLKEM768}
  * first (a client then sends an ML-KEM-768 and an X25519 key share), and in a profile of the flow-setup bench
  * (docs/BENCHMARKS.md, "CPU per new flow with TLS") ML-KEM's key generation, encapsulation and decapsulation were
  * the largest single item of both routers' CPU per flow: 13 % of router B's event-loop time and 15 % of router
@@ -38,20 +38,32 @@ public final class TlsContexts {
     static final long CLIENT_SESSION_CACHE = 256;
     /** Seconds a client offers a ticket for; the server's own ticket lifetime may be shorter. */
     static final long SESSION_TIMEOUT_SECONDS = 3600;
-    /** The key exchange groups of the {@code openssl} provider, both ends (BoringSSL's names). */
-    static final List<String> OPENSSL_GROUPS = List.of("X25519");
 
     private TlsContexts() {
     }
 
-    /** The server end: requires and pins a client certificate. */
+    /** The server end: requires and pins a client certificate; X25519 key exchange. */
     public static SslContext server(KeyMaterial own, PinnedPeers peers, TlsProvider provider) throws SSLException {
-        return server(own, new PinningTrustManager(peers), provider, null);
+        return server(own, peers, provider, KeyExchange.X25519);
     }
 
-    /** The client end: pins the server's certificate and presents its own. */
+    /** The server end with the configured key exchange. */
+    public static SslContext server(KeyMaterial own, PinnedPeers peers, TlsProvider provider, KeyExchange keyExchange)
+            throws SSLException {
+        SslContextBuilder b = SslContextBuilder.forServer(own.privateKey(), own.certificate())
+                .clientAuth(ClientAuth.REQUIRE);
+        return common(b, new PinningTrustManager(peers), provider, keyExchange, null).build();
+    }
+
+    /** The client end: pins the server's certificate and presents its own; X25519 key exchange. */
     public static SslContext client(KeyMaterial own, PinnedPeers peers, TlsProvider provider) throws SSLException {
-        return client(own, new PinningTrustManager(peers), provider, null);
+        return client(own, peers, provider, KeyExchange.X25519);
+    }
+
+    /** The client end with the configured key exchange. */
+    public static SslContext client(KeyMaterial own, PinnedPeers peers, TlsProvider provider, KeyExchange keyExchange)
+            throws SSLException {
+        return clientBuilder(own, new PinningTrustManager(peers), provider, keyExchange, null).build();
     }
 
     /**
@@ -62,26 +74,31 @@ public final class TlsContexts {
                                     List<String> ciphers) throws SSLException {
         SslContextBuilder b = SslContextBuilder.forServer(own.privateKey(), own.certificate())
                 .clientAuth(ClientAuth.REQUIRE);
-        return common(b, trust, provider, ciphers).build();
+        return common(b, trust, provider, KeyExchange.X25519, ciphers).build();
     }
 
     /** The client end with a given trust manager and optional cipher suites, as {@link #server}. */
     public static SslContext client(KeyMaterial own, X509ExtendedTrustManager trust, TlsProvider provider,
                                     List<String> ciphers) throws SSLException {
+        return clientBuilder(own, trust, provider, KeyExchange.X25519, ciphers).build();
+    }
+
+    private static SslContextBuilder clientBuilder(KeyMaterial own, X509ExtendedTrustManager trust,
+                                                   TlsProvider provider, KeyExchange keyExchange, List<String> ciphers) {
         SslContextBuilder b = SslContextBuilder.forClient()
                 .keyManager(own.privateKey(), own.certificate())
                 // Netty 4.2 checks the host name on clients by default; the pin is the server's identity.
                 .endpointIdentificationAlgorithm(null)
                 .sessionCacheSize(CLIENT_SESSION_CACHE)
                 .sessionTimeout(SESSION_TIMEOUT_SECONDS);
-        return common(b, trust, provider, ciphers).build();
+        return common(b, trust, provider, keyExchange, ciphers);
     }
 
     private static SslContextBuilder common(SslContextBuilder b, X509ExtendedTrustManager trust,
-                                            TlsProvider provider, List<String> ciphers) {
+                                            TlsProvider provider, KeyExchange keyExchange, List<String> ciphers) {
         b.sslProvider(provider.netty()).protocols(TLS13).trustManager(trust);
         if (provider == TlsProvider.OPENSSL) {
-            b.option(OpenSslContextOption.GROUPS, OPENSSL_GROUPS.toArray(String[]::new));
+            b.option(OpenSslContextOption.GROUPS, keyExchange.openSslGroups().toArray(String[]::new));
         }
         if (ciphers != null) {
             b.ciphers(ciphers);

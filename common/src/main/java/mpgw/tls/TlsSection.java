@@ -7,7 +7,7 @@ import mpgw.config.ConfigReader;
 
 /**
  * The keys both daemons' TLS blocks share ({@code server.tls}, {@code gateway.upstream.tls}): {@code enabled},
- * {@code certificate}, {@code key}, {@code peers}, {@code provider}, {@code handshake-timeout}. Read in two steps so
+ * {@code certificate}, {@code key}, {@code peers}, {@code provider}, {@code key-exchange}, {@code handshake-timeout}. Read in two steps so
  * each daemon can check its own keys in between: {@link #read} takes every key even when TLS is off (a typo does
  * not wait for the day TLS is turned on), {@link #load} loads the key files when it is on (a bad file is a config
  * error naming it). One wording for both daemons.
@@ -16,7 +16,7 @@ import mpgw.config.ConfigReader;
  *                         and SOCKS5 together (a longer value beside a lowered one is cut rather than refused)
  */
 public record TlsSection(ConfigReader block, boolean enabled, String certificate, String key, List<String> peerEntries,
-                         TlsProvider provider, Duration handshakeTimeout) {
+                         TlsProvider provider, KeyExchange keyExchange, Duration handshakeTimeout) {
 
     /** Reads and checks the shared keys of {@code block}; loads nothing. */
     public static TlsSection read(ConfigReader block, Duration socksHandshake) {
@@ -30,11 +30,20 @@ public record TlsSection(ConfigReader block, boolean enabled, String certificate
         } catch (IllegalArgumentException e) {
             throw block.error("provider", e.getMessage());
         }
+        KeyExchange keyExchange;
+        try {
+            keyExchange = KeyExchange.parse(block.string("key-exchange"));
+        } catch (IllegalArgumentException e) {
+            throw block.error("key-exchange", e.getMessage());
+        }
+        if (keyExchange == KeyExchange.HYBRID && provider == TlsProvider.JDK) {
+            throw block.error("key-exchange", "hybrid needs provider = openssl (Java 17's TLS has no ML-KEM)");
+        }
         Duration timeout = block.duration("handshake-timeout", false);
         if (timeout.compareTo(socksHandshake) > 0) {
             timeout = socksHandshake;
         }
-        return new TlsSection(block, enabled, certificate, key, peerEntries, provider, timeout);
+        return new TlsSection(block, enabled, certificate, key, peerEntries, provider, keyExchange, timeout);
     }
 
     /** This router's own key and the peers it pins, for TLS on; {@code peersKey} is the full key name for errors. */

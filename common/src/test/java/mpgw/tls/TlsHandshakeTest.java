@@ -231,6 +231,41 @@ class TlsHandshakeTest {
         }
     }
 
+    /** {@code key-exchange = hybrid} on both ends: they agree on the post-quantum hybrid. */
+    @Test
+    void hybridEndsAgreeOnX25519MlKem768() throws Exception {
+        assertEquals("X25519MLKEM768", group(KeyExchange.HYBRID, KeyExchange.HYBRID));
+    }
+
+    /** Hybrid on one end only: the other's X25519 is what they agree on, the handshake does not fail. */
+    @Test
+    void hybridAgainstX25519AgreesOnX25519() throws Exception {
+        assertEquals("X25519", group(KeyExchange.HYBRID, KeyExchange.X25519));
+        assertEquals("X25519", group(KeyExchange.X25519, KeyExchange.HYBRID));
+    }
+
+    /** The group a server with {@code serverSide} and a client with {@code clientSide} agree on (openssl). */
+    private String group(KeyExchange serverSide, KeyExchange clientSide) throws Exception {
+        TlsLoopback.End s = new TlsLoopback.End();
+        TlsLoopback.End c = new TlsLoopback.End();
+        Channel server = TlsLoopback.server(group, TlsContexts.server(SERVER, pins(CLIENT), TlsProvider.OPENSSL,
+                serverSide), TlsLoopback.TIMEOUT, s);
+        try {
+            Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), TlsProvider.OPENSSL,
+                    clientSide), server, c);
+            HandshakeResult cr = show("client", c.result());
+            assertEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
+            assertEquals(HandshakeOutcome.OK, show("server", s.result()).outcome());
+            javax.net.ssl.SSLSession session = client.pipeline().get(io.netty.handler.ssl.SslHandler.class)
+                    .engine().getSession();
+            String named = ((io.netty.handler.ssl.OpenSslSession) session).getNamedGroup();
+            client.close().sync();
+            return named;
+        } finally {
+            server.close().sync();
+        }
+    }
+
     /** A client that offers only the hybrid group finds none in common with the server: the server accepts X25519. */
     @Test
     void serverRefusesAHybridOnlyClient() throws Exception {

@@ -58,7 +58,8 @@ public final class Upstreams {
     /** The upstream TLS, or null when {@code upstream.tls} is off. */
     private static UpstreamTls tls(UpstreamTlsSettings tls, GatewayMetrics metrics) throws SSLException {
         return tls.enabled()
-                ? UpstreamTls.create(tls.own(), tls.peers(), tls.provider(), tls.handshakeTimeout(), metrics) : null;
+                ? UpstreamTls.create(tls.own(), tls.peers(), tls.provider(), tls.keyExchange(),
+                        tls.handshakeTimeout(), metrics) : null;
     }
 
     /** The warm pool on the TCP half's event loops, or none when {@code upstream.pool.size = 0}; not started. */

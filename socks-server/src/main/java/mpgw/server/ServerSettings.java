@@ -2,6 +2,7 @@ package mpgw.server;
 
 import mpgw.config.Addresses;
 import mpgw.tls.TlsSection;
+import mpgw.tls.KeyExchange;
 import mpgw.tls.KeyMaterial;
 import mpgw.tls.PinnedPeers;
 import mpgw.tls.TlsProvider;
@@ -64,7 +65,8 @@ public record ServerSettings(
      * @param plainListen      listeners without TLS beside the TLS ones
      */
     public record Tls(boolean enabled, KeyMaterial own, PinnedPeers peers, TlsProvider provider,
-                      Duration handshakeTimeout, boolean allowAssociate, List<InetSocketAddress> plainListen) {
+                      KeyExchange keyExchange, Duration handshakeTimeout, boolean allowAssociate,
+                      List<InetSocketAddress> plainListen) {
     }
 
     public record DestinationRules(List<Cidr> deny, boolean denyOwnAddresses, List<PortRange> denyPorts,
@@ -140,11 +142,12 @@ public record ServerSettings(
             }
         }
         if (!section.enabled()) {
-            return new Tls(false, null, null, section.provider(), section.handshakeTimeout(), true, plainListen);
+            return new Tls(false, null, null, section.provider(), section.keyExchange(), section.handshakeTimeout(),
+                    true, plainListen);
         }
         TlsSection.Loaded loaded = section.load("server.tls.peers");
-        return new Tls(true, loaded.own(), loaded.peers(), section.provider(), section.handshakeTimeout(),
-                allowAssociate, plainListen);
+        return new Tls(true, loaded.own(), loaded.peers(), section.provider(), section.keyExchange(),
+                section.handshakeTimeout(), allowAssociate, plainListen);
     }
 
     /** Every listener: the {@code listen} ones (TLS when on) first, then {@code tls.plain-listen}. */

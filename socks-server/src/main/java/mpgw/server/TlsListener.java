@@ -55,7 +55,7 @@ final class TlsListener {
     /** @param peers told of every connection whose handshake pinned a peer (the probe responder's allow list) */
     static TlsListener create(ServerSettings.Tls tls, ServerEvents events, TlsPeerAddresses peers)
             throws SSLException {
-        return new TlsListener(TlsContexts.server(tls.own(), tls.peers(), tls.provider()), tls.handshakeTimeout(),
+        return new TlsListener(TlsContexts.server(tls.own(), tls.peers(), tls.provider(), tls.keyExchange()), tls.handshakeTimeout(),
                 events, peers);
     }
 

@@ -339,6 +339,13 @@ class TlsServerTest {
         assertTrue(e.getMessage().contains("server.tls.plain-listen"), e.getMessage());
         e = assertThrows(ConfigError.class, () -> settings("tls.enable = on"));
         assertTrue(e.getMessage().contains("tls.enable"), e.getMessage());
+        e = assertThrows(ConfigError.class, () -> settings("tls.key-exchange = kyber"));
+        assertTrue(e.getMessage().contains("server.tls.key-exchange") && e.getMessage().contains("x25519 or hybrid"),
+                e.getMessage());
+        e = assertThrows(ConfigError.class, () -> settings("tls { provider = jdk, key-exchange = hybrid }"));
+        assertTrue(e.getMessage().contains("needs provider = openssl"), e.getMessage());
+        assertEquals(mpgw.tls.KeyExchange.X25519, settings("").tls().keyExchange(), "the default");
+        assertEquals(mpgw.tls.KeyExchange.HYBRID, settings("tls.key-exchange = hybrid").tls().keyExchange());
     }
 
     private static ServerSettings settings(String hocon) {

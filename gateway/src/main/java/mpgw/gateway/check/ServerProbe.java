@@ -43,7 +43,7 @@ final class ServerProbe {
         this.settings = settings;
         UpstreamTlsSettings t = settings.tls();
         // The check's own TLS context, like the gateway's: its metrics go nowhere, its failures are this check's.
-        this.tls = t.enabled() ? UpstreamTls.create(t.own(), t.peers(), t.provider(), t.handshakeTimeout(),
+        this.tls = t.enabled() ? UpstreamTls.create(t.own(), t.peers(), t.provider(), t.keyExchange(), t.handshakeTimeout(),
                 GatewayMetrics.NONE) : null;
         this.features = new FeatureProbes(settings, new MptcpSocketFactory(settings.mptcp()), tls, group.next());
     }

@@ -2,6 +2,7 @@ package mpgw.gateway.config;
 
 import java.time.Duration;
 import mpgw.config.ConfigReader;
+import mpgw.tls.KeyExchange;
 import mpgw.tls.KeyMaterial;
 import mpgw.tls.PinnedPeers;
 import mpgw.tls.TlsProvider;
@@ -18,11 +19,11 @@ import mpgw.tls.TlsSection;
  * @param handshakeTimeout the TLS handshake's own limit, within {@code timeouts.handshake}
  */
 public record UpstreamTlsSettings(boolean enabled, KeyMaterial own, PinnedPeers peers, TlsProvider provider,
-                                  Duration handshakeTimeout) {
+                                  KeyExchange keyExchange, Duration handshakeTimeout) {
 
     /** TLS off: the upstream speaks SOCKS5 in clear. */
     public static final UpstreamTlsSettings OFF =
-            new UpstreamTlsSettings(false, null, null, TlsProvider.OPENSSL, Duration.ofSeconds(5));
+            new UpstreamTlsSettings(false, null, null, TlsProvider.OPENSSL, KeyExchange.X25519, Duration.ofSeconds(5));
 
     /**
      * @param t              the {@code gateway.upstream.tls} block
@@ -32,14 +33,15 @@ public record UpstreamTlsSettings(boolean enabled, KeyMaterial own, PinnedPeers 
     static UpstreamTlsSettings from(ConfigReader t, Duration socksHandshake, UdpSettings udp) {
         TlsSection section = TlsSection.read(t, socksHandshake);
         if (!section.enabled()) {
-            return new UpstreamTlsSettings(false, null, null, section.provider(), section.handshakeTimeout());
+            return new UpstreamTlsSettings(false, null, null, section.provider(), section.keyExchange(),
+                    section.handshakeTimeout());
         }
         if (udp.enabled() && udp.mode() == UdpSettings.Mode.ASSOCIATE) {
             throw t.error("enabled", "on, but gateway.udp.mode = associate sends datagrams outside the TLS stream,"
                     + " in clear; use gateway.udp.mode = stream (FWD UDP inside TLS) or gateway.udp.enabled = off");
         }
         TlsSection.Loaded loaded = section.load("gateway.upstream.tls.peers");
-        return new UpstreamTlsSettings(true, loaded.own(), loaded.peers(), section.provider(),
+        return new UpstreamTlsSettings(true, loaded.own(), loaded.peers(), section.provider(), section.keyExchange(),
                 section.handshakeTimeout());
     }
 }

@@ -12,6 +12,7 @@ import mpgw.gateway.metrics.GatewayMetrics;
 import mpgw.log.LogLimiter;
 import mpgw.tls.Fingerprint;
 import mpgw.tls.HandshakeResult;
+import mpgw.tls.KeyExchange;
 import mpgw.tls.KeyMaterial;
 import mpgw.tls.PinnedPeers;
 import mpgw.tls.TlsContexts;
@@ -71,9 +72,9 @@ public final class UpstreamTls {
      * @param own   this router's key and certificate
      * @param peers the socks-servers' certificates accepted
      */
-    public static UpstreamTls create(KeyMaterial own, PinnedPeers peers, TlsProvider provider,
+    public static UpstreamTls create(KeyMaterial own, PinnedPeers peers, TlsProvider provider, KeyExchange keyExchange,
                                      Duration handshakeTimeout, GatewayMetrics metrics) throws SSLException {
-        return new UpstreamTls(TlsContexts.client(own, peers, provider), handshakeTimeout, own.fingerprint(),
+        return new UpstreamTls(TlsContexts.client(own, peers, provider, keyExchange), handshakeTimeout, own.fingerprint(),
                 metrics);
     }
 
