@@ -213,22 +213,8 @@ class TlsHandshakeTest {
      */
     @Test
     void openSslEndsAgreeOnX25519() throws Exception {
-        TlsLoopback.End s = new TlsLoopback.End();
-        TlsLoopback.End c = new TlsLoopback.End();
-        Channel server = TlsLoopback.server(group, server(TlsProvider.OPENSSL, pins(CLIENT)), TlsLoopback.TIMEOUT, s);
-        try {
-            Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), TlsProvider.OPENSSL),
-                    server, c);
-            HandshakeResult cr = show("client", c.result());
-            assertEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
-            assertEquals(HandshakeOutcome.OK, show("server", s.result()).outcome());
-            javax.net.ssl.SSLSession session = client.pipeline().get(io.netty.handler.ssl.SslHandler.class)
-                    .engine().getSession();
-            assertEquals("X25519", ((io.netty.handler.ssl.OpenSslSession) session).getNamedGroup());
-            client.close().sync();
-        } finally {
-            server.close().sync();
-        }
+        assertEquals("X25519", group(server(TlsProvider.OPENSSL, pins(CLIENT)),
+                TlsContexts.client(CLIENT, pins(SERVER), TlsProvider.OPENSSL)));
     }
 
     /** {@code key-exchange = hybrid} on both ends: they agree on the post-quantum hybrid. */
@@ -246,13 +232,17 @@ class TlsHandshakeTest {
 
     /** The group a server with {@code serverSide} and a client with {@code clientSide} agree on (openssl). */
     private String group(KeyExchange serverSide, KeyExchange clientSide) throws Exception {
+        return group(TlsContexts.server(SERVER, pins(CLIENT), TlsProvider.OPENSSL, serverSide),
+                TlsContexts.client(CLIENT, pins(SERVER), TlsProvider.OPENSSL, clientSide));
+    }
+
+    /** The group two openssl contexts agree on, read from the client's session. */
+    private String group(SslContext serverContext, SslContext clientContext) throws Exception {
         TlsLoopback.End s = new TlsLoopback.End();
         TlsLoopback.End c = new TlsLoopback.End();
-        Channel server = TlsLoopback.server(group, TlsContexts.server(SERVER, pins(CLIENT), TlsProvider.OPENSSL,
-                serverSide), TlsLoopback.TIMEOUT, s);
+        Channel server = TlsLoopback.server(group, serverContext, TlsLoopback.TIMEOUT, s);
         try {
-            Channel client = TlsLoopback.client(group, TlsContexts.client(CLIENT, pins(SERVER), TlsProvider.OPENSSL,
-                    clientSide), server, c);
+            Channel client = TlsLoopback.client(group, clientContext, server, c);
             HandshakeResult cr = show("client", c.result());
             assertEquals(HandshakeOutcome.OK, cr.outcome(), cr::toString);
             assertEquals(HandshakeOutcome.OK, show("server", s.result()).outcome());
