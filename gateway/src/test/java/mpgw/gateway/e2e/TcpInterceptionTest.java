@@ -385,6 +385,11 @@ class TcpInterceptionTest {
         try (GatewayProcess gw = gateway("limits.max-flows-per-client = 2");
              Socket first = EchoTransfer.connect(tb, tb.client(), echo);
              Socket second = EchoTransfer.connect(tb, tb.client(), echo)) {
+            // Both admitted before the third connects: connect() returns at the kernel's handshake, and the
+            // gateway admits each accepted flow on its own event loop, so without this the third could take the
+            // second's place (the second reset, the third waiting for an echo: seen once in CI).
+            echoOneByte(first);
+            echoOneByte(second);
             long start = System.nanoTime();
             assertReset(echo);
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -590,6 +595,14 @@ class TcpInterceptionTest {
      * Connects from the LAN client and expects a reset. The reset may come before connect() returns: the gateway
      * resets at accept, and when its RST arrives before the JDK reads SO_ERROR the connect itself fails with it.
      */
+    /** One byte through the echo on {@code s}: the flow is admitted and relayed. */
+    private static void echoOneByte(Socket s) throws Exception {
+        s.setSoTimeout(10_000);
+        s.getOutputStream().write(42);
+        s.getOutputStream().flush();
+        assertEquals(42, s.getInputStream().read(), "the echo of an admitted flow");
+    }
+
     private void assertReset(InetSocketAddress target) throws Exception {
         Socket s;
         try {
